@@ -1,0 +1,256 @@
+//! The catalog: the one list of SQL assets under `sql/` and what each needs. Setup, ingestion
+//! passes, the handlers and the tests all read it; adding a staging table is one entry here plus
+//! its SQL files.
+
+use serde::{Deserialize, Serialize};
+
+/// The Athena workgroup a query runs in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Workgroup {
+    Setup,
+    Ingestion,
+    User,
+    Housekeeping,
+    Core,
+}
+
+impl Workgroup {
+    pub fn name(self) -> &'static str {
+        match self {
+            Workgroup::Setup => "setup",
+            Workgroup::Ingestion => "ingestion",
+            Workgroup::User => "user",
+            Workgroup::Housekeeping => "housekeeping",
+            Workgroup::Core => "core",
+        }
+    }
+}
+
+/// A positional parameter a query expects, in the order of its `?` markers.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Param {
+    /// The hash key, read from the SSM SecureString inside run-query.
+    HashKey,
+    /// The window's reference date (UTC), from the execution's `asOf`.
+    AsOf,
+}
+
+/// What a query is for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Purpose {
+    /// `CREATE TABLE IF NOT EXISTS` for a staging table.
+    CreateTable,
+    /// A `MERGE INTO` a staging table, in ingestion pass 1 (projections) or 2 (aggregations).
+    Ingestion { pass: u8 },
+}
+
+/// How a staging table is maintained.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TableKind {
+    /// One row per source object, keyed by an immutable id; latest version wins.
+    Projection,
+    /// Rows keyed by immutable dimensions; facts only move up.
+    Aggregation,
+}
+
+/// A staging table (Iceberg in AWS, a DuckDB table locally).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Table {
+    pub name: &'static str,
+    pub kind: TableKind,
+    /// The columns that identify a row (the MERGE ON key).
+    pub key: &'static [&'static str],
+}
+
+/// One SQL asset.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Query {
+    /// `<folder>/<file stem>` under `sql/`, e.g. `ingestion/request_item_status`.
+    pub id: &'static str,
+    pub purpose: Purpose,
+    pub workgroup: Workgroup,
+    pub params: &'static [Param],
+    /// The staging table it writes.
+    pub table: &'static str,
+    /// The SQL text, with `${placeholders}`, in Athena dialect.
+    pub sql: &'static str,
+}
+
+impl Query {
+    pub fn needs_hash_key(&self) -> bool {
+        self.params.contains(&Param::HashKey)
+    }
+    pub fn pass(&self) -> Option<u8> {
+        match self.purpose {
+            Purpose::Ingestion { pass } => Some(pass),
+            Purpose::CreateTable => None,
+        }
+    }
+}
+
+const AGGREGATION_DIMENSIONS_PLAN: &[&str] = &[
+    "clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "communicationtype", "supplier",
+    "createddate", "completeddate", "status", "failedreason", "contactdetailsource", "channeltype",
+];
+const AGGREGATION_DIMENSIONS_PLAN_BATCH: &[&str] = &[
+    "clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "requestrefid", "requestid",
+    "communicationtype", "supplier", "createddate", "completeddate", "status", "failedreason",
+    "contactdetailsource", "channeltype",
+];
+
+/// The seven staging tables, in creation order.
+pub const TABLES: &[Table] = &[
+    Table { name: "request_item_status", kind: TableKind::Projection, key: &["requestitemid"] },
+    Table { name: "request_item_plan_status", kind: TableKind::Projection, key: &["requestitemplanid"] },
+    Table { name: "client_latest_name", kind: TableKind::Projection, key: &["clientid"] },
+    Table { name: "request_item_plan_completed_summary", kind: TableKind::Aggregation, key: AGGREGATION_DIMENSIONS_PLAN },
+    Table { name: "request_item_plan_completed_summary_batch", kind: TableKind::Aggregation, key: AGGREGATION_DIMENSIONS_PLAN_BATCH },
+    Table {
+        name: "request_item_status_summary",
+        kind: TableKind::Aggregation,
+        key: &["clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "createddate"],
+    },
+    Table {
+        name: "request_item_status_summary_batch",
+        kind: TableKind::Aggregation,
+        key: &["clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "requestrefid", "requestid", "createddate"],
+    },
+];
+
+macro_rules! asset {
+    ($folder:literal, $name:literal) => {
+        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql/", $folder, "/", $name, ".sql"))
+    };
+}
+
+macro_rules! create_table {
+    ($name:literal) => {
+        Query {
+            id: concat!("tables/", $name),
+            purpose: Purpose::CreateTable,
+            workgroup: Workgroup::Setup,
+            params: &[],
+            table: $name,
+            sql: asset!("tables", $name),
+        }
+    };
+}
+
+macro_rules! ingestion {
+    ($name:literal, pass $pass:literal, $params:expr) => {
+        Query {
+            id: concat!("ingestion/", $name),
+            purpose: Purpose::Ingestion { pass: $pass },
+            workgroup: Workgroup::Ingestion,
+            params: $params,
+            table: $name,
+            sql: asset!("ingestion", $name),
+        }
+    };
+}
+
+/// Every query asset the handlers may run.
+pub const QUERIES: &[Query] = &[
+    create_table!("request_item_status"),
+    create_table!("request_item_plan_status"),
+    create_table!("client_latest_name"),
+    create_table!("request_item_plan_completed_summary"),
+    create_table!("request_item_plan_completed_summary_batch"),
+    create_table!("request_item_status_summary"),
+    create_table!("request_item_status_summary_batch"),
+    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::AsOf, Param::AsOf]),
+    ingestion!("request_item_plan_status", pass 1, &[Param::AsOf, Param::AsOf]),
+    ingestion!("client_latest_name", pass 1, &[Param::AsOf, Param::AsOf]),
+    ingestion!("request_item_plan_completed_summary", pass 2, &[Param::AsOf]),
+    ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::AsOf]),
+    ingestion!("request_item_status_summary", pass 2, &[Param::AsOf]),
+    ingestion!("request_item_status_summary_batch", pass 2, &[Param::AsOf]),
+];
+
+/// The source table's columns as the core account's Glue table has them (Hive DDL). The local
+/// engine reads the Firehose Parquet files over this schema by column name.
+pub const SOURCE_SCHEMA: &str = asset!("source", "transaction_history");
+
+pub fn query(id: &str) -> Option<&'static Query> {
+    QUERIES.iter().find(|q| q.id == id)
+}
+
+pub fn table(name: &str) -> Option<&'static Table> {
+    TABLES.iter().find(|t| t.name == name)
+}
+
+/// The ingestion queries of one pass, in catalog order.
+pub fn ingestion_pass(pass: u8) -> impl Iterator<Item = &'static Query> {
+    QUERIES.iter().filter(move |q| q.pass() == Some(pass))
+}
+
+/// Counts the `?` markers outside string literals and comments.
+pub fn count_parameter_markers(sql: &str) -> usize {
+    let mut count = 0;
+    let mut chars = sql.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '\'' | '"' => {
+                for d in chars.by_ref() {
+                    if d == c {
+                        break;
+                    }
+                }
+            }
+            '-' if chars.peek() == Some(&'-') => {
+                for d in chars.by_ref() {
+                    if d == '\n' {
+                        break;
+                    }
+                }
+            }
+            '?' => count += 1,
+            _ => {}
+        }
+    }
+    count
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_query_declares_exactly_its_markers() {
+        for q in QUERIES {
+            assert_eq!(count_parameter_markers(q.sql), q.params.len(), "{}", q.id);
+        }
+    }
+
+    #[test]
+    fn every_table_has_a_ddl_and_one_ingestion_query() {
+        for t in TABLES {
+            assert!(query(&format!("tables/{}", t.name)).is_some(), "{}", t.name);
+            let writers: Vec<_> = QUERIES.iter().filter(|q| q.table == t.name && q.pass().is_some()).collect();
+            assert_eq!(writers.len(), 1, "{}", t.name);
+            let pass = writers[0].pass().unwrap();
+            let expected = if t.kind == TableKind::Projection { 1 } else { 2 };
+            assert_eq!(pass, expected, "{} runs in pass {pass}", t.name);
+        }
+    }
+
+    #[test]
+    fn only_the_item_projection_needs_the_hash_key() {
+        let hashed: Vec<_> = QUERIES.iter().filter(|q| q.needs_hash_key()).map(|q| q.id).collect();
+        assert_eq!(hashed, ["ingestion/request_item_status"]);
+    }
+
+    #[test]
+    fn ids_are_unique_and_match_their_files() {
+        let mut ids: Vec<_> = QUERIES.iter().map(|q| q.id).collect();
+        ids.sort();
+        ids.dedup();
+        assert_eq!(ids.len(), QUERIES.len());
+    }
+
+    #[test]
+    fn marker_counting_skips_literals_and_comments() {
+        assert_eq!(count_parameter_markers("SELECT '?', \"?\" -- ?\n, ?"), 1);
+    }
+}

@@ -1,0 +1,108 @@
+//! Deployment configuration: the names a query is rendered with and where the hash key lives.
+
+use crate::validate;
+
+/// The facts of one deployment (an AWS environment or a local home).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Deployment {
+    /// `<project>-<environment>-<component>`, e.g. `nhs-notify-prod-reporting`.
+    pub csi: String,
+    /// Short environment name, e.g. `prod` (the watchdog metric dimension).
+    pub environment: String,
+    /// What `${source_table}` renders to: the fully qualified `transaction_history`.
+    pub source_table: String,
+    /// What `${data_location}` renders to: the base S3 URI of the Iceberg tables.
+    pub data_location: String,
+    /// Clients whose aggregates also go into the `_batch` tables.
+    pub batch_client_ids: Vec<String>,
+}
+
+impl Deployment {
+    /// The SSM SecureString that holds the hash key.
+    pub fn hash_key_parameter(&self) -> String {
+        format!("/{}/hash-key", self.csi)
+    }
+
+    /// The local home's deployment: the source is the `transaction_history` view over Parquet.
+    pub fn local() -> Self {
+        Self {
+            csi: "nhs-notify-local-reporting".into(),
+            environment: "local".into(),
+            source_table: "transaction_history".into(),
+            data_location: "s3://local-data".into(),
+            batch_client_ids: Vec::new(),
+        }
+    }
+
+    /// Reads the deployment from environment variables (Lambda configuration):
+    /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array).
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
+        let required = |name: &str| get(name).filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"));
+        let batch = match get("BATCH_CLIENT_IDS").filter(|v| !v.trim().is_empty()) {
+            None => Vec::new(),
+            Some(json) => serde_json::from_str::<Vec<String>>(&json)
+                .map_err(|e| format!("BATCH_CLIENT_IDS must be a JSON array of strings: {e}"))?,
+        };
+        let deployment = Self {
+            csi: required("CSI")?,
+            environment: required("ENVIRONMENT")?,
+            source_table: required("SOURCE_TABLE")?,
+            data_location: required("DATA_LOCATION")?,
+            batch_client_ids: batch,
+        };
+        deployment.validate()?;
+        Ok(deployment)
+    }
+
+    /// Everything that is rendered into SQL text must be inert there.
+    pub fn validate(&self) -> Result<(), String> {
+        for id in &self.batch_client_ids {
+            validate::identifier("batch client id", id)?;
+        }
+        let table_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'));
+        if !table_ok(&self.source_table) {
+            return Err(format!("source table name {:?} has characters outside [A-Za-z0-9_.\"-]", self.source_table));
+        }
+        let location_ok = self.data_location.starts_with("s3://")
+            && self.data_location.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
+        if !location_ok {
+            return Err(format!("data location {:?} must be an s3:// URI of [A-Za-z0-9_.-/]", self.data_location));
+        }
+        validate::identifier("csi", &self.csi)?;
+        validate::identifier("environment", &self.environment)?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_environment() {
+        let env = |k: &str| {
+            Some(match k {
+                "CSI" => "nhs-notify-prod-reporting",
+                "ENVIRONMENT" => "prod",
+                "SOURCE_TABLE" => "\"cat\".\"comms-prod-api-rpt-reporting\".\"transaction_history\"",
+                "DATA_LOCATION" => "s3://bucket-data",
+                "BATCH_CLIENT_IDS" => "[\"a\",\"b\"]",
+                _ => return None,
+            }
+            .to_string())
+        };
+        let d = Deployment::from_env(env).unwrap();
+        assert_eq!(d.batch_client_ids, vec!["a", "b"]);
+        assert_eq!(d.hash_key_parameter(), "/nhs-notify-prod-reporting/hash-key");
+    }
+
+    #[test]
+    fn rejects_unsafe_batch_ids_and_missing_variables() {
+        let env = |k: &str| match k {
+            "BATCH_CLIENT_IDS" => Some("[\"a') OR 1=1 --\"]".to_string()),
+            _ => Some("x".into()),
+        };
+        assert!(Deployment::from_env(env).is_err());
+        assert!(Deployment::from_env(|_| None).unwrap_err().contains("CSI"));
+    }
+}

@@ -1,0 +1,116 @@
+//! The error taxonomy. Every handler failure has one [`ErrorKind`]; its [`ErrorKind::error_type`]
+//! becomes the Lambda `errorType`, which the state machines' `Retry` blocks match on. Only the
+//! `Retryable.*` kinds are ever retried.
+
+use std::fmt;
+
+/// The class of a failure, as the state machines see it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum ErrorKind {
+    /// The engine or an AWS API throttled us (TooManyRequests, ThrottlingException).
+    Throttled,
+    /// An Iceberg commit lost a race with another writer (ICEBERG_COMMIT_ERROR).
+    CommitConflict,
+    /// A network or service fault that may pass (5xx, connection reset).
+    Transient,
+    /// The query ran and failed: a SQL error, a type error, a MERGE with duplicate matches.
+    QueryFailed,
+    /// The query was cancelled by someone else.
+    QueryCancelled,
+    /// The query did not finish within the allowed time (it is cancelled).
+    QueryTimeout,
+    /// The caller sent something we refuse (unknown query, malformed date, bad id).
+    InvalidInput,
+    /// Configuration or a required parameter (the hash key) is missing.
+    ConfigMissing,
+    /// A bug or an unexpected state of our own.
+    Internal,
+}
+
+impl ErrorKind {
+    /// The Lambda `errorType` string; the ASL matches on these.
+    pub fn error_type(self) -> &'static str {
+        match self {
+            ErrorKind::Throttled => "Retryable.Throttled",
+            ErrorKind::CommitConflict => "Retryable.CommitConflict",
+            ErrorKind::Transient => "Retryable.Transient",
+            ErrorKind::QueryFailed => "Query.Failed",
+            ErrorKind::QueryCancelled => "Query.Cancelled",
+            ErrorKind::QueryTimeout => "Query.Timeout",
+            ErrorKind::InvalidInput => "Input.Invalid",
+            ErrorKind::ConfigMissing => "Config.Missing",
+            ErrorKind::Internal => "Internal.Error",
+        }
+    }
+
+    pub fn is_retryable(self) -> bool {
+        matches!(self, ErrorKind::Throttled | ErrorKind::CommitConflict | ErrorKind::Transient)
+    }
+
+    pub const ALL: [ErrorKind; 9] = [
+        ErrorKind::Throttled,
+        ErrorKind::CommitConflict,
+        ErrorKind::Transient,
+        ErrorKind::QueryFailed,
+        ErrorKind::QueryCancelled,
+        ErrorKind::QueryTimeout,
+        ErrorKind::InvalidInput,
+        ErrorKind::ConfigMissing,
+        ErrorKind::Internal,
+    ];
+}
+
+impl fmt::Display for ErrorKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.error_type())
+    }
+}
+
+/// A classified failure from a handler: what the state machine receives as `Error` and `Cause`.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{kind}: {message}")]
+pub struct HandlerError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl HandlerError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::InvalidInput, message)
+    }
+}
+
+/// A failure of a port (engine, store, parameters, metrics) before any classification by a handler.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{message}")]
+pub struct PortError {
+    pub kind: ErrorKind,
+    pub message: String,
+}
+
+impl PortError {
+    pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
+        Self { kind, message: message.into() }
+    }
+}
+
+impl From<PortError> for HandlerError {
+    fn from(e: PortError) -> Self {
+        HandlerError { kind: e.kind, message: e.message }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_retryable_kinds_are_named_retryable() {
+        for kind in ErrorKind::ALL {
+            assert_eq!(kind.is_retryable(), kind.error_type().starts_with("Retryable."), "{kind}");
+        }
+    }
+}

@@ -1,0 +1,20 @@
+//! The shared vocabulary of notify-reporting.
+//!
+//! * [`ports`]: the four traits every home implements (query engine, object store, parameters, metrics).
+//! * [`catalog`]: the single list of SQL assets under `sql/` and what each needs.
+//! * [`render`]: placeholder rendering of those assets from deployment configuration.
+//! * [`date`]: strict calendar dates (the window's reference date is one).
+//! * [`error`]: the error taxonomy that Lambdas report and state machines retry on.
+
+pub mod catalog;
+pub mod config;
+pub mod date;
+pub mod error;
+pub mod ports;
+pub mod render;
+pub mod secret;
+pub mod validate;
+
+pub use date::CalendarDate;
+pub use error::{ErrorKind, HandlerError};
+pub use secret::Secret;

@@ -1,0 +1,128 @@
+//! The four ports. Handlers are written against these traits; `reporting-aws` and
+//! `reporting-local` implement them. No AWS type appears here.
+
+use async_trait::async_trait;
+use serde::{Deserialize, Serialize};
+
+use crate::catalog::Workgroup;
+use crate::error::PortError;
+use crate::{CalendarDate, Secret};
+
+/// A typed query parameter, bound positionally to the `?` markers of a SQL asset. Each engine
+/// renders it its own way (Athena: SQL-literal text; DuckDB: a bound value). Never spliced.
+#[derive(Clone, Debug, PartialEq)]
+pub enum QueryParam {
+    Text(String),
+    Date(CalendarDate),
+    Integer(i64),
+    /// A secret text value (the hash key): bound like `Text`, never logged.
+    Secret(Secret),
+}
+
+/// What to run.
+#[derive(Clone, Debug)]
+pub struct QueryRequest {
+    /// The catalog id of the query (for logs and errors), e.g. `ingestion/request_item_status`.
+    pub query_id: String,
+    /// Rendered SQL (placeholders substituted), still in Athena dialect.
+    pub sql: String,
+    pub params: Vec<QueryParam>,
+    pub workgroup: Workgroup,
+    /// Where results go (Athena `OutputLocation`); `None` uses the workgroup's default.
+    pub output_location: Option<String>,
+    /// Idempotency token: a retried start with the same token does not run the query twice.
+    pub client_request_token: Option<String>,
+}
+
+/// The engine's view of a query's life.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "SCREAMING_SNAKE_CASE")]
+pub enum QueryState {
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Cancelled,
+}
+
+impl QueryState {
+    pub fn is_terminal(self) -> bool {
+        matches!(self, QueryState::Succeeded | QueryState::Failed | QueryState::Cancelled)
+    }
+}
+
+/// Figures an engine reports about a query; any may be unknown.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct QueryStatistics {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows_affected: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub engine_millis: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes_scanned: Option<u64>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryStatus {
+    pub state: QueryState,
+    /// Athena's `StateChangeReason` (or the local engine's error) when failed or cancelled.
+    pub reason: Option<String>,
+    /// The classification of a failure (a commit conflict is retryable, a SQL error is not).
+    pub failure_kind: Option<crate::ErrorKind>,
+    pub statistics: QueryStatistics,
+}
+
+/// One page of a query's result set. Values are text as Athena returns them; NULL is `None`.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ResultPage {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    pub next_token: Option<String>,
+}
+
+#[async_trait]
+pub trait QueryEngine: Send + Sync {
+    /// Starts a query and returns its execution id.
+    async fn start(&self, request: QueryRequest) -> Result<String, PortError>;
+    async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError>;
+    async fn cancel(&self, execution_id: &str) -> Result<(), PortError>;
+    async fn results(&self, execution_id: &str, next_token: Option<&str>) -> Result<ResultPage, PortError>;
+}
+
+/// An object in a bucket, named by bucket and key.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ObjectInfo {
+    pub key: String,
+    pub size: u64,
+}
+
+#[async_trait]
+pub trait ObjectStore: Send + Sync {
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError>;
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError>;
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError>;
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError>;
+}
+
+#[async_trait]
+pub trait Parameters: Send + Sync {
+    /// A plain String parameter, `None` when it does not exist.
+    async fn get_text(&self, name: &str) -> Result<Option<String>, PortError>;
+    /// A SecureString parameter, decrypted, `None` when it does not exist.
+    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError>;
+}
+
+/// One metric data point (CloudWatch PutMetricData shape, no unit, time of the call).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct MetricDatum {
+    pub namespace: String,
+    pub name: String,
+    pub dimensions: Vec<(String, String)>,
+    pub value: f64,
+}
+
+#[async_trait]
+pub trait Metrics: Send + Sync {
+    async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError>;
+}

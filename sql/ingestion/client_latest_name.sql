@@ -1,0 +1,24 @@
+-- Pass 1 projection: each client's name from its most recently created request item captured in
+-- the week up to the reference date. Updated only when a later-created item is seen.
+-- Ties on createddate are broken by the name itself, so the result never depends on row order.
+-- Parameters: 1 and 2 = reference date 'YYYY-MM-DD' (UTC).
+MERGE INTO client_latest_name AS t
+USING (
+  SELECT
+    clientid,
+    max_by(clientname, createddate || '|' || COALESCE(clientname, '')) AS clientname,
+    from_iso8601_timestamp(max(createddate)) AS createdtime
+  FROM ${source_table}
+  WHERE starts_with(sk, 'REQUEST_ITEM#')
+    AND clientid IS NOT NULL
+    AND createddate IS NOT NULL
+    AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
+      BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+  GROUP BY clientid
+) AS s
+ON (t.clientid = s.clientid)
+WHEN MATCHED AND s.createdtime > t.createdtime THEN UPDATE SET
+  clientname = s.clientname,
+  createdtime = s.createdtime
+WHEN NOT MATCHED THEN INSERT (clientid, clientname, createdtime)
+VALUES (s.clientid, s.clientname, s.createdtime)

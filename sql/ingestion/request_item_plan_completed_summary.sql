@@ -1,0 +1,62 @@
+-- Pass 2 aggregation: completed (DELIVERED or FAILED; SKIPPED excluded) plans created in the month up
+-- to the reference date, counted as distinct request items per 12 immutable dimensions.
+-- Groups are recomputed from the full projection; a count is only ever raised, never lowered.
+-- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source so that
+-- no two source rows can match one target row).
+-- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
+MERGE INTO request_item_plan_completed_summary AS t
+USING (
+  SELECT
+    NULLIF(clientid, '') AS clientid,
+    NULLIF(campaignid, '') AS campaignid,
+    NULLIF(sendinggroupid, '') AS sendinggroupid,
+    NULLIF(sendinggroupidversion, '') AS sendinggroupidversion,
+    NULLIF(communicationtype, '') AS communicationtype,
+    NULLIF(supplier, '') AS supplier,
+    CAST(createdtime AS date) AS createddate,
+    CAST(completedtime AS date) AS completeddate,
+    status,
+    NULLIF(failedreason, '') AS failedreason,
+    NULLIF(contactdetailsource, '') AS contactdetailsource,
+    NULLIF(channeltype, '') AS channeltype,
+    CAST(count(DISTINCT requestitemid) AS integer) AS requestitemcount
+  FROM request_item_plan_status
+  WHERE status IN ('DELIVERED', 'FAILED')
+    AND CAST(createdtime AS date) >= date_add('month', -1, CAST(? AS date))
+  GROUP BY
+    NULLIF(clientid, ''),
+    NULLIF(campaignid, ''),
+    NULLIF(sendinggroupid, ''),
+    NULLIF(sendinggroupidversion, ''),
+    NULLIF(communicationtype, ''),
+    NULLIF(supplier, ''),
+    CAST(createdtime AS date),
+    CAST(completedtime AS date),
+    status,
+    NULLIF(failedreason, ''),
+    NULLIF(contactdetailsource, ''),
+    NULLIF(channeltype, '')
+) AS s
+ON (
+  COALESCE(t.clientid, '') = COALESCE(s.clientid, '')
+  AND COALESCE(t.campaignid, '') = COALESCE(s.campaignid, '')
+  AND COALESCE(t.sendinggroupid, '') = COALESCE(s.sendinggroupid, '')
+  AND COALESCE(t.sendinggroupidversion, '') = COALESCE(s.sendinggroupidversion, '')
+  AND COALESCE(t.communicationtype, '') = COALESCE(s.communicationtype, '')
+  AND COALESCE(t.supplier, '') = COALESCE(s.supplier, '')
+  AND COALESCE(CAST(t.createddate AS varchar), '') = COALESCE(CAST(s.createddate AS varchar), '')
+  AND COALESCE(CAST(t.completeddate AS varchar), '') = COALESCE(CAST(s.completeddate AS varchar), '')
+  AND COALESCE(t.status, '') = COALESCE(s.status, '')
+  AND COALESCE(t.failedreason, '') = COALESCE(s.failedreason, '')
+  AND COALESCE(t.contactdetailsource, '') = COALESCE(s.contactdetailsource, '')
+  AND COALESCE(t.channeltype, '') = COALESCE(s.channeltype, '')
+)
+WHEN MATCHED AND s.requestitemcount > t.requestitemcount THEN UPDATE SET
+  requestitemcount = s.requestitemcount
+WHEN NOT MATCHED THEN INSERT (
+  clientid, campaignid, sendinggroupid, sendinggroupidversion, communicationtype, supplier,
+  createddate, completeddate, status, failedreason, contactdetailsource, channeltype, requestitemcount
+) VALUES (
+  s.clientid, s.campaignid, s.sendinggroupid, s.sendinggroupidversion, s.communicationtype, s.supplier,
+  s.createddate, s.completeddate, s.status, s.failedreason, s.contactdetailsource, s.channeltype, s.requestitemcount
+)
