@@ -1,0 +1,33 @@
+//! The compatibility layer that runs the project's Athena (Trino) SQL on embedded DuckDB.
+//!
+//! Two parts, as measured in `shared/design/athena-sql-on-duckdb.md`:
+//! * [`PRELUDE`]: macros giving Trino semantics (raw-digest `sha256`, 3-argument `date_add`,
+//!   `from_iso8601_timestamp`, ISO `day_of_week`, Europe/London without ICU, …), installed on every
+//!   connection by [`install`].
+//! * [`translate`]: a short text pass over DDL (Iceberg clauses dropped, Hive types to DuckDB types,
+//!   `ADD COLUMNS`, `OPTIMIZE`). DML passes through untouched: the macros do the work.
+//!
+//! A statement the layer cannot run is an error, never a silent difference.
+
+pub mod ddl;
+pub mod merge;
+mod scan;
+
+pub use ddl::translate;
+pub use merge::MergeParts;
+
+/// Trino-semantics macros; run on every new connection.
+pub const PRELUDE: &str = include_str!("prelude.sql");
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CompatError {
+    #[error("the local engine cannot run this statement: {0}")]
+    Unsupported(String),
+    #[error("malformed SQL: {0}")]
+    Malformed(String),
+}
+
+/// Installs the prelude on a connection.
+pub fn install(conn: &duckdb::Connection) -> duckdb::Result<()> {
+    conn.execute_batch(PRELUDE)
+}

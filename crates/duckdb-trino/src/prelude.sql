@@ -1,0 +1,84 @@
+-- Trino semantics for DuckDB, as macros in a `trino` schema that is first on the search path.
+-- A macro here shadows DuckDB's built-in of the same name; the original stays reachable as
+-- system.main.<name>. Every macro has a known-answer test in this crate.
+CREATE SCHEMA IF NOT EXISTS trino;
+
+-- Trino: sha256(varbinary) is the raw 32-byte digest. DuckDB's sha256 returns 64 hex characters.
+CREATE OR REPLACE MACRO trino.sha256(x) AS unhex(system.main.sha256(x));
+
+-- Trino: to_utf8(varchar) is the UTF-8 bytes as varbinary.
+CREATE OR REPLACE MACRO trino.to_utf8(s) AS encode(s);
+
+-- Trino: from_iso8601_timestamp(s) stored into a plain timestamp keeps the wall clock written in
+-- the string at millisecond precision; the offset (Z, +01:00, +0100, +01) is dropped. Date-only
+-- strings are midnight. Anything that is not ISO-8601 is an error, as in Trino.
+CREATE OR REPLACE MACRO trino.from_iso8601_timestamp(s) AS
+  date_trunc('millisecond', CAST(
+    CASE
+      WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}') THEN s
+      WHEN regexp_full_match(s, '\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}([.,]\d+)?)?(Z|[+-]\d{2}(:?\d{2})?)?')
+        THEN regexp_replace(replace(s, ',', '.'), '(Z|[+-]\d{2}(:?\d{2})?)$', '')
+      ELSE error('from_iso8601_timestamp: invalid ISO-8601 timestamp "' || s || '"')
+    END AS TIMESTAMP));
+
+-- Trino's date_add(unit, n, x) and DuckDB's own date_add(x, interval) in one macro.
+CREATE OR REPLACE MACRO trino.__interval(unit, n) AS
+  CASE lower(unit)
+    WHEN 'millisecond' THEN to_milliseconds(n)
+    WHEN 'second' THEN to_seconds(n)
+    WHEN 'minute' THEN to_minutes(n)
+    WHEN 'hour' THEN to_hours(n)
+    WHEN 'day' THEN to_days(CAST(n AS INTEGER))
+    WHEN 'week' THEN to_days(CAST(7 * n AS INTEGER))
+    WHEN 'month' THEN to_months(CAST(n AS INTEGER))
+    WHEN 'quarter' THEN to_months(CAST(3 * n AS INTEGER))
+    WHEN 'year' THEN to_years(CAST(n AS INTEGER))
+    ELSE error('date_add: unsupported unit ''' || unit || '''')
+  END;
+CREATE OR REPLACE MACRO trino.date_add(x, i) AS system.main.date_add(x, i),
+  (unit, n, x) AS x + trino.__interval(unit, n);
+
+-- Trino: date_diff(unit, a, b) counts whole elapsed units (DuckDB's date_sub), not boundaries.
+CREATE OR REPLACE MACRO trino.date_diff(unit, a, b) AS system.main.date_sub(unit, a, b);
+
+-- Trino: ISO weekday (Monday 1 … Sunday 7) and ISO week-numbering year.
+CREATE OR REPLACE MACRO trino.day_of_week(x) AS isodow(x);
+CREATE OR REPLACE MACRO trino.dow(x) AS isodow(x);
+CREATE OR REPLACE MACRO trino.year_of_week(x) AS isoyear(x);
+CREATE OR REPLACE MACRO trino.yow(x) AS isoyear(x);
+CREATE OR REPLACE MACRO trino.week_of_year(x) AS week(x);
+
+-- Trino: seconds since the epoch as a double.
+CREATE OR REPLACE MACRO trino.to_unixtime(t) AS epoch_ms(CAST(t AS TIMESTAMP)) / 1000.0;
+
+-- Trino: to_iso8601 of a date is YYYY-MM-DD; of a timestamp, YYYY-MM-DDThh:mm:ss.sss.
+CREATE OR REPLACE MACRO trino.to_iso8601(x) AS
+  CASE WHEN typeof(x) = 'DATE' THEN strftime(CAST(x AS DATE), '%Y-%m-%d')
+       ELSE strftime(CAST(x AS TIMESTAMP), '%Y-%m-%dT%H:%M:%S.%g') END;
+
+-- Trino: approx_percentile(x, p) where p is a constant or an ARRAY of constants.
+CREATE OR REPLACE MACRO trino.approx_percentile(x, p) AS approx_quantile(x, p);
+
+-- Trino: element_at(array, i) (1-based, negative from the end) and element_at(map, k) (NULL when absent).
+CREATE OR REPLACE MACRO trino.element_at(c, k) AS c[k];
+
+-- The bundled DuckDB has no ICU, hence no CURRENT_DATE: today's UTC date, or a pinned date for tests
+-- (SET VARIABLE trino_current_date = DATE 'YYYY-MM-DD').
+CREATE OR REPLACE MACRO trino.current_date() AS
+  COALESCE(CAST(getvariable('trino_current_date') AS DATE), CAST(epoch_ms(epoch_ms(get_current_timestamp())) AS DATE));
+
+-- Trino: at_timezone(t, zone). No ICU here, so the one zone we use is written out: Europe/London is
+-- UTC+1 from 01:00 UTC on the last Sunday of March to 01:00 UTC on the last Sunday of October.
+CREATE OR REPLACE MACRO trino.__last_sunday_0100(y, m) AS
+  CAST(make_date(y, m, 31) - CAST(isodow(make_date(y, m, 31)) % 7 AS INTEGER) AS TIMESTAMP) + INTERVAL 1 HOUR;
+CREATE OR REPLACE MACRO trino.at_timezone(t, zone) AS
+  CASE zone
+    WHEN 'UTC' THEN CAST(t AS TIMESTAMP)
+    WHEN 'Europe/London' THEN CAST(t AS TIMESTAMP) + CASE
+      WHEN CAST(t AS TIMESTAMP) >= trino.__last_sunday_0100(year(t), 3)
+       AND CAST(t AS TIMESTAMP) < trino.__last_sunday_0100(year(t), 10) THEN INTERVAL 1 HOUR
+      ELSE INTERVAL 0 HOUR END
+    ELSE error('at_timezone: the local engine knows only UTC and Europe/London, not ' || zone)
+  END;
+
+SET search_path = 'trino,main';

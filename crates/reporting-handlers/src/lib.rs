@@ -1,0 +1,39 @@
+//! The handlers behind the Lambdas. Each takes its ports as arguments, so the same function runs in
+//! AWS (Athena, SSM) and in the local runner (DuckDB, parameter file).
+//!
+//! The state machines drive a query as run-query → Wait → poll-query → … until it ends; both
+//! handlers speak one JSON shape, [`QueryProgress`], which is also what the Wait state reads.
+
+mod poll_query;
+mod run_query;
+
+pub use poll_query::{poll_query, PollPolicy};
+pub use run_query::{run_query, RunQueryInput};
+
+use reporting_core::ports::{QueryState, QueryStatistics};
+use reporting_core::HandlerError;
+use serde::{Deserialize, Serialize};
+
+/// A query in flight, as carried in state-machine data between run-query, Wait and poll-query.
+/// It never holds a parameter value (the hash key in particular), only ids and progress.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueryProgress {
+    /// The catalog id, e.g. `ingestion/request_item_status`.
+    pub query: String,
+    pub query_execution_id: String,
+    pub state: QueryState,
+    /// How many times poll-query has looked.
+    pub poll_count: u32,
+    /// How long the state machine should wait before the next poll.
+    pub wait_seconds: u32,
+    /// Seconds waited so far (sum of the waits), for the timeout.
+    pub waited_seconds: u32,
+    #[serde(default)]
+    pub statistics: QueryStatistics,
+}
+
+/// Parses a handler's JSON input, turning serde's complaint into a clear `Input.Invalid`.
+pub fn parse_input<T: serde::de::DeserializeOwned>(what: &str, input: serde_json::Value) -> Result<T, HandlerError> {
+    serde_json::from_value(input).map_err(|e| HandlerError::invalid(format!("{what} input: {e}")))
+}

@@ -1,0 +1,83 @@
+use reporting_core::error::ErrorKind;
+use reporting_core::ports::{QueryEngine, QueryState};
+use reporting_core::HandlerError;
+
+use crate::QueryProgress;
+
+/// How a query is waited for: growing waits up to a cap, so a long query costs few transitions,
+/// and a bound after which it is cancelled as timed out.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PollPolicy {
+    pub first_wait_seconds: u32,
+    pub max_wait_seconds: u32,
+    pub timeout_seconds: u32,
+}
+
+impl Default for PollPolicy {
+    fn default() -> Self {
+        Self { first_wait_seconds: 2, max_wait_seconds: 30, timeout_seconds: 3600 }
+    }
+}
+
+/// Looks at a query once. Returns the progress with the next wait while it runs, the final
+/// statistics when it succeeded, and a typed error when it failed, was cancelled or timed out.
+pub async fn poll_query(
+    input: serde_json::Value,
+    engine: &dyn QueryEngine,
+    policy: &PollPolicy,
+) -> Result<QueryProgress, HandlerError> {
+    let mut progress: QueryProgress = crate::parse_input("poll-query", input)?;
+    let status = engine.status(&progress.query_execution_id).await?;
+    let waited = progress.waited_seconds.saturating_add(progress.wait_seconds);
+    let what = format!("query {} (execution {})", progress.query, progress.query_execution_id);
+    match status.state {
+        QueryState::Succeeded => {
+            tracing::info!(query = %progress.query, execution_id = %progress.query_execution_id, statistics = ?status.statistics, "query succeeded");
+            progress.state = QueryState::Succeeded;
+            progress.statistics = status.statistics;
+            progress.waited_seconds = waited;
+            progress.wait_seconds = 0;
+            Ok(progress)
+        }
+        QueryState::Failed => {
+            let kind = status.failure_kind.unwrap_or(ErrorKind::QueryFailed);
+            Err(HandlerError::new(kind, format!("{what} failed: {}", status.reason.unwrap_or_else(|| "no reason given".into()))))
+        }
+        QueryState::Cancelled => Err(HandlerError::new(
+            ErrorKind::QueryCancelled,
+            format!("{what} was cancelled: {}", status.reason.unwrap_or_else(|| "no reason given".into())),
+        )),
+        QueryState::Queued | QueryState::Running => {
+            if waited >= policy.timeout_seconds {
+                engine.cancel(&progress.query_execution_id).await?;
+                return Err(HandlerError::new(
+                    ErrorKind::QueryTimeout,
+                    format!("{what} was still {:?} after {waited} s and was cancelled", status.state),
+                ));
+            }
+            progress.state = status.state;
+            progress.poll_count += 1;
+            progress.waited_seconds = waited;
+            progress.wait_seconds = next_wait(policy, progress.poll_count).min(policy.timeout_seconds - waited).max(1);
+            Ok(progress)
+        }
+    }
+}
+
+fn next_wait(policy: &PollPolicy, poll_count: u32) -> u32 {
+    let doubled = policy.first_wait_seconds.saturating_mul(1u32.checked_shl(poll_count).unwrap_or(u32::MAX));
+    doubled.min(policy.max_wait_seconds)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn waits_grow_to_the_cap() {
+        let p = PollPolicy::default();
+        let waits: Vec<_> = (0..8).map(|n| next_wait(&p, n)).collect();
+        assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30, 30]);
+        assert_eq!(next_wait(&p, 40), 30);
+    }
+}

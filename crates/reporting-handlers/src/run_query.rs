@@ -1,0 +1,83 @@
+use reporting_core::catalog::{self, Param};
+use reporting_core::config::Deployment;
+use reporting_core::error::ErrorKind;
+use reporting_core::ports::{Parameters, QueryEngine, QueryParam, QueryRequest, QueryState};
+use reporting_core::{render, validate, CalendarDate, HandlerError};
+use serde::Deserialize;
+
+use crate::{PollPolicy, QueryProgress};
+
+/// What the state machine asks run-query to start.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunQueryInput {
+    /// The catalog id of the query, e.g. `ingestion/request_item_status`.
+    pub query: String,
+    /// The reference date, `YYYY-MM-DD` (UTC), for queries that take one.
+    #[serde(default)]
+    pub as_of: Option<String>,
+}
+
+/// Starts a catalog query. Reads the hash key from the parameter store here, binds it, and never
+/// returns or logs it. A missing key fails closed with `Config.Missing`: nothing runs.
+pub async fn run_query(
+    input: serde_json::Value,
+    engine: &dyn QueryEngine,
+    parameters: &dyn Parameters,
+    deployment: &Deployment,
+    policy: &PollPolicy,
+) -> Result<QueryProgress, HandlerError> {
+    let input: RunQueryInput = crate::parse_input("run-query", input)?;
+    let query = catalog::query(&input.query).ok_or_else(|| {
+        let known: Vec<_> = catalog::QUERIES.iter().map(|q| q.id).collect();
+        HandlerError::invalid(format!("unknown query '{}'; known queries: {}", input.query.chars().take(80).collect::<String>(), known.join(", ")))
+    })?;
+    let as_of = match (&input.as_of, query.params.contains(&Param::AsOf)) {
+        (Some(text), true) => Some(CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("asOf: {e}")))?),
+        (None, true) => return Err(HandlerError::invalid(format!("query {} needs asOf (YYYY-MM-DD)", query.id))),
+        (Some(_), false) => return Err(HandlerError::invalid(format!("query {} takes no asOf", query.id))),
+        (None, false) => None,
+    };
+    let sql = render::render(query.sql, deployment)
+        .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{}: {e}", query.id)))?;
+
+    let mut params = Vec::with_capacity(query.params.len());
+    for slot in query.params {
+        params.push(match slot {
+            Param::AsOf => QueryParam::Date(as_of.expect("checked above")),
+            Param::HashKey => {
+                let name = deployment.hash_key_parameter();
+                let key = parameters.get_secret(&name).await?.ok_or_else(|| {
+                    HandlerError::new(
+                        ErrorKind::ConfigMissing,
+                        format!("the hash key parameter {name} does not exist; {} will not run without it", query.id),
+                    )
+                })?;
+                validate::hash_key(key.expose())
+                    .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{name}: {e}")))?;
+                QueryParam::Secret(key)
+            }
+        });
+    }
+
+    let execution_id = engine
+        .start(QueryRequest {
+            query_id: query.id.to_string(),
+            sql,
+            params,
+            workgroup: query.workgroup,
+            output_location: None,
+            client_request_token: None,
+        })
+        .await?;
+    tracing::info!(query = query.id, execution_id = %execution_id, as_of = ?as_of.map(|d| d.to_string()), "query started");
+    Ok(QueryProgress {
+        query: query.id.to_string(),
+        query_execution_id: execution_id,
+        state: QueryState::Queued,
+        poll_count: 0,
+        wait_seconds: policy.first_wait_seconds,
+        waited_seconds: 0,
+        statistics: Default::default(),
+    })
+}

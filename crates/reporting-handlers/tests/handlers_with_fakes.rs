@@ -1,0 +1,159 @@
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use reporting_core::config::Deployment;
+use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::ports::{Parameters, QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage};
+use reporting_core::Secret;
+use reporting_handlers::{poll_query, run_query, PollPolicy, QueryProgress};
+use serde_json::json;
+
+const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
+
+#[derive(Default)]
+struct FakeEngine {
+    started: Mutex<Vec<QueryRequest>>,
+    statuses: Mutex<Vec<QueryStatus>>,
+    cancelled: Mutex<Vec<String>>,
+}
+
+#[async_trait]
+impl QueryEngine for FakeEngine {
+    async fn start(&self, request: QueryRequest) -> Result<String, PortError> {
+        self.started.lock().unwrap().push(request);
+        Ok("exec-1".into())
+    }
+    async fn status(&self, _: &str) -> Result<QueryStatus, PortError> {
+        Ok(self.statuses.lock().unwrap().remove(0))
+    }
+    async fn cancel(&self, id: &str) -> Result<(), PortError> {
+        self.cancelled.lock().unwrap().push(id.into());
+        Ok(())
+    }
+    async fn results(&self, _: &str, _: Option<&str>) -> Result<ResultPage, PortError> {
+        unimplemented!("not used by these handlers")
+    }
+}
+
+struct FakeParameters(Option<&'static str>);
+
+#[async_trait]
+impl Parameters for FakeParameters {
+    async fn get_text(&self, _: &str) -> Result<Option<String>, PortError> {
+        Ok(None)
+    }
+    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError> {
+        assert_eq!(name, "/nhs-notify-local-reporting/hash-key");
+        Ok(self.0.map(Secret::new))
+    }
+}
+
+fn status(state: QueryState) -> QueryStatus {
+    QueryStatus { state, reason: None, failure_kind: None, statistics: QueryStatistics::default() }
+}
+
+async fn run(input: serde_json::Value, key: Option<&'static str>) -> (Result<QueryProgress, reporting_core::HandlerError>, FakeEngine) {
+    let engine = FakeEngine::default();
+    let r = run_query(input, &engine, &FakeParameters(key), &Deployment::local(), &PollPolicy::default()).await;
+    (r, engine)
+}
+
+#[tokio::test]
+async fn the_hash_key_is_bound_but_never_returned() {
+    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), Some(KEY)).await;
+    let progress = r.unwrap();
+    let output = serde_json::to_string(&progress).unwrap();
+    assert!(!output.contains(KEY) && !output.contains("dGVz"), "{output}");
+    assert_eq!(progress.state, QueryState::Queued);
+    let started = engine.started.lock().unwrap();
+    assert_eq!(started.len(), 1);
+    assert_eq!(started[0].params[0], QueryParam::Secret(Secret::new(KEY)));
+    assert_eq!(started[0].params[1], QueryParam::Date("2026-11-25".parse().unwrap()));
+    assert!(!started[0].sql.contains(KEY), "the key is bound, not spliced");
+    assert!(!started[0].sql.contains("${"), "placeholders are rendered");
+    assert!(!format!("{:?}", started[0]).contains(KEY), "Debug output masks the key");
+}
+
+#[tokio::test]
+async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
+    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), None).await;
+    let e = r.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::ConfigMissing);
+    assert!(e.message.contains("/nhs-notify-local-reporting/hash-key"), "{}", e.message);
+    assert!(engine.started.lock().unwrap().is_empty());
+    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), Some("not-a-key")).await;
+    assert_eq!(r.unwrap_err().kind, ErrorKind::ConfigMissing);
+    assert!(engine.started.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn bad_input_is_refused_clearly_and_starts_nothing() {
+    let cases = [
+        (json!({"query": "ingestion/nope", "asOf": "2026-11-25"}), "unknown query"),
+        (json!({"query": "ingestion/request_item_plan_status'; DROP TABLE x", "asOf": "2026-11-25"}), "unknown query"),
+        (json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-02-30"}), "asOf"),
+        (json!({"query": "ingestion/request_item_plan_status", "asOf": "26-11-01"}), "asOf"),
+        (json!({"query": "ingestion/request_item_plan_status"}), "needs asOf"),
+        (json!({"query": "tables/request_item_status", "asOf": "2026-11-25"}), "takes no asOf"),
+        (json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "extra": 1}), "unknown field"),
+        (json!("not an object"), "run-query input"),
+    ];
+    for (input, expected) in cases {
+        let (r, engine) = run(input.clone(), Some(KEY)).await;
+        let e = r.unwrap_err();
+        assert_eq!(e.kind, ErrorKind::InvalidInput, "{input}");
+        assert!(e.message.contains(expected), "{input}: {}", e.message);
+        assert!(engine.started.lock().unwrap().is_empty(), "{input}");
+    }
+}
+
+fn progress() -> serde_json::Value {
+    json!({"query": "ingestion/request_item_plan_status", "queryExecutionId": "exec-1", "state": "QUEUED",
+           "pollCount": 0, "waitSeconds": 2, "waitedSeconds": 0})
+}
+
+#[tokio::test]
+async fn polling_waits_longer_each_time_then_reports_statistics() {
+    let engine = FakeEngine::default();
+    let mut done = status(QueryState::Succeeded);
+    done.statistics.rows_affected = Some(42);
+    *engine.statuses.lock().unwrap() = vec![status(QueryState::Running), status(QueryState::Running), done];
+    let policy = PollPolicy::default();
+    let p1 = poll_query(progress(), &engine, &policy).await.unwrap();
+    assert_eq!((p1.state, p1.poll_count, p1.wait_seconds, p1.waited_seconds), (QueryState::Running, 1, 4, 2));
+    let p2 = poll_query(serde_json::to_value(&p1).unwrap(), &engine, &policy).await.unwrap();
+    assert_eq!((p2.poll_count, p2.wait_seconds, p2.waited_seconds), (2, 8, 6));
+    let p3 = poll_query(serde_json::to_value(&p2).unwrap(), &engine, &policy).await.unwrap();
+    assert_eq!(p3.state, QueryState::Succeeded);
+    assert_eq!(p3.statistics.rows_affected, Some(42));
+}
+
+#[tokio::test]
+async fn failures_are_typed_for_the_state_machine() {
+    let policy = PollPolicy::default();
+    let engine = FakeEngine::default();
+    let mut failed = status(QueryState::Failed);
+    failed.reason = Some("SYNTAX_ERROR: line 1".into());
+    let mut conflict = status(QueryState::Failed);
+    conflict.reason = Some("ICEBERG_COMMIT_ERROR".into());
+    conflict.failure_kind = Some(ErrorKind::CommitConflict);
+    *engine.statuses.lock().unwrap() = vec![failed, conflict, status(QueryState::Cancelled)];
+    let e = poll_query(progress(), &engine, &policy).await.unwrap_err();
+    assert_eq!(e.kind.error_type(), "Query.Failed");
+    assert!(e.message.contains("SYNTAX_ERROR") && e.message.contains("request_item_plan_status"), "{}", e.message);
+    assert_eq!(poll_query(progress(), &engine, &policy).await.unwrap_err().kind.error_type(), "Retryable.CommitConflict");
+    assert_eq!(poll_query(progress(), &engine, &policy).await.unwrap_err().kind.error_type(), "Query.Cancelled");
+}
+
+#[tokio::test]
+async fn a_query_past_the_timeout_is_cancelled() {
+    let engine = FakeEngine::default();
+    *engine.statuses.lock().unwrap() = vec![status(QueryState::Running)];
+    let policy = PollPolicy { timeout_seconds: 60, ..Default::default() };
+    let mut input = progress();
+    input["waitedSeconds"] = json!(50);
+    input["waitSeconds"] = json!(10);
+    let e = poll_query(input, &engine, &policy).await.unwrap_err();
+    assert_eq!(e.kind, ErrorKind::QueryTimeout);
+    assert_eq!(*engine.cancelled.lock().unwrap(), vec!["exec-1".to_string()]);
+}

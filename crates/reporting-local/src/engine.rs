@@ -1,0 +1,303 @@
+//! The local query engine: embedded DuckDB running the Athena SQL through the Trino layer.
+//!
+//! Queries run synchronously inside `start` (one writer, as DuckDB allows); `status` then reports
+//! the finished state, so the state machines' poll loop runs unchanged with virtual waits.
+
+use std::collections::HashMap;
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::Instant;
+
+use async_trait::async_trait;
+use duckdb::types::Value;
+use duckdb::Connection;
+use reporting_core::catalog::{count_parameter_markers, SOURCE_SCHEMA};
+use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::ports::{QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage};
+
+/// Rows of a result page (local results are handed out in pages of this size, like Athena's 1,000).
+const PAGE_SIZE: usize = 1000;
+
+#[derive(Clone, Debug)]
+pub struct EngineOptions {
+    /// The Firehose Parquet folder read as `transaction_history`; `None` for no source.
+    pub source_dir: Option<PathBuf>,
+    /// Check before each MERGE that no two source rows match one target row (Athena would fail).
+    pub check_merge_sources: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        Self { source_dir: None, check_merge_sources: true }
+    }
+}
+
+/// What running one statement produced.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct ExecutedQuery {
+    pub columns: Vec<String>,
+    pub rows: Vec<Vec<Option<String>>>,
+    pub rows_affected: Option<u64>,
+}
+
+struct Execution {
+    status: QueryStatus,
+    result: ExecutedQuery,
+}
+
+struct Inner {
+    conn: Connection,
+    executions: HashMap<String, Execution>,
+    next_id: u64,
+}
+
+pub struct DuckDbEngine {
+    inner: Mutex<Inner>,
+    options: EngineOptions,
+}
+
+fn engine_error(e: impl std::fmt::Display) -> PortError {
+    PortError::new(ErrorKind::Internal, format!("local engine: {e}"))
+}
+
+impl DuckDbEngine {
+    /// Opens (or creates) the database file.
+    pub fn open(path: &Path, options: EngineOptions) -> Result<Self, PortError> {
+        let conn = Connection::open(path).map_err(|e| {
+            let busy = e.to_string().contains("lock");
+            PortError::new(
+                if busy { ErrorKind::Throttled } else { ErrorKind::Internal },
+                format!("cannot open {}: {e}", path.display()),
+            )
+        })?;
+        Self::with_connection(conn, options)
+    }
+
+    pub fn open_in_memory(options: EngineOptions) -> Result<Self, PortError> {
+        Self::with_connection(Connection::open_in_memory().map_err(engine_error)?, options)
+    }
+
+    fn with_connection(conn: Connection, options: EngineOptions) -> Result<Self, PortError> {
+        duckdb_trino::install(&conn).map_err(engine_error)?;
+        if let Some(dir) = &options.source_dir {
+            create_source_view(&conn, dir)?;
+        }
+        Ok(Self { inner: Mutex::new(Inner { conn, executions: HashMap::new(), next_id: 1 }), options })
+    }
+
+    /// Runs one statement now and returns what it produced; SQL errors are `QueryFailed`.
+    pub fn execute(&self, sql: &str, params: &[QueryParam]) -> Result<ExecutedQuery, PortError> {
+        let inner = self.inner.lock().unwrap();
+        self.execute_locked(&inner.conn, sql, params)
+    }
+
+    /// Every row of a table, all columns as text, sorted: a stable dump for comparisons.
+    pub fn dump_table(&self, table: &str) -> Result<ExecutedQuery, PortError> {
+        if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(PortError::new(ErrorKind::InvalidInput, format!("not a table name: {table}")));
+        }
+        self.execute(&format!("SELECT * FROM {table} ORDER BY ALL"), &[])
+    }
+
+    /// Row count of a table.
+    pub fn row_count(&self, table: &str) -> Result<u64, PortError> {
+        let dump = self.execute(&format!("SELECT count(*) FROM {}", quote_ident(table)), &[])?;
+        Ok(dump.rows[0][0].as_deref().unwrap_or("0").parse().unwrap_or(0))
+    }
+
+    fn execute_locked(&self, conn: &Connection, sql: &str, params: &[QueryParam]) -> Result<ExecutedQuery, PortError> {
+        let failed = |e: String| PortError::new(ErrorKind::QueryFailed, e);
+        let statements = duckdb_trino::translate(sql).map_err(|e| failed(e.to_string()))?;
+        let total_markers: usize = statements.iter().map(|s| count_parameter_markers(s)).sum();
+        if total_markers != params.len() {
+            return Err(failed(format!("the query has {total_markers} parameter markers but {} values were bound", params.len())));
+        }
+        let values: Vec<Value> = params.iter().map(to_value).collect();
+        let mut result = ExecutedQuery::default();
+        for statement in &statements {
+            let bound = if count_parameter_markers(statement) > 0 { &values[..] } else { &[][..] };
+            if self.options.check_merge_sources {
+                check_merge_source(conn, statement, bound)?;
+            }
+            result = run_statement(conn, statement, bound).map_err(|e| failed(e.to_string()))?;
+        }
+        Ok(result)
+    }
+}
+
+fn quote_ident(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+fn to_value(p: &QueryParam) -> Value {
+    match p {
+        QueryParam::Text(s) => Value::Text(s.clone()),
+        QueryParam::Date(d) => Value::Text(d.to_string()),
+        QueryParam::Integer(i) => Value::BigInt(*i),
+        QueryParam::Secret(s) => Value::Text(s.expose().to_string()),
+    }
+}
+
+fn is_query(statement: &str) -> bool {
+    let head = statement.trim_start().split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("").to_ascii_uppercase();
+    matches!(head.as_str(), "SELECT" | "WITH" | "VALUES" | "SHOW" | "DESCRIBE" | "TABLE" | "FROM")
+}
+
+fn run_statement(conn: &Connection, statement: &str, values: &[Value]) -> duckdb::Result<ExecutedQuery> {
+    if !is_query(statement) {
+        let mut stmt = conn.prepare(statement)?;
+        let n = stmt.execute(duckdb::params_from_iter(values.iter()))?;
+        return Ok(ExecutedQuery { rows_affected: Some(n as u64), ..Default::default() });
+    }
+    // Every column as text, as Athena's GetQueryResults returns them.
+    let wrapped = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({statement}) AS query_result");
+    let mut stmt = conn.prepare(&wrapped)?;
+    let mut rows = stmt.query(duckdb::params_from_iter(values.iter()))?;
+    let mut out = Vec::new();
+    let mut width = None;
+    while let Some(row) = rows.next()? {
+        let n = *width.get_or_insert_with(|| row.as_ref().column_count());
+        out.push((0..n).map(|i| row.get::<_, Option<String>>(i)).collect::<duckdb::Result<Vec<_>>>()?);
+    }
+    drop(rows);
+    let columns = stmt.column_names();
+    Ok(ExecutedQuery { rows_affected: Some(out.len() as u64), columns, rows: out })
+}
+
+/// Athena fails a MERGE in which one target row is matched by several source rows; DuckDB applies
+/// them silently. Check first, so local tests catch what production would reject.
+fn check_merge_source(conn: &Connection, statement: &str, values: &[Value]) -> Result<(), PortError> {
+    let failed = |e: String| PortError::new(ErrorKind::QueryFailed, e);
+    let Some(parts) = duckdb_trino::merge::split(statement).map_err(|e| failed(e.to_string()))? else {
+        return Ok(());
+    };
+    if count_parameter_markers(parts.source) != values.len() {
+        return Err(failed("the local MERGE check needs every parameter marker inside the USING query".into()));
+    }
+    let check = duckdb_trino::merge::uniqueness_check(&parts);
+    let duplicates: i64 = conn
+        .prepare(&check)
+        .and_then(|mut s| s.query_row(duckdb::params_from_iter(values.iter()), |r| r.get(0)))
+        .map_err(|e| failed(format!("MERGE INTO {}: {e}", parts.target)))?;
+    if duplicates > 0 {
+        return Err(failed(format!(
+            "MERGE INTO {}: {duplicates} source rows match a target row that another source row also matches; \
+             Athena rejects such a MERGE, so the local engine does too",
+            parts.target
+        )));
+    }
+    Ok(())
+}
+
+/// `transaction_history` locally: the Glue schema (empty) plus every Parquet file under the source
+/// folder, matched by column name, so files from before a column existed read it as NULL.
+fn create_source_view(conn: &Connection, dir: &Path) -> Result<(), PortError> {
+    let schema = duckdb_trino::translate(SOURCE_SCHEMA).map_err(engine_error)?.remove(0);
+    let schema = schema
+        .replacen("CREATE TABLE transaction_history (", "CREATE OR REPLACE TEMP TABLE transaction_history_columns (", 1);
+    if !schema.contains("transaction_history_columns") {
+        return Err(engine_error("sql/source/transaction_history.sql must start CREATE TABLE transaction_history ("));
+    }
+    conn.execute_batch(&schema).map_err(engine_error)?;
+    let files = if has_parquet(dir) {
+        let glob = dir.join("**").join("*.parquet").to_string_lossy().replace('\'', "''");
+        format!(
+            " UNION ALL BY NAME SELECT * FROM read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
+        )
+    } else {
+        String::new()
+    };
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP VIEW transaction_history AS SELECT * FROM transaction_history_columns{files}"
+    ))
+    .map_err(engine_error)
+}
+
+fn has_parquet(dir: &Path) -> bool {
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        for e in entries.flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else if p.extension().is_some_and(|x| x == "parquet") {
+                return true;
+            }
+        }
+    }
+    false
+}
+
+#[async_trait]
+impl QueryEngine for DuckDbEngine {
+    async fn start(&self, request: QueryRequest) -> Result<String, PortError> {
+        let mut inner = self.inner.lock().unwrap();
+        let id = format!("local-{:06}", inner.next_id);
+        inner.next_id += 1;
+        let started = Instant::now();
+        let outcome = self.execute_locked(&inner.conn, &request.sql, &request.params);
+        let engine_millis = Some(started.elapsed().as_millis() as u64);
+        let execution = match outcome {
+            Ok(result) => Execution {
+                status: QueryStatus {
+                    state: QueryState::Succeeded,
+                    reason: None,
+                    failure_kind: None,
+                    statistics: QueryStatistics { rows_affected: result.rows_affected, engine_millis, bytes_scanned: None },
+                },
+                result,
+            },
+            Err(e) if e.kind == ErrorKind::QueryFailed => {
+                tracing::warn!(query = %request.query_id, error = %e.message, "local query failed");
+                Execution {
+                    status: QueryStatus {
+                        state: QueryState::Failed,
+                        reason: Some(e.message),
+                        failure_kind: Some(ErrorKind::QueryFailed),
+                        statistics: QueryStatistics { engine_millis, ..Default::default() },
+                    },
+                    result: ExecutedQuery::default(),
+                }
+            }
+            Err(e) => return Err(e),
+        };
+        inner.executions.insert(id.clone(), execution);
+        Ok(id)
+    }
+
+    async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError> {
+        let inner = self.inner.lock().unwrap();
+        inner
+            .executions
+            .get(execution_id)
+            .map(|e| e.status.clone())
+            .ok_or_else(|| PortError::new(ErrorKind::InvalidInput, format!("no query execution {execution_id}")))
+    }
+
+    async fn cancel(&self, execution_id: &str) -> Result<(), PortError> {
+        // Local queries finish inside start(); a finished query stays as it ended, as in Athena.
+        self.status(execution_id).await.map(|_| ())
+    }
+
+    async fn results(&self, execution_id: &str, next_token: Option<&str>) -> Result<ResultPage, PortError> {
+        let inner = self.inner.lock().unwrap();
+        let e = inner
+            .executions
+            .get(execution_id)
+            .ok_or_else(|| PortError::new(ErrorKind::InvalidInput, format!("no query execution {execution_id}")))?;
+        if e.status.state != QueryState::Succeeded {
+            return Err(PortError::new(ErrorKind::InvalidInput, format!("query {execution_id} did not succeed")));
+        }
+        let start: usize = match next_token {
+            None => 0,
+            Some(t) => t.parse().map_err(|_| PortError::new(ErrorKind::InvalidInput, format!("bad page token {t}")))?,
+        };
+        let end = (start + PAGE_SIZE).min(e.result.rows.len());
+        Ok(ResultPage {
+            columns: e.result.columns.clone(),
+            rows: e.result.rows.get(start..end).unwrap_or_default().to_vec(),
+            next_token: (end < e.result.rows.len()).then(|| end.to_string()),
+        })
+    }
+}

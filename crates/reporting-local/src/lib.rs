@@ -1,0 +1,18 @@
+//! The local home: the same ports as AWS, on this machine.
+//!
+//! | port | AWS | here |
+//! |---|---|---|
+//! | query engine | Athena | [`DuckDbEngine`]: embedded DuckDB + the Trino layer |
+//! | object store | S3 | [`DirectoryStore`]: `<root>/<bucket>/<key>` |
+//! | parameters | SSM | [`ParameterFile`]: one JSON file |
+//! | metrics | CloudWatch | [`MetricsFile`]: JSON lines |
+
+mod engine;
+mod metrics_file;
+mod object_dir;
+mod parameter_file;
+
+pub use engine::{DuckDbEngine, EngineOptions, ExecutedQuery};
+pub use metrics_file::MetricsFile;
+pub use object_dir::DirectoryStore;
+pub use parameter_file::ParameterFile;

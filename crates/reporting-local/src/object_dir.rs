@@ -1,0 +1,120 @@
+use std::path::{Component, Path, PathBuf};
+
+use async_trait::async_trait;
+use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::ports::{ObjectInfo, ObjectStore};
+
+/// S3 as a directory: bucket `b`, key `k` is the file `<root>/b/k`.
+#[derive(Clone, Debug)]
+pub struct DirectoryStore {
+    root: PathBuf,
+}
+
+impl DirectoryStore {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+
+    fn path(&self, bucket: &str, key: &str) -> Result<PathBuf, PortError> {
+        let relative = Path::new(bucket).join(key);
+        let safe = !bucket.is_empty()
+            && !key.is_empty()
+            && !bucket.contains('/')
+            && relative.components().all(|c| matches!(c, Component::Normal(_)));
+        if !safe {
+            return Err(PortError::new(ErrorKind::InvalidInput, format!("object key {bucket}/{key} is not a plain relative path")));
+        }
+        Ok(self.root.join(relative))
+    }
+}
+
+fn io(e: std::io::Error, what: &Path) -> PortError {
+    PortError::new(ErrorKind::Internal, format!("{}: {e}", what.display()))
+}
+
+#[async_trait]
+impl ObjectStore for DirectoryStore {
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
+        let path = self.path(bucket, key)?;
+        let dir = path.parent().expect("keys have a parent");
+        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+        // Write then rename, so a reader never sees half an object (as with S3).
+        let tmp = dir.join(format!(".{}.partial", path.file_name().unwrap().to_string_lossy()));
+        std::fs::write(&tmp, body).map_err(|e| io(e, &tmp))?;
+        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        let path = self.path(bucket, key)?;
+        match std::fs::read(&path) {
+            Ok(b) => Ok(Some(b)),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(None),
+            Err(e) => Err(io(e, &path)),
+        }
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError> {
+        let base = self.root.join(bucket);
+        let mut out = Vec::new();
+        let mut stack = vec![base.clone()];
+        while let Some(dir) = stack.pop() {
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(e) => e,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(io(e, &dir)),
+            };
+            for entry in entries {
+                let entry = entry.map_err(|e| io(e, &dir))?;
+                let path = entry.path();
+                let meta = entry.metadata().map_err(|e| io(e, &path))?;
+                if meta.is_dir() {
+                    stack.push(path);
+                } else if !entry.file_name().to_string_lossy().ends_with(".partial") {
+                    let key = path.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
+                    if key.starts_with(prefix) {
+                        out.push(ObjectInfo { key, size: meta.len() });
+                    }
+                }
+            }
+        }
+        out.sort_by(|a, b| a.key.cmp(&b.key));
+        Ok(out)
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {
+        let path = self.path(bucket, key)?;
+        match std::fs::remove_file(&path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(io(e, &path)),
+            _ => Ok(()),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn put_list_get_delete() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path());
+        store.put("ingress", "a/b/1.csv", b"x".to_vec()).await.unwrap();
+        store.put("ingress", "a/c/2.csv", b"yy".to_vec()).await.unwrap();
+        let listed = store.list("ingress", "a/b/").await.unwrap();
+        assert_eq!(listed, vec![ObjectInfo { key: "a/b/1.csv".into(), size: 1 }]);
+        assert_eq!(store.get("ingress", "a/c/2.csv").await.unwrap().unwrap(), b"yy");
+        store.delete("ingress", "a/c/2.csv").await.unwrap();
+        assert_eq!(store.get("ingress", "a/c/2.csv").await.unwrap(), None);
+        assert!(store.list("missing", "").await.unwrap().is_empty());
+    }
+
+    #[tokio::test]
+    async fn refuses_keys_that_escape_the_bucket() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path().join("objects"));
+        for key in ["../x", "a/../../x", "/etc/passwd", ""] {
+            assert!(store.put("b", key, vec![]).await.is_err(), "{key}");
+        }
+        assert!(!dir.path().join("x").exists());
+    }
+}
