@@ -65,6 +65,14 @@ impl ParameterFile {
         self.store(&all)
     }
 
+    /// Sets a SecureString parameter (tests pin a known hash key with it).
+    pub fn set_secret(&self, name: &str, value: &str) -> Result<(), PortError> {
+        let _g = self.lock.lock().unwrap();
+        let mut all = self.load()?;
+        all.insert(name.to_string(), Entry { kind: Kind::SecureString, value: value.to_string() });
+        self.store(&all)
+    }
+
     /// Removes a parameter (for tests of the fail-closed path).
     pub fn remove(&self, name: &str) -> Result<(), PortError> {
         let _g = self.lock.lock().unwrap();

@@ -1,0 +1,39 @@
+# notify-reporting. Cargo's usual target/ unless CARGO_TARGET_DIR says otherwise (CI keeps one
+# build outside its fresh clones: the bundled DuckDB takes ~20 minutes to compile on 2 cores).
+#
+# Every cargo command here selects the same packages (--workspace --all-targets). Cargo resolves
+# features per selection, and a different selection can give DuckDB's build script other
+# host-dependency features, which recompiles all of DuckDB's C++ (20+ minutes).
+CARGO ?= cargo
+TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
+BIN := $(TARGET_DIR)/debug/notify-reporting
+HOME_DIR ?= .local
+SELECTION := --workspace --all-targets
+AS_OF ?=
+AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
+
+.PHONY: run build generate setup ingest test lint fmt clippy clean-local
+
+## make run: build, generate a small synthetic sample, create the tables and run ingestion end to end.
+run: build
+	$(BIN) --home $(HOME_DIR) generate --days 14 --items-per-day 400 --clients 4 --seed 1
+	$(BIN) --home $(HOME_DIR) run setup
+	$(BIN) --home $(HOME_DIR) run ingestion $(AS_OF_FLAG)
+
+build:
+	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
+	$(CARGO) build $(SELECTION)
+
+## make test: every test of the workspace (unit, DuckDB integration, state machines).
+test:
+	$(CARGO) test $(SELECTION)
+
+## make lint: formatting and clippy, warnings as errors.
+lint: fmt clippy
+fmt:
+	$(CARGO) fmt --all -- --check
+clippy:
+	$(CARGO) clippy $(SELECTION) -- -D warnings
+
+clean-local:
+	rm -rf $(HOME_DIR)

@@ -1,0 +1,59 @@
+//! Start-up and error plumbing shared by the Lambda binaries, so each `main.rs` is a few lines.
+
+use lambda_runtime::Diagnostic;
+use reporting_aws::{AthenaEngine, SsmParameters};
+use reporting_core::config::Deployment;
+use reporting_core::HandlerError;
+use reporting_handlers::PollPolicy;
+
+/// JSON logs to stdout (CloudWatch Logs), level from `RUST_LOG` (default info).
+pub fn init_tracing() {
+    tracing_subscriber::fmt()
+        .json()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_current_span(false)
+        .with_ansi(false)
+        .without_time()
+        .init();
+}
+
+/// A handler error as Lambda reports it: `errorType` is the taxonomy name the ASL retries on.
+#[derive(Debug)]
+pub struct LambdaError(pub HandlerError);
+
+impl From<HandlerError> for LambdaError {
+    fn from(e: HandlerError) -> Self {
+        Self(e)
+    }
+}
+
+impl From<LambdaError> for Diagnostic {
+    fn from(e: LambdaError) -> Self {
+        Diagnostic { error_type: e.0.kind.error_type().to_string(), error_message: e.0.message }
+    }
+}
+
+/// Everything a query Lambda needs, built once at start-up.
+pub struct QueryLambda {
+    pub engine: AthenaEngine,
+    pub parameters: SsmParameters,
+    pub deployment: Deployment,
+    pub policy: PollPolicy,
+}
+
+impl QueryLambda {
+    /// Reads the deployment from the environment (`CSI`, `ENVIRONMENT`, `SOURCE_TABLE`,
+    /// `DATA_LOCATION`, `BATCH_CLIENT_IDS`, `DATABASE`) and builds the SDK clients.
+    pub async fn from_env() -> Result<Self, String> {
+        let env = |k: &str| std::env::var(k).ok();
+        let deployment = Deployment::from_env(env)?;
+        let database = env("DATABASE").unwrap_or_else(|| format!("{}-database", deployment.csi));
+        let config = reporting_aws::sdk_config().await;
+        Ok(Self {
+            engine: AthenaEngine::new(aws_sdk_athena::Client::new(&config), database, deployment.csi.clone()),
+            parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
+            deployment,
+            policy: PollPolicy::default(),
+        })
+    }
+}

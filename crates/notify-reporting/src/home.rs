@@ -1,0 +1,105 @@
+//! A local home folder: everything one local deployment keeps.
+//!
+//! ```text
+//! <home>/reporting.duckdb     the staging tables (DuckDB)
+//! <home>/objects/<bucket>/…   the object store (S3)
+//! <home>/parameters.json      the parameter store (SSM), with this home's random hash key
+//! <home>/metrics.jsonl        published metrics (CloudWatch)
+//! <home>/config.json          deployment settings (what Terraform variables are in AWS)
+//! <home>/source/transaction_history/__year=…/  the source (Firehose Parquet)
+//! ```
+
+use std::path::{Path, PathBuf};
+
+use reporting_core::config::Deployment;
+use reporting_local::{DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile};
+use serde::{Deserialize, Serialize};
+
+/// Settings of a local deployment.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct HomeConfig {
+    /// Clients whose aggregates also go into the `_batch` tables.
+    #[serde(default)]
+    pub batch_client_ids: Vec<String>,
+}
+
+#[derive(Clone, Debug)]
+pub struct Home {
+    pub root: PathBuf,
+}
+
+impl Home {
+    pub fn new(root: impl Into<PathBuf>) -> Self {
+        Self { root: root.into() }
+    }
+    pub fn database(&self) -> PathBuf {
+        self.root.join("reporting.duckdb")
+    }
+    pub fn objects(&self) -> PathBuf {
+        self.root.join("objects")
+    }
+    pub fn parameters_file(&self) -> PathBuf {
+        self.root.join("parameters.json")
+    }
+    pub fn metrics_file(&self) -> PathBuf {
+        self.root.join("metrics.jsonl")
+    }
+    pub fn config_file(&self) -> PathBuf {
+        self.root.join("config.json")
+    }
+    /// Where `generate` writes by default; `transaction_history/` goes inside.
+    pub fn source_root(&self) -> PathBuf {
+        self.root.join("source")
+    }
+    pub fn default_source(&self) -> PathBuf {
+        self.source_root().join("transaction_history")
+    }
+
+    pub fn config(&self) -> Result<HomeConfig, String> {
+        match std::fs::read_to_string(self.config_file()) {
+            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", self.config_file().display())),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HomeConfig::default()),
+            Err(e) => Err(format!("{}: {e}", self.config_file().display())),
+        }
+    }
+
+    pub fn write_config(&self, config: &HomeConfig) -> Result<(), String> {
+        std::fs::create_dir_all(&self.root).map_err(|e| format!("{}: {e}", self.root.display()))?;
+        let text = serde_json::to_string_pretty(config).expect("config serialises");
+        std::fs::write(self.config_file(), text + "\n").map_err(|e| format!("{}: {e}", self.config_file().display()))
+    }
+
+    pub fn deployment(&self) -> Result<Deployment, String> {
+        let config = self.config()?;
+        let deployment = Deployment { batch_client_ids: config.batch_client_ids, ..Deployment::local() };
+        deployment.validate().map_err(|e| format!("{}: {e}", self.config_file().display()))?;
+        Ok(deployment)
+    }
+
+    /// Opens the home's adapters, creating the folder and this home's hash key on first use.
+    pub fn open(&self, source: &Path) -> Result<Opened, String> {
+        let deployment = self.deployment()?;
+        std::fs::create_dir_all(self.objects()).map_err(|e| format!("{}: {e}", self.root.display()))?;
+        let parameters = ParameterFile::new(self.parameters_file());
+        parameters.ensure_random_key(&deployment.hash_key_parameter()).map_err(|e| e.to_string())?;
+        let engine = DuckDbEngine::open(&self.database(), EngineOptions { source_dir: Some(source.to_path_buf()), ..Default::default() })
+            .map_err(|e| e.to_string())?;
+        Ok(Opened {
+            engine,
+            parameters,
+            objects: DirectoryStore::new(self.objects()),
+            metrics: MetricsFile::new(self.metrics_file()),
+            deployment,
+        })
+    }
+}
+
+/// A home's adapters, ready for the handlers.
+pub struct Opened {
+    pub engine: DuckDbEngine,
+    pub parameters: ParameterFile,
+    pub objects: DirectoryStore,
+    pub metrics: MetricsFile,
+    pub deployment: Deployment,
+}

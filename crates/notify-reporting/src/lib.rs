@@ -1,0 +1,10 @@
+//! The local home of notify-reporting: the same handlers, ASL files and SQL as AWS, on embedded
+//! DuckDB, with a folder as S3, a file as SSM and a file as CloudWatch.
+
+pub mod home;
+pub mod machines;
+pub mod run;
+pub mod tasks;
+
+pub use home::Home;
+pub use run::{run_machine, RunError, RunReport};

@@ -1,0 +1,35 @@
+//! The repository's state machines, as the local runner knows them: the same ASL files that SAM
+//! deploys, with the Lambda ARNs substituted by local task names.
+
+use std::collections::BTreeMap;
+
+/// One state machine the local home can run.
+pub struct MachineDef {
+    pub name: &'static str,
+    pub asl: &'static str,
+    /// The input fields it accepts (anything else is refused before it runs).
+    pub input_fields: &'static [&'static str],
+}
+
+pub const MACHINES: &[MachineDef] = &[
+    MachineDef { name: "setup", asl: include_str!("../../../statemachines/setup.asl.json"), input_fields: &[] },
+    MachineDef { name: "ingestion", asl: include_str!("../../../statemachines/ingestion.asl.json"), input_fields: &["asOf"] },
+];
+
+pub const RUN_QUERY: &str = "local:run-query";
+pub const POLL_QUERY: &str = "local:poll-query";
+
+/// What SAM's `DefinitionSubstitutions` supply in AWS, locally.
+pub fn substitutions() -> BTreeMap<String, String> {
+    BTreeMap::from([
+        ("RunQueryFunctionArn".to_string(), RUN_QUERY.to_string()),
+        ("PollQueryFunctionArn".to_string(), POLL_QUERY.to_string()),
+    ])
+}
+
+pub fn find(name: &str) -> Result<&'static MachineDef, String> {
+    MACHINES.iter().find(|m| m.name == name).ok_or_else(|| {
+        let known: Vec<_> = MACHINES.iter().map(|m| m.name).collect();
+        format!("unknown state machine '{}'; known: {}", name.chars().take(60).collect::<String>(), known.join(", "))
+    })
+}

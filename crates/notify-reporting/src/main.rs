@@ -1,0 +1,181 @@
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use notify_reporting::home::HomeConfig;
+use notify_reporting::{run_machine, Home, RunError};
+use reporting_core::CalendarDate;
+use serde_json::Value;
+
+/// notify-reporting, locally: the repository's state machines, handlers and SQL on embedded DuckDB.
+#[derive(Parser)]
+#[command(version, about, long_about = None)]
+struct Cli {
+    /// The local home folder (DuckDB file, object store, parameter and metrics files).
+    #[arg(long, global = true, env = "NOTIFY_REPORTING_HOME", default_value = ".local")]
+    home: PathBuf,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Write a synthetic transaction_history as Firehose Parquet (seeded, deterministic).
+    ///
+    /// Models NHS Notify traffic: clients send requests (batches) of request items; each item gets
+    /// plans per channel (NHSAPP, EMAIL, SMS, LETTER) with fallbacks by ordernumber; statuses end
+    /// DELIVERED, FAILED or SKIPPED, or get stuck. Capture is as messy as production: several rows
+    /// per object, out-of-order and duplicate rows, equal timestamps, late arrivals in later
+    /// partitions, fields NULL then set, columns that only exist from the middle day on, and a few
+    /// hand-edited non-ISO completeddate values. NHS numbers come only from the never-issued 999
+    /// range and are Modulus-11 valid. The same options always write the same rows.
+    Generate {
+        /// Folder to write `transaction_history/` into (replacing any earlier one there).
+        /// Default: `<home>/source`.
+        #[arg(long)]
+        out: Option<PathBuf>,
+        /// Last capture day, YYYY-MM-DD (UTC). Default: today.
+        #[arg(long, value_parser = parse_date)]
+        end: Option<CalendarDate>,
+        /// Number of capture days ending at --end.
+        #[arg(long, default_value_t = 14)]
+        days: u32,
+        /// Request items created per day.
+        #[arg(long, default_value_t = 400)]
+        items_per_day: u32,
+        /// Number of clients; client 0 sends large batches and is configured as a batch client.
+        #[arg(long, default_value_t = 4)]
+        clients: u32,
+        /// Random seed: the same seed and options give the same data.
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// Run one of the repository's state machines locally (setup, ingestion).
+    Run {
+        /// The state machine: setup or ingestion.
+        machine: String,
+        /// The reference date of the ingestion window, YYYY-MM-DD (UTC). Default: today.
+        #[arg(long, value_parser = parse_date)]
+        as_of: Option<CalendarDate>,
+        /// The execution input, as JSON (what a schedule or the console would send).
+        #[arg(long)]
+        input: Option<String>,
+        /// The Firehose Parquet folder read as transaction_history.
+        /// Default: `<home>/source/transaction_history`.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
+}
+
+fn parse_date(s: &str) -> Result<CalendarDate, String> {
+    CalendarDate::parse(s).map_err(|e| e.to_string())
+}
+
+fn main() -> ExitCode {
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .init();
+    let cli = Cli::parse();
+    let home = Home::new(&cli.home);
+    match cli.command {
+        Command::Generate { out, end, days, items_per_day, clients, seed } => {
+            let into_home = out.is_none();
+            let options = synthetic_cdc::Options {
+                out: out.unwrap_or_else(|| home.source_root()),
+                end: end.unwrap_or_else(CalendarDate::today_utc),
+                days,
+                items_per_day,
+                clients,
+                seed,
+            };
+            let started = Instant::now();
+            match synthetic_cdc::generate(&options) {
+                Ok(s) => {
+                    println!(
+                        "wrote {} rows ({} request items, {} plans) in {} files over {} partitions to {} in {:.1} s",
+                        s.rows,
+                        s.request_items,
+                        s.plans,
+                        s.files,
+                        s.partitions,
+                        options.out.join("transaction_history").display(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    if into_home {
+                        let config = HomeConfig { batch_client_ids: s.batch_client_ids.clone() };
+                        if let Err(e) = home.write_config(&config) {
+                            eprintln!("error: {e}");
+                            return ExitCode::from(1);
+                        }
+                        println!("batch clients configured in {}: {}", home.config_file().display(), s.batch_client_ids.join(", "));
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+            }
+        }
+        Command::Run { machine, as_of, input, source } => {
+            let mut input: Value = match input.as_deref().map(serde_json::from_str::<Value>) {
+                None => Value::Object(Default::default()),
+                Some(Ok(v)) => v,
+                Some(Err(e)) => {
+                    eprintln!("error: --input is not valid JSON: {e}");
+                    return ExitCode::from(2);
+                }
+            };
+            if let Some(date) = as_of {
+                match input.as_object_mut() {
+                    Some(obj) => {
+                        if obj.get("asOf").is_some_and(|v| v.as_str() != Some(&date.to_string())) {
+                            eprintln!("error: --as-of and the input's asOf disagree");
+                            return ExitCode::from(2);
+                        }
+                        obj.insert("asOf".into(), Value::String(date.to_string()));
+                    }
+                    None => {
+                        eprintln!("error: --input must be a JSON object");
+                        return ExitCode::from(2);
+                    }
+                }
+            }
+            let source = source.unwrap_or_else(|| home.default_source());
+            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            let started = Instant::now();
+            eprintln!("running {machine} in {}", home.root.display());
+            match runtime.block_on(run_machine(&home, &source, &machine, input, true)) {
+                Ok(report) => {
+                    println!("{machine} succeeded in {:.2} s ({} s of waits skipped)", started.elapsed().as_secs_f64(), report.virtual_seconds);
+                    if !report.queries.is_empty() {
+                        println!("\n{:<56} {:>12} {:>10}", "query", "rows", "ms");
+                        for q in &report.queries {
+                            println!(
+                                "{:<56} {:>12} {:>10}",
+                                q.query,
+                                q.rows_affected.map_or("-".into(), |r| r.to_string()),
+                                q.engine_millis.map_or("-".into(), |m| m.to_string())
+                            );
+                        }
+                    }
+                    println!("\n{:<56} {:>12}", "table", "rows");
+                    for (table, rows) in &report.table_rows {
+                        println!("{table:<56} {rows:>12}");
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e @ RunError::InvalidInput(_)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,146 @@
+//! Running one of the repository's state machines locally, with input checked before anything is
+//! opened or written.
+
+use std::io::Write;
+use std::path::Path;
+use std::sync::Mutex;
+
+use reporting_core::catalog::TABLES;
+use reporting_core::CalendarDate;
+use reporting_handlers::PollPolicy;
+use serde_json::Value;
+use state_machine::{Event, Observer, StateMachine};
+
+use crate::home::Home;
+use crate::machines;
+use crate::tasks::LocalTasks;
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    /// The request was refused before anything ran or was written.
+    #[error("{0}")]
+    InvalidInput(String),
+    /// The home or a definition could not be used.
+    #[error("{0}")]
+    Setup(String),
+    /// The execution ran and failed.
+    #[error("execution failed with {error}: {cause}")]
+    Failed { error: String, cause: String },
+}
+
+/// One finished query, from poll-query's final answer.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryLine {
+    pub query: String,
+    pub rows_affected: Option<u64>,
+    pub engine_millis: Option<u64>,
+}
+
+#[derive(Clone, Debug)]
+pub struct RunReport {
+    pub output: Value,
+    pub queries: Vec<QueryLine>,
+    pub table_rows: Vec<(String, u64)>,
+    pub virtual_seconds: f64,
+}
+
+/// Prints progress as it happens and keeps the finished queries.
+pub struct Progress {
+    pub print: bool,
+    pub finished: Mutex<Vec<QueryLine>>,
+}
+
+impl Observer for Progress {
+    fn event(&self, event: &Event) {
+        let line = match event {
+            Event::TaskSucceeded { resource, output, .. } if resource == machines::RUN_QUERY => {
+                Some(format!("  started   {}", output["query"].as_str().unwrap_or("?")))
+            }
+            Event::TaskSucceeded { resource, output, .. } if resource == machines::POLL_QUERY && output["state"] == "SUCCEEDED" => {
+                let q = QueryLine {
+                    query: output["query"].as_str().unwrap_or("?").to_string(),
+                    rows_affected: output["statistics"]["rowsAffected"].as_u64(),
+                    engine_millis: output["statistics"]["engineMillis"].as_u64(),
+                };
+                let text = format!(
+                    "  finished  {:<52} {:>9} rows {:>7} ms",
+                    q.query,
+                    q.rows_affected.map_or("-".into(), |r| r.to_string()),
+                    q.engine_millis.map_or("-".into(), |m| m.to_string())
+                );
+                self.finished.lock().unwrap().push(q);
+                Some(text)
+            }
+            Event::TaskFailed { state, error, cause } => Some(format!("  failed    {state}: {error}: {cause}")),
+            Event::Retrying { state, error, attempt, delay_seconds } => {
+                Some(format!("  retrying  {state} after {error} (attempt {attempt}, {delay_seconds:.0} s)"))
+            }
+            Event::StateEntered { state, kind: "Map" | "Parallel" } => Some(format!("{state}")),
+            _ => None,
+        };
+        if let (true, Some(line)) = (self.print, line) {
+            let mut err = std::io::stderr().lock();
+            let _ = writeln!(err, "{line}");
+        }
+    }
+}
+
+/// Checks a machine's input: a JSON object with only the fields it accepts, dates real dates.
+pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunError> {
+    let obj = input.as_object().ok_or_else(|| RunError::InvalidInput(format!("the input of {} must be a JSON object", def.name)))?;
+    let unknown: Vec<_> = obj.keys().filter(|k| !def.input_fields.contains(&k.as_str())).cloned().collect();
+    if !unknown.is_empty() {
+        return Err(RunError::InvalidInput(format!(
+            "{} does not accept the input field(s) {}; it accepts: {}",
+            def.name,
+            unknown.join(", "),
+            if def.input_fields.is_empty() { "none".to_string() } else { def.input_fields.join(", ") }
+        )));
+    }
+    if let Some(v) = obj.get("asOf") {
+        let text = v.as_str().ok_or_else(|| RunError::InvalidInput("asOf must be a string YYYY-MM-DD".into()))?;
+        CalendarDate::parse(text).map_err(|e| RunError::InvalidInput(format!("asOf: {e}")))?;
+    }
+    Ok(())
+}
+
+/// The current time as Step Functions writes `$$.Execution.StartTime`.
+pub fn now_iso() -> String {
+    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let day = CalendarDate::from_unix_millis(ms);
+    let t = ms.rem_euclid(86_400_000);
+    format!("{day}T{:02}:{:02}:{:02}.{:03}Z", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000)
+}
+
+/// Runs a state machine of the repository in a local home.
+pub async fn run_machine(home: &Home, source: &Path, name: &str, input: Value, print: bool) -> Result<RunReport, RunError> {
+    let def = machines::find(name).map_err(RunError::InvalidInput)?;
+    check_input(def, &input)?;
+    if name == "ingestion" && !source.is_dir() {
+        return Err(RunError::InvalidInput(format!(
+            "no source data folder at {}; run `notify-reporting generate` first or pass --source",
+            source.display()
+        )));
+    }
+    let machine = StateMachine::load(def.name, def.asl, &machines::substitutions()).map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
+    let opened = home.open(source).map_err(RunError::Setup)?;
+    let tasks = LocalTasks { home: &opened, policy: PollPolicy::default() };
+    let progress = Progress { print, finished: Mutex::new(Vec::new()) };
+    let execution_name = format!("local-{}", std::process::id());
+    let execution = machine
+        .execute(&execution_name, input, &now_iso(), &tasks, &progress)
+        .await
+        .map_err(|f| RunError::Failed { error: f.error, cause: f.cause })?;
+    let mut table_rows = Vec::new();
+    for t in TABLES {
+        if let Ok(n) = opened.engine.row_count(t.name) {
+            table_rows.push((t.name.to_string(), n));
+        }
+    }
+    Ok(RunReport {
+        output: execution.output,
+        queries: progress.finished.into_inner().unwrap(),
+        table_rows,
+        virtual_seconds: execution.virtual_seconds,
+    })
+}

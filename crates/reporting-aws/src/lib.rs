@@ -1,0 +1,13 @@
+//! AWS adapters. SDK clients are built once (at Lambda start-up) and shared by every invocation.
+
+mod athena;
+mod classify;
+mod ssm;
+
+pub use athena::{render_parameter, AthenaEngine};
+pub use ssm::SsmParameters;
+
+/// The shared SDK configuration (region, credentials) from the Lambda environment.
+pub async fn sdk_config() -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+}
