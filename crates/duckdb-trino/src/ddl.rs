@@ -7,20 +7,33 @@ use regex::Regex;
 use crate::scan::{mask, matching_paren};
 use crate::CompatError;
 
-static OPTIMIZE: LazyLock<Regex> =
-    LazyLock::new(|| Regex::new(r"(?is)^OPTIMIZE\s+[\w.]+\s+REWRITE\s+DATA\s+USING\s+BIN_PACK\s*(WHERE\s.*)?;?\s*$").unwrap());
-static VACUUM: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)^VACUUM\s+[\w.]+\s*;?\s*$").unwrap());
+static OPTIMIZE: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?is)^OPTIMIZE\s+[\w.]+\s+REWRITE\s+DATA\s+USING\s+BIN_PACK\s*(WHERE\s.*)?;?\s*$")
+        .unwrap()
+});
+static VACUUM: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)^VACUUM\s+[\w.]+\s*;?\s*$").unwrap());
 static ADD_COLUMNS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)^ALTER\s+TABLE\s+([\w.]+)\s+ADD\s+COLUMNS\s*\(").unwrap());
-static LOCATION: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)\bLOCATION\s+'[^']*'").unwrap());
+static LOCATION: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)\bLOCATION\s+'[^']*'").unwrap());
 static CLAUSE_WITH_PARENS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)\b(PARTITIONED\s+BY|TBLPROPERTIES)\s*\(").unwrap());
-static COMPLEX_TYPE: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?i)\b(array|map|struct)\s*<").unwrap());
+static COMPLEX_TYPE: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?i)\b(array|map|struct)\s*<").unwrap());
 
 /// Translates one statement into the DuckDB statements that do the same locally.
 pub fn translate(sql: &str) -> Result<Vec<String>, CompatError> {
-    let body = strip_leading_comments(sql).trim().trim_end_matches(';').trim_end();
-    let head: String = body.split_whitespace().take(3).collect::<Vec<_>>().join(" ").to_ascii_uppercase();
+    let body = strip_leading_comments(sql)
+        .trim()
+        .trim_end_matches(';')
+        .trim_end();
+    let head: String = body
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+        .to_ascii_uppercase();
     if head.starts_with("CREATE TABLE") || head.starts_with("CREATE EXTERNAL TABLE") {
         return Ok(vec![create_table(body)?]);
     }
@@ -34,9 +47,17 @@ pub fn translate(sql: &str) -> Result<Vec<String>, CompatError> {
         // Iceberg snapshot expiry; DuckDB keeps no snapshots, so there is nothing to expire.
         return Ok(vec!["CHECKPOINT".to_string()]);
     }
-    for athena_only in ["MSCK", "SHOW CREATE", "UNLOAD", "CREATE DATABASE", "CREATE EXTERNAL"] {
+    for athena_only in [
+        "MSCK",
+        "SHOW CREATE",
+        "UNLOAD",
+        "CREATE DATABASE",
+        "CREATE EXTERNAL",
+    ] {
         if head.starts_with(athena_only) {
-            return Err(CompatError::Unsupported(format!("{athena_only} … has no local equivalent")));
+            return Err(CompatError::Unsupported(format!(
+                "{athena_only} … has no local equivalent"
+            )));
         }
     }
     Ok(vec![body.to_string()])
@@ -45,7 +66,10 @@ pub fn translate(sql: &str) -> Result<Vec<String>, CompatError> {
 fn strip_leading_comments(sql: &str) -> &str {
     let mut rest = sql.trim_start();
     while let Some(r) = rest.strip_prefix("--") {
-        rest = r.split_once('\n').map_or("", |(_, after)| after).trim_start();
+        rest = r
+            .split_once('\n')
+            .map_or("", |(_, after)| after)
+            .trim_start();
     }
     rest
 }
@@ -55,16 +79,24 @@ fn create_table(sql: &str) -> Result<String, CompatError> {
     // Drop the Iceberg/Hive clauses whose argument is a parenthesised list.
     while let Some(m) = CLAUSE_WITH_PARENS.find(&mask(&text)) {
         let open = m.end() - 1;
-        let close = matching_paren(&mask(&text), open)
-            .ok_or_else(|| CompatError::Malformed(format!("unbalanced parentheses after {}", m.as_str())))?;
+        let close = matching_paren(&mask(&text), open).ok_or_else(|| {
+            CompatError::Malformed(format!("unbalanced parentheses after {}", m.as_str()))
+        })?;
         text.replace_range(m.start()..=close, "");
     }
     if let Some(m) = LOCATION.find(&text) {
         text.replace_range(m.range(), "");
     }
-    for unsupported in ["STORED AS", "ROW FORMAT", "CLUSTERED BY", "WITH SERDEPROPERTIES"] {
+    for unsupported in [
+        "STORED AS",
+        "ROW FORMAT",
+        "CLUSTERED BY",
+        "WITH SERDEPROPERTIES",
+    ] {
         if mask(&text).to_ascii_uppercase().contains(unsupported) {
-            return Err(CompatError::Unsupported(format!("CREATE TABLE … {unsupported}")));
+            return Err(CompatError::Unsupported(format!(
+                "CREATE TABLE … {unsupported}"
+            )));
         }
     }
     Ok(types(&text.replace('`', "\""))?.trim_end().to_string())
@@ -72,18 +104,23 @@ fn create_table(sql: &str) -> Result<String, CompatError> {
 
 fn alter_table(sql: &str) -> Result<Vec<String>, CompatError> {
     let Some(caps) = ADD_COLUMNS.captures(sql) else {
-        return Err(CompatError::Unsupported("ALTER TABLE other than ADD COLUMNS".into()));
+        return Err(CompatError::Unsupported(
+            "ALTER TABLE other than ADD COLUMNS".into(),
+        ));
     };
     let table = &caps[1];
     let open = caps.get(0).unwrap().end() - 1;
     let masked = mask(sql);
-    let close = matching_paren(&masked, open).ok_or_else(|| CompatError::Malformed("unbalanced ADD COLUMNS".into()))?;
+    let close = matching_paren(&masked, open)
+        .ok_or_else(|| CompatError::Malformed("unbalanced ADD COLUMNS".into()))?;
     let columns = split_top_level(&sql[open + 1..close], ',');
     columns
         .into_iter()
         .map(|col| {
             let col = types(col.trim())?.replace('`', "\"");
-            Ok(format!("ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {col}"))
+            Ok(format!(
+                "ALTER TABLE {table} ADD COLUMN IF NOT EXISTS {col}"
+            ))
         })
         .collect()
 }
@@ -106,7 +143,9 @@ fn types(text: &str) -> Result<String, CompatError> {
 fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
     let trimmed = s.trim_start();
     let lead = s.len() - trimmed.len();
-    let word_len = trimmed.find(|c: char| !(c.is_ascii_alphanumeric() || c == '_')).unwrap_or(trimmed.len());
+    let word_len = trimmed
+        .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+        .unwrap_or(trimmed.len());
     let word = &trimmed[..word_len];
     let after = &trimmed[word_len..];
     let after_trim = after.trim_start();
@@ -114,31 +153,38 @@ fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
         // A simple type, possibly with a (precision) suffix.
         let mut len = word_len;
         if after_trim.starts_with('(') {
-            let close = after.find(')').ok_or_else(|| CompatError::Malformed(format!("unclosed ( in type {word}")))?;
+            let close = after
+                .find(')')
+                .ok_or_else(|| CompatError::Malformed(format!("unclosed ( in type {word}")))?;
             len = word_len + close + 1;
         }
         return Ok((trimmed[..len].to_string(), lead + len));
     }
     let open = word_len + (after.len() - after_trim.len());
-    let close = matching_angle(trimmed, open).ok_or_else(|| CompatError::Malformed(format!("unclosed < in {word}<…>")))?;
+    let close = matching_angle(trimmed, open)
+        .ok_or_else(|| CompatError::Malformed(format!("unclosed < in {word}<…>")))?;
     let inner = &trimmed[open + 1..close];
     let parts = split_top_level(inner, ',');
     let ty = match word.to_ascii_lowercase().as_str() {
         "array" => {
-            let [elem] = parts.as_slice() else { return Err(CompatError::Malformed("array<> takes one type".into())) };
+            let [elem] = parts.as_slice() else {
+                return Err(CompatError::Malformed("array<> takes one type".into()));
+            };
             format!("{}[]", parse_type(elem)?.0)
         }
         "map" => {
-            let [k, v] = parts.as_slice() else { return Err(CompatError::Malformed("map<> takes two types".into())) };
+            let [k, v] = parts.as_slice() else {
+                return Err(CompatError::Malformed("map<> takes two types".into()));
+            };
             format!("MAP({}, {})", parse_type(k)?.0, parse_type(v)?.0)
         }
         "struct" => {
             let fields = parts
                 .iter()
                 .map(|f| {
-                    let (name, ty) = f
-                        .split_once(':')
-                        .ok_or_else(|| CompatError::Malformed(format!("struct field without ':' in {f}")))?;
+                    let (name, ty) = f.split_once(':').ok_or_else(|| {
+                        CompatError::Malformed(format!("struct field without ':' in {f}"))
+                    })?;
                     let name = name.trim().trim_matches('`');
                     Ok(format!("\"{name}\" {}", parse_type(ty)?.0))
                 })
@@ -222,8 +268,14 @@ mod tests {
 
     #[test]
     fn housekeeping_maps_to_checkpoint_and_unknown_ddl_is_refused() {
-        assert_eq!(translate("OPTIMIZE request_item_status REWRITE DATA USING BIN_PACK").unwrap(), vec!["CHECKPOINT"]);
-        assert_eq!(translate("VACUUM request_item_status").unwrap(), vec!["CHECKPOINT"]);
+        assert_eq!(
+            translate("OPTIMIZE request_item_status REWRITE DATA USING BIN_PACK").unwrap(),
+            vec!["CHECKPOINT"]
+        );
+        assert_eq!(
+            translate("VACUUM request_item_status").unwrap(),
+            vec!["CHECKPOINT"]
+        );
         assert!(translate("ALTER TABLE t SET TBLPROPERTIES ('a'='b')").is_err());
         assert!(translate("MSCK REPAIR TABLE t").is_err());
         assert!(translate("CREATE TABLE t (a string) STORED AS PARQUET").is_err());

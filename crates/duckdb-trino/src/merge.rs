@@ -12,7 +12,8 @@ use crate::CompatError;
 static HEAD: LazyLock<Regex> = LazyLock::new(|| {
     Regex::new(r#"(?is)^\s*MERGE\s+INTO\s+([\w."]+)\s+(?:AS\s+)?(\w+)\s+USING\s*\("#).unwrap()
 });
-static SOURCE_ALIAS: LazyLock<Regex> = LazyLock::new(|| Regex::new(r"(?is)^\s*(?:AS\s+)?(\w+)\s+ON\s").unwrap());
+static SOURCE_ALIAS: LazyLock<Regex> =
+    LazyLock::new(|| Regex::new(r"(?is)^\s*(?:AS\s+)?(\w+)\s+ON\s").unwrap());
 
 /// The parts of `MERGE INTO target AS t USING (source) AS s ON (on) WHEN …`, as slices of the text.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -28,7 +29,11 @@ pub struct MergeParts<'a> {
 pub fn split(sql: &str) -> Result<Option<MergeParts<'_>>, CompatError> {
     let masked = mask(sql);
     let Some(caps) = HEAD.captures(&masked) else {
-        if masked.trim_start().to_ascii_uppercase().starts_with("MERGE") {
+        if masked
+            .trim_start()
+            .to_ascii_uppercase()
+            .starts_with("MERGE")
+        {
             return Err(CompatError::Unsupported(
                 "MERGE without the form MERGE INTO <table> AS <alias> USING (<query>) AS <alias> ON …".into(),
             ));
@@ -38,11 +43,12 @@ pub fn split(sql: &str) -> Result<Option<MergeParts<'_>>, CompatError> {
     let target = caps.get(1).unwrap().range();
     let target_alias = caps.get(2).unwrap().range();
     let open = caps.get(0).unwrap().end() - 1;
-    let close = matching_paren(&masked, open).ok_or_else(|| CompatError::Malformed("unbalanced USING ( … )".into()))?;
+    let close = matching_paren(&masked, open)
+        .ok_or_else(|| CompatError::Malformed("unbalanced USING ( … )".into()))?;
     let after = &masked[close + 1..];
-    let alias = SOURCE_ALIAS
-        .captures(after)
-        .ok_or_else(|| CompatError::Unsupported("MERGE source needs an alias followed by ON".into()))?;
+    let alias = SOURCE_ALIAS.captures(after).ok_or_else(|| {
+        CompatError::Unsupported("MERGE source needs an alias followed by ON".into())
+    })?;
     let source_alias = alias.get(1).unwrap().range();
     let on_start = close + 1 + alias.get(0).unwrap().end();
     let on_end = find_top_level_keyword(&masked, "WHEN", on_start)
@@ -81,7 +87,10 @@ mod tests {
         let p = split(sql).unwrap().unwrap();
         assert_eq!(p.target, "tbl");
         assert_eq!(p.target_alias, "t");
-        assert_eq!(p.source, "SELECT a, '(WHEN' AS b FROM (SELECT 1 AS a) x WHERE a > ?");
+        assert_eq!(
+            p.source,
+            "SELECT a, '(WHEN' AS b FROM (SELECT 1 AS a) x WHERE a > ?"
+        );
         assert_eq!(p.source_alias, "s");
         assert_eq!(p.on, "(t.a = s.a)");
     }

@@ -10,13 +10,17 @@ fn conn() -> Connection {
 }
 
 fn text(c: &Connection, sql: &str) -> String {
-    c.query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| r.get::<_, Option<String>>(0))
-        .unwrap_or_else(|e| panic!("{sql}: {e}"))
-        .unwrap_or_else(|| "NULL".into())
+    c.query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| {
+        r.get::<_, Option<String>>(0)
+    })
+    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+    .unwrap_or_else(|| "NULL".into())
 }
 
 fn fails(c: &Connection, sql: &str) -> String {
-    match c.query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| r.get::<_, Option<String>>(0)) {
+    match c.query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| {
+        r.get::<_, Option<String>>(0)
+    }) {
         Ok(v) => panic!("{sql} should fail but gave {v:?}"),
         Err(e) => e.to_string(),
     }
@@ -28,23 +32,54 @@ const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
 fn nhs_number_hash_matches_the_athena_vectors() {
     let c = conn();
     let hash = |nhs: &str| {
-        c.query_row("SELECT to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || ?)))", [KEY, nhs], |r| r.get::<_, String>(0))
-            .unwrap()
+        c.query_row(
+            "SELECT to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || ?)))",
+            [KEY, nhs],
+            |r| r.get::<_, String>(0),
+        )
+        .unwrap()
     };
-    assert_eq!(hash("9990000018"), "SndaD8zpfaP0++M//QO0wZmkIy+YRwJ2DW6Z8vRLbhY=");
-    assert_eq!(hash("9990000026"), "AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g=");
+    assert_eq!(
+        hash("9990000018"),
+        "SndaD8zpfaP0++M//QO0wZmkIy+YRwJ2DW6Z8vRLbhY="
+    );
+    assert_eq!(
+        hash("9990000026"),
+        "AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g="
+    );
     assert_eq!(text(&c, "octet_length(sha256(to_utf8('x')))"), "32");
-    assert_eq!(text(&c, "to_base64(sha256(to_utf8(CAST(NULL AS varchar))))"), "NULL");
+    assert_eq!(
+        text(&c, "to_base64(sha256(to_utf8(CAST(NULL AS varchar))))"),
+        "NULL"
+    );
 }
 
 #[test]
 fn from_iso8601_timestamp_keeps_the_wall_clock_at_milliseconds() {
     let c = conn();
-    assert_eq!(text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12.345+01:00')"), "2024-03-05 10:11:12.345");
-    assert_eq!(text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12.345678Z')"), "2024-03-05 10:11:12.345");
-    assert_eq!(text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12Z')"), "2024-03-05 10:11:12");
-    assert_eq!(text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12-0500')"), "2024-03-05 10:11:12");
-    assert_eq!(text(&c, "from_iso8601_timestamp('2024-03-05')"), "2024-03-05 00:00:00");
+    assert_eq!(
+        text(
+            &c,
+            "from_iso8601_timestamp('2024-03-05T10:11:12.345+01:00')"
+        ),
+        "2024-03-05 10:11:12.345"
+    );
+    assert_eq!(
+        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12.345678Z')"),
+        "2024-03-05 10:11:12.345"
+    );
+    assert_eq!(
+        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12Z')"),
+        "2024-03-05 10:11:12"
+    );
+    assert_eq!(
+        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12-0500')"),
+        "2024-03-05 10:11:12"
+    );
+    assert_eq!(
+        text(&c, "from_iso8601_timestamp('2024-03-05')"),
+        "2024-03-05 00:00:00"
+    );
     assert_eq!(text(&c, "from_iso8601_timestamp(NULL)"), "NULL");
     assert!(fails(&c, "from_iso8601_timestamp('2024-03-05 10:11:12')").contains("ISO-8601"));
     assert!(fails(&c, "from_iso8601_timestamp('yesterday')").contains("ISO-8601"));
@@ -53,12 +88,36 @@ fn from_iso8601_timestamp_keeps_the_wall_clock_at_milliseconds() {
 #[test]
 fn date_add_has_trinos_three_argument_form_and_keeps_duckdbs() {
     let c = conn();
-    assert_eq!(text(&c, "CAST(date_add('week', -1, DATE '2024-03-05') AS DATE)"), "2024-02-27");
-    assert_eq!(text(&c, "CAST(date_add('month', -1, DATE '2024-03-31') AS DATE)"), "2024-02-29");
-    assert_eq!(text(&c, "date_add('hour', 2, TIMESTAMP '2024-03-05 23:30:00')"), "2024-03-06 01:30:00");
-    assert_eq!(text(&c, "date_add('second', 90, TIMESTAMP '2024-03-05 00:00:00')"), "2024-03-05 00:01:30");
-    assert_eq!(text(&c, "CAST(date_add('year', 1, DATE '2024-02-29') AS DATE)"), "2025-02-28");
-    assert_eq!(text(&c, "CAST(date_add(DATE '2024-01-01', INTERVAL 1 DAY) AS DATE)"), "2024-01-02");
+    assert_eq!(
+        text(&c, "CAST(date_add('week', -1, DATE '2024-03-05') AS DATE)"),
+        "2024-02-27"
+    );
+    assert_eq!(
+        text(&c, "CAST(date_add('month', -1, DATE '2024-03-31') AS DATE)"),
+        "2024-02-29"
+    );
+    assert_eq!(
+        text(&c, "date_add('hour', 2, TIMESTAMP '2024-03-05 23:30:00')"),
+        "2024-03-06 01:30:00"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "date_add('second', 90, TIMESTAMP '2024-03-05 00:00:00')"
+        ),
+        "2024-03-05 00:01:30"
+    );
+    assert_eq!(
+        text(&c, "CAST(date_add('year', 1, DATE '2024-02-29') AS DATE)"),
+        "2025-02-28"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "CAST(date_add(DATE '2024-01-01', INTERVAL 1 DAY) AS DATE)"
+        ),
+        "2024-01-02"
+    );
     assert!(fails(&c, "date_add('fortnight', 1, DATE '2024-01-01')").contains("unsupported unit"));
 }
 
@@ -66,7 +125,13 @@ fn date_add_has_trinos_three_argument_form_and_keeps_duckdbs() {
 fn date_diff_counts_whole_elapsed_units() {
     let c = conn();
     assert_eq!(text(&c, "date_diff('second', TIMESTAMP '2024-01-01 00:00:00.900', TIMESTAMP '2024-01-01 00:00:01.100')"), "0");
-    assert_eq!(text(&c, "date_diff('day', TIMESTAMP '2024-01-01 12:00', TIMESTAMP '2024-01-03 11:59')"), "1");
+    assert_eq!(
+        text(
+            &c,
+            "date_diff('day', TIMESTAMP '2024-01-01 12:00', TIMESTAMP '2024-01-03 11:59')"
+        ),
+        "1"
+    );
 }
 
 #[test]
@@ -82,15 +147,58 @@ fn iso_week_functions() {
 #[test]
 fn europe_london_without_icu() {
     let c = conn();
-    assert_eq!(text(&c, "hour(at_timezone(TIMESTAMP '2024-07-01 12:00', 'Europe/London'))"), "13");
-    assert_eq!(text(&c, "hour(at_timezone(TIMESTAMP '2024-01-15 12:00', 'Europe/London'))"), "12");
+    assert_eq!(
+        text(
+            &c,
+            "hour(at_timezone(TIMESTAMP '2024-07-01 12:00', 'Europe/London'))"
+        ),
+        "13"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "hour(at_timezone(TIMESTAMP '2024-01-15 12:00', 'Europe/London'))"
+        ),
+        "12"
+    );
     // BST 2024 runs from 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC.
-    assert_eq!(text(&c, "at_timezone(TIMESTAMP '2024-03-31 00:59:59', 'Europe/London')"), "2024-03-31 00:59:59");
-    assert_eq!(text(&c, "at_timezone(TIMESTAMP '2024-03-31 01:00:00', 'Europe/London')"), "2024-03-31 02:00:00");
-    assert_eq!(text(&c, "at_timezone(TIMESTAMP '2024-10-27 00:59:59', 'Europe/London')"), "2024-10-27 01:59:59");
-    assert_eq!(text(&c, "at_timezone(TIMESTAMP '2024-10-27 01:00:00', 'Europe/London')"), "2024-10-27 01:00:00");
-    assert_eq!(text(&c, "at_timezone(TIMESTAMP '2024-07-01 12:00', 'UTC')"), "2024-07-01 12:00:00");
-    assert!(fails(&c, "at_timezone(TIMESTAMP '2024-07-01 12:00', 'America/New_York')").contains("Europe/London"));
+    assert_eq!(
+        text(
+            &c,
+            "at_timezone(TIMESTAMP '2024-03-31 00:59:59', 'Europe/London')"
+        ),
+        "2024-03-31 00:59:59"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "at_timezone(TIMESTAMP '2024-03-31 01:00:00', 'Europe/London')"
+        ),
+        "2024-03-31 02:00:00"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "at_timezone(TIMESTAMP '2024-10-27 00:59:59', 'Europe/London')"
+        ),
+        "2024-10-27 01:59:59"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "at_timezone(TIMESTAMP '2024-10-27 01:00:00', 'Europe/London')"
+        ),
+        "2024-10-27 01:00:00"
+    );
+    assert_eq!(
+        text(&c, "at_timezone(TIMESTAMP '2024-07-01 12:00', 'UTC')"),
+        "2024-07-01 12:00:00"
+    );
+    assert!(fails(
+        &c,
+        "at_timezone(TIMESTAMP '2024-07-01 12:00', 'America/New_York')"
+    )
+    .contains("Europe/London"));
 }
 
 #[test]
@@ -118,14 +226,29 @@ fn europe_london_matches_the_published_bst_dates_every_quarter_hour_2024_to_2027
 #[test]
 fn unix_time_iso8601_percentile_and_element_at() {
     let c = conn();
-    assert_eq!(text(&c, "to_unixtime(TIMESTAMP '1970-01-02 00:00:01.5')"), "86401.5");
-    assert_eq!(text(&c, "to_iso8601(TIMESTAMP '2024-03-05 10:11:12.345')"), "2024-03-05T10:11:12.345");
+    assert_eq!(
+        text(&c, "to_unixtime(TIMESTAMP '1970-01-02 00:00:01.5')"),
+        "86401.5"
+    );
+    assert_eq!(
+        text(&c, "to_iso8601(TIMESTAMP '2024-03-05 10:11:12.345')"),
+        "2024-03-05T10:11:12.345"
+    );
     assert_eq!(text(&c, "to_iso8601(DATE '2024-03-05')"), "2024-03-05");
-    assert_eq!(text(&c, "(SELECT approx_percentile(x, 0.5) FROM range(101) t(x))"), "50");
+    assert_eq!(
+        text(
+            &c,
+            "(SELECT approx_percentile(x, 0.5) FROM range(101) t(x))"
+        ),
+        "50"
+    );
     assert_eq!(text(&c, "element_at(['a', 'b', 'c'], 2)"), "b");
     assert_eq!(text(&c, "element_at(['a', 'b', 'c'], -1)"), "c");
     assert_eq!(text(&c, "element_at(MAP {'mba': 't1'}, 'mba')"), "t1");
-    assert_eq!(text(&c, "element_at(MAP {'mba': 't1'}, 'synertec')"), "NULL");
+    assert_eq!(
+        text(&c, "element_at(MAP {'mba': 't1'}, 'synertec')"),
+        "NULL"
+    );
 }
 
 #[test]
@@ -133,9 +256,13 @@ fn current_date_is_utc_today_or_pinned() {
     let c = conn();
     let today = text(&c, "current_date");
     assert_eq!(today.len(), 10, "{today}");
-    c.execute_batch("SET VARIABLE trino_current_date = DATE '2024-02-29'").unwrap();
+    c.execute_batch("SET VARIABLE trino_current_date = DATE '2024-02-29'")
+        .unwrap();
     assert_eq!(text(&c, "current_date"), "2024-02-29");
-    assert_eq!(text(&c, "CAST(date_add('day', -1, current_date) AS DATE)"), "2024-02-28");
+    assert_eq!(
+        text(&c, "CAST(date_add('day', -1, current_date) AS DATE)"),
+        "2024-02-28"
+    );
 }
 
 #[test]
@@ -149,7 +276,22 @@ fn ingestion_shapes_run_on_duckdb() {
         "tm"
     );
     assert_eq!(text(&c, "contains(['NHSAPP', 'SMS'], 'SMS')"), "true");
-    assert_eq!(text(&c, "CASE WHEN contains(CAST(NULL AS varchar[]), 'SMS') THEN 1 ELSE 0 END"), "0");
-    assert_eq!(text(&c, "starts_with('REQUEST_ITEM_PLAN#1', 'REQUEST_ITEM#')"), "false");
-    assert_eq!(text(&c, "(SELECT max_by(n, k) FROM (VALUES ('a', 1), ('b', 2)) v(n, k))"), "b");
+    assert_eq!(
+        text(
+            &c,
+            "CASE WHEN contains(CAST(NULL AS varchar[]), 'SMS') THEN 1 ELSE 0 END"
+        ),
+        "0"
+    );
+    assert_eq!(
+        text(&c, "starts_with('REQUEST_ITEM_PLAN#1', 'REQUEST_ITEM#')"),
+        "false"
+    );
+    assert_eq!(
+        text(
+            &c,
+            "(SELECT max_by(n, k) FROM (VALUES ('a', 1), ('b', 2)) v(n, k))"
+        ),
+        "b"
+    );
 }

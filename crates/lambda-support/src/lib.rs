@@ -10,7 +10,9 @@ use reporting_handlers::PollPolicy;
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
+        )
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
@@ -29,7 +31,10 @@ impl From<HandlerError> for LambdaError {
 
 impl From<LambdaError> for Diagnostic {
     fn from(e: LambdaError) -> Self {
-        Diagnostic { error_type: e.0.kind.error_type().to_string(), error_message: e.0.message }
+        Diagnostic {
+            error_type: e.0.kind.error_type().to_string(),
+            error_message: e.0.message,
+        }
     }
 }
 
@@ -50,7 +55,11 @@ impl QueryLambda {
         let database = env("DATABASE").unwrap_or_else(|| format!("{}-database", deployment.csi));
         let config = reporting_aws::sdk_config().await;
         Ok(Self {
-            engine: AthenaEngine::new(aws_sdk_athena::Client::new(&config), database, deployment.csi.clone()),
+            engine: AthenaEngine::new(
+                aws_sdk_athena::Client::new(&config),
+                database,
+                deployment.csi.clone(),
+            ),
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
             deployment,
             policy: PollPolicy::default(),

@@ -58,7 +58,8 @@ impl Home {
 
     pub fn config(&self) -> Result<HomeConfig, String> {
         match std::fs::read_to_string(self.config_file()) {
-            Ok(text) => serde_json::from_str(&text).map_err(|e| format!("{}: {e}", self.config_file().display())),
+            Ok(text) => serde_json::from_str(&text)
+                .map_err(|e| format!("{}: {e}", self.config_file().display())),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HomeConfig::default()),
             Err(e) => Err(format!("{}: {e}", self.config_file().display())),
         }
@@ -67,24 +68,39 @@ impl Home {
     pub fn write_config(&self, config: &HomeConfig) -> Result<(), String> {
         std::fs::create_dir_all(&self.root).map_err(|e| format!("{}: {e}", self.root.display()))?;
         let text = serde_json::to_string_pretty(config).expect("config serialises");
-        std::fs::write(self.config_file(), text + "\n").map_err(|e| format!("{}: {e}", self.config_file().display()))
+        std::fs::write(self.config_file(), text + "\n")
+            .map_err(|e| format!("{}: {e}", self.config_file().display()))
     }
 
     pub fn deployment(&self) -> Result<Deployment, String> {
         let config = self.config()?;
-        let deployment = Deployment { batch_client_ids: config.batch_client_ids, ..Deployment::local() };
-        deployment.validate().map_err(|e| format!("{}: {e}", self.config_file().display()))?;
+        let deployment = Deployment {
+            batch_client_ids: config.batch_client_ids,
+            ..Deployment::local()
+        };
+        deployment
+            .validate()
+            .map_err(|e| format!("{}: {e}", self.config_file().display()))?;
         Ok(deployment)
     }
 
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
     pub fn open(&self, source: &Path) -> Result<Opened, String> {
         let deployment = self.deployment()?;
-        std::fs::create_dir_all(self.objects()).map_err(|e| format!("{}: {e}", self.root.display()))?;
+        std::fs::create_dir_all(self.objects())
+            .map_err(|e| format!("{}: {e}", self.root.display()))?;
         let parameters = ParameterFile::new(self.parameters_file());
-        parameters.ensure_random_key(&deployment.hash_key_parameter()).map_err(|e| e.to_string())?;
-        let engine = DuckDbEngine::open(&self.database(), EngineOptions { source_dir: Some(source.to_path_buf()), ..Default::default() })
+        parameters
+            .ensure_random_key(&deployment.hash_key_parameter())
             .map_err(|e| e.to_string())?;
+        let engine = DuckDbEngine::open(
+            &self.database(),
+            EngineOptions {
+                source_dir: Some(source.to_path_buf()),
+                ..Default::default()
+            },
+        )
+        .map_err(|e| e.to_string())?;
         Ok(Opened {
             engine,
             parameters,

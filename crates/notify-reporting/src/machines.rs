@@ -12,8 +12,16 @@ pub struct MachineDef {
 }
 
 pub const MACHINES: &[MachineDef] = &[
-    MachineDef { name: "setup", asl: include_str!("../../../statemachines/setup.asl.json"), input_fields: &[] },
-    MachineDef { name: "ingestion", asl: include_str!("../../../statemachines/ingestion.asl.json"), input_fields: &["asOf"] },
+    MachineDef {
+        name: "setup",
+        asl: include_str!("../../../statemachines/setup.asl.json"),
+        input_fields: &[],
+    },
+    MachineDef {
+        name: "ingestion",
+        asl: include_str!("../../../statemachines/ingestion.asl.json"),
+        input_fields: &["asOf"],
+    },
 ];
 
 pub const RUN_QUERY: &str = "local:run-query";
@@ -30,6 +38,10 @@ pub fn substitutions() -> BTreeMap<String, String> {
 pub fn find(name: &str) -> Result<&'static MachineDef, String> {
     MACHINES.iter().find(|m| m.name == name).ok_or_else(|| {
         let known: Vec<_> = MACHINES.iter().map(|m| m.name).collect();
-        format!("unknown state machine '{}'; known: {}", name.chars().take(60).collect::<String>(), known.join(", "))
+        format!(
+            "unknown state machine '{}'; known: {}",
+            name.chars().take(60).collect::<String>(),
+            known.join(", ")
+        )
     })
 }

@@ -13,7 +13,12 @@ use serde_json::Value;
 #[command(version, about, long_about = None)]
 struct Cli {
     /// The local home folder (DuckDB file, object store, parameter and metrics files).
-    #[arg(long, global = true, env = "NOTIFY_REPORTING_HOME", default_value = ".local")]
+    #[arg(
+        long,
+        global = true,
+        env = "NOTIFY_REPORTING_HOME",
+        default_value = ".local"
+    )]
     home: PathBuf,
     #[command(subcommand)]
     command: Command,
@@ -74,13 +79,22 @@ fn parse_date(s: &str) -> Result<CalendarDate, String> {
 
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
     let home = Home::new(&cli.home);
     match cli.command {
-        Command::Generate { out, end, days, items_per_day, clients, seed } => {
+        Command::Generate {
+            out,
+            end,
+            days,
+            items_per_day,
+            clients,
+            seed,
+        } => {
             let into_home = out.is_none();
             let options = synthetic_cdc::Options {
                 out: out.unwrap_or_else(|| home.source_root()),
@@ -104,12 +118,18 @@ fn main() -> ExitCode {
                         started.elapsed().as_secs_f64()
                     );
                     if into_home {
-                        let config = HomeConfig { batch_client_ids: s.batch_client_ids.clone() };
+                        let config = HomeConfig {
+                            batch_client_ids: s.batch_client_ids.clone(),
+                        };
                         if let Err(e) = home.write_config(&config) {
                             eprintln!("error: {e}");
                             return ExitCode::from(1);
                         }
-                        println!("batch clients configured in {}: {}", home.config_file().display(), s.batch_client_ids.join(", "));
+                        println!(
+                            "batch clients configured in {}: {}",
+                            home.config_file().display(),
+                            s.batch_client_ids.join(", ")
+                        );
                     }
                     ExitCode::SUCCESS
                 }
@@ -119,7 +139,12 @@ fn main() -> ExitCode {
                 }
             }
         }
-        Command::Run { machine, as_of, input, source } => {
+        Command::Run {
+            machine,
+            as_of,
+            input,
+            source,
+        } => {
             let mut input: Value = match input.as_deref().map(serde_json::from_str::<Value>) {
                 None => Value::Object(Default::default()),
                 Some(Ok(v)) => v,
@@ -131,7 +156,10 @@ fn main() -> ExitCode {
             if let Some(date) = as_of {
                 match input.as_object_mut() {
                     Some(obj) => {
-                        if obj.get("asOf").is_some_and(|v| v.as_str() != Some(&date.to_string())) {
+                        if obj
+                            .get("asOf")
+                            .is_some_and(|v| v.as_str() != Some(&date.to_string()))
+                        {
                             eprintln!("error: --as-of and the input's asOf disagree");
                             return ExitCode::from(2);
                         }
@@ -144,12 +172,19 @@ fn main() -> ExitCode {
                 }
             }
             let source = source.unwrap_or_else(|| home.default_source());
-            let runtime = tokio::runtime::Builder::new_current_thread().enable_all().build().expect("tokio runtime");
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
             let started = Instant::now();
             eprintln!("running {machine} in {}", home.root.display());
             match runtime.block_on(run_machine(&home, &source, &machine, input, true)) {
                 Ok(report) => {
-                    println!("{machine} succeeded in {:.2} s ({} s of waits skipped)", started.elapsed().as_secs_f64(), report.virtual_seconds);
+                    println!(
+                        "{machine} succeeded in {:.2} s ({} s of waits skipped)",
+                        started.elapsed().as_secs_f64(),
+                        report.virtual_seconds
+                    );
                     if !report.queries.is_empty() {
                         println!("\n{:<56} {:>12} {:>10}", "query", "rows", "ms");
                         for q in &report.queries {

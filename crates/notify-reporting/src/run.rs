@@ -53,10 +53,15 @@ pub struct Progress {
 impl Observer for Progress {
     fn event(&self, event: &Event) {
         let line = match event {
-            Event::TaskSucceeded { resource, output, .. } if resource == machines::RUN_QUERY => {
-                Some(format!("  started   {}", output["query"].as_str().unwrap_or("?")))
-            }
-            Event::TaskSucceeded { resource, output, .. } if resource == machines::POLL_QUERY && output["state"] == "SUCCEEDED" => {
+            Event::TaskSucceeded {
+                resource, output, ..
+            } if resource == machines::RUN_QUERY => Some(format!(
+                "  started   {}",
+                output["query"].as_str().unwrap_or("?")
+            )),
+            Event::TaskSucceeded {
+                resource, output, ..
+            } if resource == machines::POLL_QUERY && output["state"] == "SUCCEEDED" => {
                 let q = QueryLine {
                     query: output["query"].as_str().unwrap_or("?").to_string(),
                     rows_affected: output["statistics"]["rowsAffected"].as_u64(),
@@ -71,11 +76,23 @@ impl Observer for Progress {
                 self.finished.lock().unwrap().push(q);
                 Some(text)
             }
-            Event::TaskFailed { state, error, cause } => Some(format!("  failed    {state}: {error}: {cause}")),
-            Event::Retrying { state, error, attempt, delay_seconds } => {
-                Some(format!("  retrying  {state} after {error} (attempt {attempt}, {delay_seconds:.0} s)"))
-            }
-            Event::StateEntered { state, kind: "Map" | "Parallel" } => Some(format!("{state}")),
+            Event::TaskFailed {
+                state,
+                error,
+                cause,
+            } => Some(format!("  failed    {state}: {error}: {cause}")),
+            Event::Retrying {
+                state,
+                error,
+                attempt,
+                delay_seconds,
+            } => Some(format!(
+                "  retrying  {state} after {error} (attempt {attempt}, {delay_seconds:.0} s)"
+            )),
+            Event::StateEntered {
+                state,
+                kind: "Map" | "Parallel",
+            } => Some(state.to_string()),
             _ => None,
         };
         if let (true, Some(line)) = (self.print, line) {
@@ -87,18 +104,30 @@ impl Observer for Progress {
 
 /// Checks a machine's input: a JSON object with only the fields it accepts, dates real dates.
 pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunError> {
-    let obj = input.as_object().ok_or_else(|| RunError::InvalidInput(format!("the input of {} must be a JSON object", def.name)))?;
-    let unknown: Vec<_> = obj.keys().filter(|k| !def.input_fields.contains(&k.as_str())).cloned().collect();
+    let obj = input.as_object().ok_or_else(|| {
+        RunError::InvalidInput(format!("the input of {} must be a JSON object", def.name))
+    })?;
+    let unknown: Vec<_> = obj
+        .keys()
+        .filter(|k| !def.input_fields.contains(&k.as_str()))
+        .cloned()
+        .collect();
     if !unknown.is_empty() {
         return Err(RunError::InvalidInput(format!(
             "{} does not accept the input field(s) {}; it accepts: {}",
             def.name,
             unknown.join(", "),
-            if def.input_fields.is_empty() { "none".to_string() } else { def.input_fields.join(", ") }
+            if def.input_fields.is_empty() {
+                "none".to_string()
+            } else {
+                def.input_fields.join(", ")
+            }
         )));
     }
     if let Some(v) = obj.get("asOf") {
-        let text = v.as_str().ok_or_else(|| RunError::InvalidInput("asOf must be a string YYYY-MM-DD".into()))?;
+        let text = v
+            .as_str()
+            .ok_or_else(|| RunError::InvalidInput("asOf must be a string YYYY-MM-DD".into()))?;
         CalendarDate::parse(text).map_err(|e| RunError::InvalidInput(format!("asOf: {e}")))?;
     }
     Ok(())
@@ -106,14 +135,29 @@ pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunE
 
 /// The current time as Step Functions writes `$$.Execution.StartTime`.
 pub fn now_iso() -> String {
-    let ms = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map(|d| d.as_millis() as i64).unwrap_or(0);
+    let ms = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_millis() as i64)
+        .unwrap_or(0);
     let day = CalendarDate::from_unix_millis(ms);
     let t = ms.rem_euclid(86_400_000);
-    format!("{day}T{:02}:{:02}:{:02}.{:03}Z", t / 3_600_000, t / 60_000 % 60, t / 1000 % 60, t % 1000)
+    format!(
+        "{day}T{:02}:{:02}:{:02}.{:03}Z",
+        t / 3_600_000,
+        t / 60_000 % 60,
+        t / 1000 % 60,
+        t % 1000
+    )
 }
 
 /// Runs a state machine of the repository in a local home.
-pub async fn run_machine(home: &Home, source: &Path, name: &str, input: Value, print: bool) -> Result<RunReport, RunError> {
+pub async fn run_machine(
+    home: &Home,
+    source: &Path,
+    name: &str,
+    input: Value,
+    print: bool,
+) -> Result<RunReport, RunError> {
     let def = machines::find(name).map_err(RunError::InvalidInput)?;
     check_input(def, &input)?;
     if name == "ingestion" && !source.is_dir() {
@@ -122,15 +166,25 @@ pub async fn run_machine(home: &Home, source: &Path, name: &str, input: Value, p
             source.display()
         )));
     }
-    let machine = StateMachine::load(def.name, def.asl, &machines::substitutions()).map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
+    let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
+        .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
     let opened = home.open(source).map_err(RunError::Setup)?;
-    let tasks = LocalTasks { home: &opened, policy: PollPolicy::default() };
-    let progress = Progress { print, finished: Mutex::new(Vec::new()) };
+    let tasks = LocalTasks {
+        home: &opened,
+        policy: PollPolicy::default(),
+    };
+    let progress = Progress {
+        print,
+        finished: Mutex::new(Vec::new()),
+    };
     let execution_name = format!("local-{}", std::process::id());
     let execution = machine
         .execute(&execution_name, input, &now_iso(), &tasks, &progress)
         .await
-        .map_err(|f| RunError::Failed { error: f.error, cause: f.cause })?;
+        .map_err(|f| RunError::Failed {
+            error: f.error,
+            cause: f.cause,
+        })?;
     let mut table_rows = Vec::new();
     for t in TABLES {
         if let Ok(n) = opened.engine.row_count(t.name) {

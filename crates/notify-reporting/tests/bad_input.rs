@@ -9,8 +9,16 @@ use notify_reporting::{run_machine, Home, RunError};
 use serde_json::json;
 
 fn cli(home: &std::path::Path, args: &[&str]) -> (i32, String) {
-    let out = Command::new(env!("CARGO_BIN_EXE_notify-reporting")).arg("--home").arg(home).args(args).output().unwrap();
-    (out.status.code().unwrap_or(-1), String::from_utf8_lossy(&out.stderr).into_owned())
+    let out = Command::new(env!("CARGO_BIN_EXE_notify-reporting"))
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .unwrap();
+    (
+        out.status.code().unwrap_or(-1),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
 }
 
 #[test]
@@ -19,15 +27,66 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
     let home = dir.path().join("home");
     let cases: &[(&[&str], &str)] = &[
         (&["run", "ingestoin"], "unknown state machine 'ingestoin'"),
-        (&["run", "ingestion", "--as-of", "2026-02-30"], "not a calendar date"),
-        (&["run", "ingestion", "--as-of", "26-11-01"], "not a calendar date"),
-        (&["run", "ingestion", "--input", "{\"asOf\": "], "--input is not valid JSON"),
-        (&["run", "ingestion", "--input", "[1]"], "must be a JSON object"),
-        (&["run", "ingestion", "--input", "{\"asOf\": \"2026-11-20\", \"clientIds\": []}"], "does not accept the input field(s) clientIds"),
-        (&["run", "ingestion", "--input", "{\"asOf\": \"2026-11-20T00:00\"}"], "asOf"),
-        (&["run", "ingestion", "--input", "{\"asOf\": \"2026-11-20\"}", "--as-of", "2026-11-21"], "disagree"),
-        (&["run", "ingestion", "--as-of", "2026-11-20", "--source", "/nonexistent/folder"], "no source data folder"),
-        (&["generate", "--days", "0", "--out", "/nonexistent/never"], "--days"),
+        (
+            &["run", "ingestion", "--as-of", "2026-02-30"],
+            "not a calendar date",
+        ),
+        (
+            &["run", "ingestion", "--as-of", "26-11-01"],
+            "not a calendar date",
+        ),
+        (
+            &["run", "ingestion", "--input", "{\"asOf\": "],
+            "--input is not valid JSON",
+        ),
+        (
+            &["run", "ingestion", "--input", "[1]"],
+            "must be a JSON object",
+        ),
+        (
+            &[
+                "run",
+                "ingestion",
+                "--input",
+                "{\"asOf\": \"2026-11-20\", \"clientIds\": []}",
+            ],
+            "does not accept the input field(s) clientIds",
+        ),
+        (
+            &[
+                "run",
+                "ingestion",
+                "--input",
+                "{\"asOf\": \"2026-11-20T00:00\"}",
+            ],
+            "asOf",
+        ),
+        (
+            &[
+                "run",
+                "ingestion",
+                "--input",
+                "{\"asOf\": \"2026-11-20\"}",
+                "--as-of",
+                "2026-11-21",
+            ],
+            "disagree",
+        ),
+        (
+            &[
+                "run",
+                "ingestion",
+                "--as-of",
+                "2026-11-20",
+                "--source",
+                "/nonexistent/folder",
+            ],
+            "no source data folder",
+        ),
+        (
+            &["generate", "--days", "0", "--out", "/nonexistent/never"],
+            "--days",
+        ),
     ];
     for (args, expected) in cases {
         let (code, stderr) = cli(&home, args);
@@ -41,35 +100,71 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
 #[tokio::test]
 async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
     let t = TestHome::new(&[]);
-    t.write_source(&[item("A", "2026-11-18T10:00:00", "2026-11-18", json!({"nhsnumber": "9990000018"}))]);
+    t.write_source(&[item(
+        "A",
+        "2026-11-18T10:00:00",
+        "2026-11-18",
+        json!({"nhsnumber": "9990000018"}),
+    )]);
     t.run("setup", json!({})).await;
     // Opening a home creates its key when there is none; remove it afterwards, as an operator might.
     let opened = t.home.open(&t.source()).unwrap();
     reporting_local::ParameterFile::new(t.home.parameters_file())
         .remove(&reporting_core::config::Deployment::local().hash_key_parameter())
         .unwrap();
-    let tasks = notify_reporting::tasks::LocalTasks { home: &opened, policy: Default::default() };
+    let tasks = notify_reporting::tasks::LocalTasks {
+        home: &opened,
+        policy: Default::default(),
+    };
     let machine = state_machine::StateMachine::load(
         "ingestion",
         notify_reporting::machines::find("ingestion").unwrap().asl,
         &notify_reporting::machines::substitutions(),
     )
     .unwrap();
-    let err = machine.execute("e", json!({"asOf": "2026-11-20"}), "2026-11-20T00:00:00Z", &tasks, &state_machine::Silent).await.unwrap_err();
+    let err = machine
+        .execute(
+            "e",
+            json!({"asOf": "2026-11-20"}),
+            "2026-11-20T00:00:00Z",
+            &tasks,
+            &state_machine::Silent,
+        )
+        .await
+        .unwrap_err();
     assert_eq!(err.error, "Config.Missing");
     assert!(err.cause.contains("hash-key"), "{}", err.cause);
     assert!(!err.cause.contains(KEY));
     drop(opened);
-    assert_eq!(t.select("SELECT count(*) FROM request_item_status"), vec![vec![s("0")]]);
+    assert_eq!(
+        t.select("SELECT count(*) FROM request_item_status"),
+        vec![vec![s("0")]]
+    );
 }
 
 #[tokio::test]
 async fn unknown_machines_and_fields_are_refused_by_the_library_too() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path().join("h"));
-    let err = run_machine(&home, dir.path(), "housekeep", json!({}), false).await.unwrap_err();
-    assert!(matches!(err, RunError::InvalidInput(ref m) if m.contains("known: setup, ingestion")), "{err}");
-    let err = run_machine(&home, dir.path(), "setup", json!({"asOf": "2026-11-20"}), false).await.unwrap_err();
-    assert!(matches!(err, RunError::InvalidInput(ref m) if m.contains("accepts: none")), "{err}");
+    let err = run_machine(&home, dir.path(), "housekeep", json!({}), false)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(err, RunError::InvalidInput(ref m) if m.contains("known: setup, ingestion")),
+        "{err}"
+    );
+    let err = run_machine(
+        &home,
+        dir.path(),
+        "setup",
+        json!({"asOf": "2026-11-20"}),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(err, RunError::InvalidInput(ref m) if m.contains("accepts: none")),
+        "{err}"
+    );
     assert!(!home.root.exists());
 }

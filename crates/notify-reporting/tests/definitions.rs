@@ -6,15 +6,24 @@ use serde_json::Value;
 use state_machine::StateMachine;
 
 fn strings(v: &Value) -> Vec<String> {
-    v.as_array().unwrap().iter().map(|s| s.as_str().unwrap().to_string()).collect()
+    v.as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s.as_str().unwrap().to_string())
+        .collect()
 }
 
 #[test]
 fn every_definition_loads_and_uses_only_local_tasks() {
     for m in MACHINES {
-        let sm = StateMachine::load(m.name, m.asl, &machines::substitutions()).unwrap_or_else(|e| panic!("{}: {e}", m.name));
+        let sm = StateMachine::load(m.name, m.asl, &machines::substitutions())
+            .unwrap_or_else(|e| panic!("{}: {e}", m.name));
         for r in sm.resources() {
-            assert!([machines::RUN_QUERY, machines::POLL_QUERY].contains(&r.as_str()), "{}: {r}", m.name);
+            assert!(
+                [machines::RUN_QUERY, machines::POLL_QUERY].contains(&r.as_str()),
+                "{}: {r}",
+                m.name
+            );
         }
     }
 }
@@ -24,10 +33,19 @@ fn ingestion_passes_are_the_catalog_passes() {
     let asl: Value = serde_json::from_str(machines::find("ingestion").unwrap().asl).unwrap();
     let plan = &asl["States"]["Plan Passes"]["Parameters"];
     for (pass, key) in [(1, "firstPass"), (2, "secondPass")] {
-        let expected: Vec<String> = catalog::ingestion_pass(pass).map(|q| q.id.to_string()).collect();
+        let expected: Vec<String> = catalog::ingestion_pass(pass)
+            .map(|q| q.id.to_string())
+            .collect();
         assert_eq!(strings(&plan[key]), expected, "pass {pass}");
     }
     let setup: Value = serde_json::from_str(machines::find("setup").unwrap().asl).unwrap();
-    let tables: Vec<String> = catalog::QUERIES.iter().filter(|q| q.purpose == Purpose::CreateTable).map(|q| q.id.to_string()).collect();
-    assert_eq!(strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]), tables);
+    let tables: Vec<String> = catalog::QUERIES
+        .iter()
+        .filter(|q| q.purpose == Purpose::CreateTable)
+        .map(|q| q.id.to_string())
+        .collect();
+    assert_eq!(
+        strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]),
+        tables
+    );
 }

@@ -31,7 +31,10 @@ async fn same_as_of_twice_leaves_every_table_byte_for_byte_equal() {
     let first = t.setup_and_ingest(END).await;
     let once = t.dump_all();
     for (table, rows) in &once {
-        assert!(!rows.is_empty(), "{table} is empty after ingesting a generated history");
+        assert!(
+            !rows.is_empty(),
+            "{table} is empty after ingesting a generated history"
+        );
     }
     assert_eq!(first.queries.len(), 7, "{:?}", first.queries);
     t.run("ingestion", json!({"asOf": END})).await;
@@ -50,7 +53,10 @@ async fn no_raw_nhs_number_reaches_a_staging_table() {
     })
     .unwrap();
     let numbers: Vec<String> = source
-        .execute("SELECT DISTINCT nhsnumber FROM transaction_history WHERE nhsnumber IS NOT NULL", &[])
+        .execute(
+            "SELECT DISTINCT nhsnumber FROM transaction_history WHERE nhsnumber IS NOT NULL",
+            &[],
+        )
         .unwrap()
         .rows
         .into_iter()
@@ -65,14 +71,22 @@ async fn no_raw_nhs_number_reaches_a_staging_table() {
                 for token in value.split(|c: char| !c.is_ascii_alphanumeric()) {
                     assert!(!nhs_number::is_valid(token), "{table} holds an NHS number");
                 }
-                assert!(!numbers.iter().any(|n| value.contains(n.as_str())), "{table} holds a source NHS number");
+                assert!(
+                    !numbers.iter().any(|n| value.contains(n.as_str())),
+                    "{table} holds a source NHS number"
+                );
             }
         }
     }
-    for row in t.select("SELECT nhsnumberhash FROM request_item_status WHERE nhsnumberhash IS NOT NULL") {
+    for row in
+        t.select("SELECT nhsnumberhash FROM request_item_status WHERE nhsnumberhash IS NOT NULL")
+    {
         let h = row[0].clone().unwrap();
         assert_eq!(h.len(), 44, "{h}");
-        assert!(h.ends_with('=') && !h.ends_with("=="), "32 bytes in padded Base64: {h}");
+        assert!(
+            h.ends_with('=') && !h.ends_with("=="),
+            "32 bytes in padded Base64: {h}"
+        );
         hashes += 1;
     }
     assert!(hashes > 100, "{hashes}");
@@ -84,9 +98,14 @@ async fn the_sample_window_and_late_columns_are_handled() {
     generate(&t, 10, 3);
     t.setup_and_ingest(END).await;
     // Files before the schema change have no failedreasoncode column at all; later ones do.
-    let with_code = t.select("SELECT count(*) FROM request_item_plan_status WHERE failedreasoncode IS NOT NULL");
+    let with_code = t
+        .select("SELECT count(*) FROM request_item_plan_status WHERE failedreasoncode IS NOT NULL");
     assert_ne!(with_code[0][0], s("0"));
     // Only items captured in the week up to END are in the projection; the history is 10 days.
-    let oldest = t.select("SELECT CAST(min(CAST(createdtime AS DATE)) AS VARCHAR) FROM request_item_status");
-    assert!(oldest[0][0].as_deref().unwrap() >= "2026-11-10", "{oldest:?}");
+    let oldest =
+        t.select("SELECT CAST(min(CAST(createdtime AS DATE)) AS VARCHAR) FROM request_item_status");
+    assert!(
+        oldest[0][0].as_deref().unwrap() >= "2026-11-10",
+        "{oldest:?}"
+    );
 }

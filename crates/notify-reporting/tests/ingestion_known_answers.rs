@@ -36,36 +36,79 @@ async fn latest_version_wins_whatever_the_capture_order() {
 async fn on_equal_timestamps_the_completed_version_wins() {
     let t = TestHome::new(&[]);
     t.write_source(&[
-        item("B", "2026-11-18T10:00:05", "2026-11-18", json!({"status": "DELIVERED", "completeddate": "2026-11-18T10:00:05.000Z"})),
-        item("B", "2026-11-18T10:00:05", "2026-11-18", json!({"status": "ENRICHED"})),
+        item(
+            "B",
+            "2026-11-18T10:00:05",
+            "2026-11-18",
+            json!({"status": "DELIVERED", "completeddate": "2026-11-18T10:00:05.000Z"}),
+        ),
+        item(
+            "B",
+            "2026-11-18T10:00:05",
+            "2026-11-18",
+            json!({"status": "ENRICHED"}),
+        ),
         // A hand-edited completion time (no T, no zone) is still read.
-        item("H", "2026-11-18T10:00:05", "2026-11-18", json!({"status": "FAILED", "completeddate": "2026-11-18 10:00:05.250"})),
-        item("H", "2026-11-18T10:00:05", "2026-11-18", json!({"status": "ENRICHED"})),
+        item(
+            "H",
+            "2026-11-18T10:00:05",
+            "2026-11-18",
+            json!({"status": "FAILED", "completeddate": "2026-11-18 10:00:05.250"}),
+        ),
+        item(
+            "H",
+            "2026-11-18T10:00:05",
+            "2026-11-18",
+            json!({"status": "ENRICHED"}),
+        ),
     ]);
     t.setup_and_ingest(AS_OF).await;
     assert_eq!(item_row(&t, "B")[0], s("DELIVERED"));
     let h = item_row(&t, "H");
-    assert_eq!((h[0].as_deref(), h[1].as_deref()), (Some("FAILED"), Some("2026-11-18 10:00:05.25")));
+    assert_eq!(
+        (h[0].as_deref(), h[1].as_deref()),
+        (Some("FAILED"), Some("2026-11-18 10:00:05.25"))
+    );
 }
 
 #[tokio::test]
 async fn only_a_strictly_newer_version_updates_and_rows_outlive_the_window() {
     let t = TestHome::new(&[]);
-    let first = item("C", "2026-11-18T10:00:00", "2026-11-18", json!({"status": "ENRICHED"}));
+    let first = item(
+        "C",
+        "2026-11-18T10:00:00",
+        "2026-11-18",
+        json!({"status": "ENRICHED"}),
+    );
     t.write_source(std::slice::from_ref(&first));
     t.setup_and_ingest(AS_OF).await;
     // The same timestamp with other content does not overwrite.
-    let same_ts = item("C", "2026-11-18T10:00:00", "2026-11-19", json!({"status": "PENDING_ENRICHMENT"}));
-    t.write_source(&[same_ts.clone()]);
+    let same_ts = item(
+        "C",
+        "2026-11-18T10:00:00",
+        "2026-11-19",
+        json!({"status": "PENDING_ENRICHMENT"}),
+    );
+    t.write_source(&[same_ts]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
     assert_eq!(item_row(&t, "C")[0], s("ENRICHED"));
     // An older version arriving late does not overwrite either.
-    let older = item("C", "2026-11-17T09:00:00", "2026-11-19", json!({"status": "PENDING_ENRICHMENT"}));
+    let older = item(
+        "C",
+        "2026-11-17T09:00:00",
+        "2026-11-19",
+        json!({"status": "PENDING_ENRICHMENT"}),
+    );
     t.write_source(&[older]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
     assert_eq!(item_row(&t, "C")[0], s("ENRICHED"));
     // A strictly newer one does.
-    let newer = item("C", "2026-11-18T10:00:01", "2026-11-19", json!({"status": "DELIVERED", "completeddate": "2026-11-18T10:00:01.000Z"}));
+    let newer = item(
+        "C",
+        "2026-11-18T10:00:01",
+        "2026-11-19",
+        json!({"status": "DELIVERED", "completeddate": "2026-11-18T10:00:01.000Z"}),
+    );
     t.write_source(&[newer]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
     assert_eq!(item_row(&t, "C")[0], s("DELIVERED"));
@@ -79,11 +122,31 @@ async fn only_a_strictly_newer_version_updates_and_rows_outlive_the_window() {
 async fn the_window_is_the_capture_partition_week_up_to_as_of() {
     let t = TestHome::new(&[]);
     t.write_source(&[
-        item("IN-FIRST-DAY", "2026-11-13T00:00:00", "2026-11-13", json!({"status": "ENRICHED"})),
-        item("TOO-OLD", "2026-11-12T23:59:59", "2026-11-12", json!({"status": "ENRICHED"})),
-        item("AFTER-AS-OF", "2026-11-21T00:00:00", "2026-11-21", json!({"status": "ENRICHED"})),
+        item(
+            "IN-FIRST-DAY",
+            "2026-11-13T00:00:00",
+            "2026-11-13",
+            json!({"status": "ENRICHED"}),
+        ),
+        item(
+            "TOO-OLD",
+            "2026-11-12T23:59:59",
+            "2026-11-12",
+            json!({"status": "ENRICHED"}),
+        ),
+        item(
+            "AFTER-AS-OF",
+            "2026-11-21T00:00:00",
+            "2026-11-21",
+            json!({"status": "ENRICHED"}),
+        ),
         // Created long ago, captured in the window: in.
-        item("LATE-CAPTURE", "2026-10-01T00:00:00", "2026-11-19", json!({"status": "ENRICHED"})),
+        item(
+            "LATE-CAPTURE",
+            "2026-10-01T00:00:00",
+            "2026-11-19",
+            json!({"status": "ENRICHED"}),
+        ),
     ]);
     t.setup_and_ingest(AS_OF).await;
     let ids = t.select("SELECT requestitemid FROM request_item_status ORDER BY 1");
@@ -94,13 +157,29 @@ async fn the_window_is_the_capture_partition_week_up_to_as_of() {
 async fn nhs_numbers_are_hashed_with_the_environment_key() {
     let t = TestHome::new(&[]);
     t.write_source(&[
-        item("N1", "2026-11-18T10:00:00", "2026-11-18", json!({"nhsnumber": "9990000018"})),
-        item("N2", "2026-11-18T10:00:00", "2026-11-18", json!({"nhsnumber": "9990000026"})),
+        item(
+            "N1",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"nhsnumber": "9990000018"}),
+        ),
+        item(
+            "N2",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"nhsnumber": "9990000026"}),
+        ),
         item("N3", "2026-11-18T10:00:00", "2026-11-18", json!({})),
     ]);
     t.setup_and_ingest(AS_OF).await;
-    assert_eq!(item_row(&t, "N1")[3], s("SndaD8zpfaP0++M//QO0wZmkIy+YRwJ2DW6Z8vRLbhY="));
-    assert_eq!(item_row(&t, "N2")[3], s("AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g="));
+    assert_eq!(
+        item_row(&t, "N1")[3],
+        s("SndaD8zpfaP0++M//QO0wZmkIy+YRwJ2DW6Z8vRLbhY=")
+    );
+    assert_eq!(
+        item_row(&t, "N2")[3],
+        s("AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g=")
+    );
     assert_eq!(item_row(&t, "N3")[3], None, "no NHS number, no hash");
 }
 
@@ -128,18 +207,47 @@ async fn plan_projection_reads_templates_new_and_legacy() {
 async fn client_latest_name_follows_the_latest_created_item() {
     let t = TestHome::new(&[]);
     t.write_source(&[
-        item("X1", "2026-11-18T10:00:00", "2026-11-18", json!({"clientname": "Old Name", "createddate": "2026-11-18T09:00:00.000Z"})),
-        item("X2", "2026-11-18T10:00:00", "2026-11-18", json!({"clientname": "New Name", "createddate": "2026-11-18T11:00:00.000Z"})),
+        item(
+            "X1",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"clientname": "Old Name", "createddate": "2026-11-18T09:00:00.000Z"}),
+        ),
+        item(
+            "X2",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"clientname": "New Name", "createddate": "2026-11-18T11:00:00.000Z"}),
+        ),
     ]);
     t.setup_and_ingest(AS_OF).await;
-    assert_eq!(t.select("SELECT clientid, clientname, CAST(createdtime AS VARCHAR) FROM client_latest_name"), vec![vec![s("client-a"), s("New Name"), s("2026-11-18 11:00:00")]]);
+    assert_eq!(
+        t.select(
+            "SELECT clientid, clientname, CAST(createdtime AS VARCHAR) FROM client_latest_name"
+        ),
+        vec![vec![s("client-a"), s("New Name"), s("2026-11-18 11:00:00")]]
+    );
     // An item created earlier, captured later, does not bring the old name back.
-    t.write_source(&[item("X0", "2026-11-19T10:00:00", "2026-11-19", json!({"clientname": "Old Name", "createddate": "2026-11-17T11:00:00.000Z"}))]);
+    t.write_source(&[item(
+        "X0",
+        "2026-11-19T10:00:00",
+        "2026-11-19",
+        json!({"clientname": "Old Name", "createddate": "2026-11-17T11:00:00.000Z"}),
+    )]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
-    assert_eq!(t.select("SELECT clientname FROM client_latest_name"), vec![vec![s("New Name")]]);
+    assert_eq!(
+        t.select("SELECT clientname FROM client_latest_name"),
+        vec![vec![s("New Name")]]
+    );
 }
 
-fn completed_plan(id: &str, item_id: &str, status: &str, campaign: Option<&str>, ts: &str) -> synthetic_cdc::CdcRow {
+fn completed_plan(
+    id: &str,
+    item_id: &str,
+    status: &str,
+    campaign: Option<&str>,
+    ts: &str,
+) -> synthetic_cdc::CdcRow {
     plan(
         id,
         item_id,
@@ -162,11 +270,27 @@ async fn plan_summary_counts_distinct_items_null_safely_and_never_goes_down() {
     ]);
     t.setup_and_ingest(AS_OF).await;
     let q = "SELECT status, campaignid, CAST(requestitemcount AS VARCHAR) FROM request_item_plan_completed_summary ORDER BY ALL";
-    assert_eq!(t.select(q), vec![vec![s("DELIVERED"), None, s("2")]], "SKIPPED is excluded; I1 counted once");
+    assert_eq!(
+        t.select(q),
+        vec![vec![s("DELIVERED"), None, s("2")]],
+        "SKIPPED is excluded; I1 counted once"
+    );
     // I2's plan is re-captured as FAILED: the FAILED group appears, the DELIVERED count does not drop.
-    t.write_source(&[completed_plan("P3", "I2", "FAILED", None, "2026-11-19T10:05:00")]);
+    t.write_source(&[completed_plan(
+        "P3",
+        "I2",
+        "FAILED",
+        None,
+        "2026-11-19T10:05:00",
+    )]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
-    assert_eq!(t.select(q), vec![vec![s("DELIVERED"), None, s("2")], vec![s("FAILED"), None, s("1")]]);
+    assert_eq!(
+        t.select(q),
+        vec![
+            vec![s("DELIVERED"), None, s("2")],
+            vec![s("FAILED"), None, s("1")]
+        ]
+    );
     // Running again changes nothing.
     let before = t.dump_all();
     t.run("ingestion", json!({"asOf": AS_OF})).await;
@@ -178,7 +302,9 @@ async fn status_summary_counts_and_the_one_way_update_rule() {
     let t = TestHome::new(&["client-a"]);
     let base = |id: &str, status: &str, ts: &str, extra: serde_json::Value| {
         let mut f = json!({"status": status, "createddate": "2026-11-18T10:00:00.000Z", "requestid": "R1", "requestrefid": "ref-1"});
-        f.as_object_mut().unwrap().extend(extra.as_object().unwrap().clone());
+        f.as_object_mut()
+            .unwrap()
+            .extend(extra.as_object().unwrap().clone());
         item(id, ts, &ts[..10], f)
     };
     t.write_source(&[
@@ -191,15 +317,41 @@ async fn status_summary_counts_and_the_one_way_update_rule() {
     let facts = "requestedcount, deliveredcount, failedcount, completedcount, outstandingcount, nhsappdeliveredcount, \
                  emaildeliveredcount, smsdeliveredcount, letterdeliveredcount, nhsappfailedcount, emailfailedcount, \
                  smsfailedcount, letterfailedcount";
-    let read = |table: &str| t.select(&format!("SELECT CAST(createddate AS VARCHAR), {facts} FROM {table} ORDER BY ALL"));
-    let expected = |v: [&str; 13]| vec![std::iter::once(s("2026-11-18")).chain(v.iter().map(|x| s(x))).collect::<Vec<_>>()];
-    assert_eq!(read("request_item_status_summary"), expected(["4", "1", "1", "2", "2", "1", "0", "0", "0", "0", "1", "1", "0"]));
-    assert_eq!(read("request_item_status_summary_batch"), read("request_item_status_summary"), "client-a is a batch client");
-    assert_eq!(t.select("SELECT requestid, requestrefid FROM request_item_status_summary_batch"), vec![vec![s("R1"), s("ref-1")]]);
+    let read = |table: &str| {
+        t.select(&format!(
+            "SELECT CAST(createddate AS VARCHAR), {facts} FROM {table} ORDER BY ALL"
+        ))
+    };
+    let expected = |v: [&str; 13]| {
+        vec![std::iter::once(s("2026-11-18"))
+            .chain(v.iter().map(|x| s(x)))
+            .collect::<Vec<_>>()]
+    };
+    assert_eq!(
+        read("request_item_status_summary"),
+        expected(["4", "1", "1", "2", "2", "1", "0", "0", "0", "0", "1", "1", "0"])
+    );
+    assert_eq!(
+        read("request_item_status_summary_batch"),
+        read("request_item_status_summary"),
+        "client-a is a batch client"
+    );
+    assert_eq!(
+        t.select("SELECT requestid, requestrefid FROM request_item_status_summary_batch"),
+        vec![vec![s("R1"), s("ref-1")]]
+    );
     // I3 completes: monotone counts rise, so all facts are rewritten and outstanding goes down.
-    t.write_source(&[base("I3", "DELIVERED", "2026-11-19T11:00:00", json!({"completedcommunicationtypes": ["LETTER"]}))]);
+    t.write_source(&[base(
+        "I3",
+        "DELIVERED",
+        "2026-11-19T11:00:00",
+        json!({"completedcommunicationtypes": ["LETTER"]}),
+    )]);
     t.run("ingestion", json!({"asOf": AS_OF})).await;
-    assert_eq!(read("request_item_status_summary"), expected(["4", "2", "1", "3", "1", "1", "0", "0", "1", "0", "1", "1", "0"]));
+    assert_eq!(
+        read("request_item_status_summary"),
+        expected(["4", "2", "1", "3", "1", "1", "0", "0", "1", "0", "1", "1", "0"])
+    );
 }
 
 #[tokio::test]
@@ -207,10 +359,25 @@ async fn aggregates_ignore_projections_created_before_the_month() {
     let t = TestHome::new(&[]);
     t.write_source(&[
         completed_plan("OLD", "I-OLD", "DELIVERED", None, "2026-11-18T10:05:00"),
-        item("I-OLD", "2026-11-18T10:00:00", "2026-11-18", json!({"status": "DELIVERED", "createddate": "2026-10-19T10:00:00.000Z"})),
-        item("I-IN", "2026-11-18T10:00:00", "2026-11-18", json!({"status": "DELIVERED", "createddate": "2026-10-20T00:00:00.000Z"})),
+        item(
+            "I-OLD",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "DELIVERED", "createddate": "2026-10-19T10:00:00.000Z"}),
+        ),
+        item(
+            "I-IN",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "DELIVERED", "createddate": "2026-10-20T00:00:00.000Z"}),
+        ),
     ]);
     t.setup_and_ingest(AS_OF).await;
-    let dates = t.select("SELECT CAST(createddate AS VARCHAR) FROM request_item_status_summary ORDER BY 1");
-    assert_eq!(dates, vec![vec![s("2026-10-20")]], "created on 2026-10-19 is before as-of minus one month");
+    let dates =
+        t.select("SELECT CAST(createddate AS VARCHAR) FROM request_item_status_summary ORDER BY 1");
+    assert_eq!(
+        dates,
+        vec![vec![s("2026-10-20")]],
+        "created on 2026-10-19 is before as-of minus one month"
+    );
 }

@@ -10,7 +10,9 @@ async fn main() -> Result<(), Error> {
     let lambda = QueryLambda::from_env().await?;
     let lambda = &lambda;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        reporting_handlers::poll_query(event.payload, &lambda.engine, &lambda.policy).await.map_err(LambdaError)
+        reporting_handlers::poll_query(event.payload, &lambda.engine, &lambda.policy)
+            .await
+            .map_err(LambdaError)
     }))
     .await
 }

@@ -2,7 +2,9 @@ use async_trait::async_trait;
 use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultConfiguration};
 use aws_sdk_athena::Client;
 use reporting_core::error::{ErrorKind, PortError};
-use reporting_core::ports::{QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage};
+use reporting_core::ports::{
+    QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
+};
 
 use crate::classify::{query_failure, sdk_error};
 
@@ -17,8 +19,16 @@ pub struct AthenaEngine {
 }
 
 impl AthenaEngine {
-    pub fn new(client: Client, database: impl Into<String>, workgroup_prefix: impl Into<String>) -> Self {
-        Self { client, database: database.into(), workgroup_prefix: workgroup_prefix.into() }
+    pub fn new(
+        client: Client,
+        database: impl Into<String>,
+        workgroup_prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            database: database.into(),
+            workgroup_prefix: workgroup_prefix.into(),
+        }
     }
 }
 
@@ -41,20 +51,36 @@ impl QueryEngine for AthenaEngine {
             .client
             .start_query_execution()
             .query_string(&request.sql)
-            .work_group(format!("{}-{}", self.workgroup_prefix, request.workgroup.name()))
-            .query_execution_context(QueryExecutionContext::builder().database(&self.database).build());
+            .work_group(format!(
+                "{}-{}",
+                self.workgroup_prefix,
+                request.workgroup.name()
+            ))
+            .query_execution_context(
+                QueryExecutionContext::builder()
+                    .database(&self.database)
+                    .build(),
+            );
         for p in &request.params {
             call = call.execution_parameters(render_parameter(p));
         }
         if let Some(location) = &request.output_location {
-            call = call.result_configuration(ResultConfiguration::builder().output_location(location).build());
+            call = call.result_configuration(
+                ResultConfiguration::builder()
+                    .output_location(location)
+                    .build(),
+            );
         }
         if let Some(token) = &request.client_request_token {
             call = call.client_request_token(token);
         }
-        let out = call.send().await.map_err(|e| sdk_error("StartQueryExecution", e))?;
-        out.query_execution_id
-            .ok_or_else(|| PortError::new(ErrorKind::Transient, "StartQueryExecution returned no id"))
+        let out = call
+            .send()
+            .await
+            .map_err(|e| sdk_error("StartQueryExecution", e))?;
+        out.query_execution_id.ok_or_else(|| {
+            PortError::new(ErrorKind::Transient, "StartQueryExecution returned no id")
+        })
     }
 
     async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError> {
@@ -65,7 +91,9 @@ impl QueryEngine for AthenaEngine {
             .send()
             .await
             .map_err(|e| sdk_error("GetQueryExecution", e))?;
-        let execution = out.query_execution.ok_or_else(|| PortError::new(ErrorKind::Transient, "GetQueryExecution returned nothing"))?;
+        let execution = out.query_execution.ok_or_else(|| {
+            PortError::new(ErrorKind::Transient, "GetQueryExecution returned nothing")
+        })?;
         let status = execution.status.as_ref();
         let state = match status.and_then(|s| s.state.as_ref()) {
             Some(QueryExecutionState::Queued) | None => QueryState::Queued,
@@ -73,19 +101,31 @@ impl QueryEngine for AthenaEngine {
             Some(QueryExecutionState::Succeeded) => QueryState::Succeeded,
             Some(QueryExecutionState::Failed) => QueryState::Failed,
             Some(QueryExecutionState::Cancelled) => QueryState::Cancelled,
-            Some(other) => return Err(PortError::new(ErrorKind::Internal, format!("unknown Athena state {other:?}"))),
+            Some(other) => {
+                return Err(PortError::new(
+                    ErrorKind::Internal,
+                    format!("unknown Athena state {other:?}"),
+                ))
+            }
         };
         let reason = status.and_then(|s| s.state_change_reason.clone());
-        let retryable = status.and_then(|s| s.athena_error.as_ref()).is_some_and(|e| e.retryable);
+        let retryable = status
+            .and_then(|s| s.athena_error.as_ref())
+            .is_some_and(|e| e.retryable);
         let stats = execution.statistics.as_ref();
         Ok(QueryStatus {
             state,
-            failure_kind: (state == QueryState::Failed).then(|| query_failure(reason.as_deref().unwrap_or(""), retryable)),
+            failure_kind: (state == QueryState::Failed)
+                .then(|| query_failure(reason.as_deref().unwrap_or(""), retryable)),
             reason,
             statistics: QueryStatistics {
                 rows_affected: None,
-                engine_millis: stats.and_then(|s| s.engine_execution_time_in_millis).map(|m| m.max(0) as u64),
-                bytes_scanned: stats.and_then(|s| s.data_scanned_in_bytes).map(|b| b.max(0) as u64),
+                engine_millis: stats
+                    .and_then(|s| s.engine_execution_time_in_millis)
+                    .map(|m| m.max(0) as u64),
+                bytes_scanned: stats
+                    .and_then(|s| s.data_scanned_in_bytes)
+                    .map(|b| b.max(0) as u64),
             },
         })
     }
@@ -100,7 +140,11 @@ impl QueryEngine for AthenaEngine {
             .map_err(|e| sdk_error("StopQueryExecution", e))
     }
 
-    async fn results(&self, execution_id: &str, next_token: Option<&str>) -> Result<ResultPage, PortError> {
+    async fn results(
+        &self,
+        execution_id: &str,
+        next_token: Option<&str>,
+    ) -> Result<ResultPage, PortError> {
         let out = self
             .client
             .get_query_results()
@@ -110,7 +154,10 @@ impl QueryEngine for AthenaEngine {
             .await
             .map_err(|e| sdk_error("GetQueryResults", e))?;
         let Some(set) = out.result_set else {
-            return Ok(ResultPage { next_token: out.next_token, ..Default::default() });
+            return Ok(ResultPage {
+                next_token: out.next_token,
+                ..Default::default()
+            });
         };
         let columns: Vec<String> = set
             .result_set_metadata
@@ -123,13 +170,29 @@ impl QueryEngine for AthenaEngine {
             .rows
             .unwrap_or_default()
             .into_iter()
-            .map(|r| r.data.unwrap_or_default().into_iter().map(|d| d.var_char_value).collect())
+            .map(|r| {
+                r.data
+                    .unwrap_or_default()
+                    .into_iter()
+                    .map(|d| d.var_char_value)
+                    .collect()
+            })
             .collect();
         // The first page of a SELECT starts with the header row.
-        if next_token.is_none() && rows.first().is_some_and(|r| r.iter().map(|v| v.as_deref()).eq(columns.iter().map(|c| Some(c.as_str())))) {
+        if next_token.is_none()
+            && rows.first().is_some_and(|r| {
+                r.iter()
+                    .map(|v| v.as_deref())
+                    .eq(columns.iter().map(|c| Some(c.as_str())))
+            })
+        {
             rows.remove(0);
         }
-        Ok(ResultPage { columns, rows, next_token: out.next_token })
+        Ok(ResultPage {
+            columns,
+            rows,
+            next_token: out.next_token,
+        })
     }
 }
 
@@ -140,9 +203,18 @@ mod tests {
 
     #[test]
     fn parameters_render_as_sql_literals() {
-        assert_eq!(render_parameter(&QueryParam::Text("o'brien".into())), "'o''brien'");
-        assert_eq!(render_parameter(&QueryParam::Date("2026-11-25".parse().unwrap())), "'2026-11-25'");
+        assert_eq!(
+            render_parameter(&QueryParam::Text("o'brien".into())),
+            "'o''brien'"
+        );
+        assert_eq!(
+            render_parameter(&QueryParam::Date("2026-11-25".parse().unwrap())),
+            "'2026-11-25'"
+        );
         assert_eq!(render_parameter(&QueryParam::Integer(-3)), "-3");
-        assert_eq!(render_parameter(&QueryParam::Secret(Secret::new("a+b/c="))), "'a+b/c='");
+        assert_eq!(
+            render_parameter(&QueryParam::Secret(Secret::new("a+b/c="))),
+            "'a+b/c='"
+        );
     }
 }

@@ -10,13 +10,23 @@ where
     R: std::fmt::Debug,
 {
     let kind = match &e {
-        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => ErrorKind::Transient,
+        SdkError::DispatchFailure(_) | SdkError::TimeoutError(_) | SdkError::ResponseError(_) => {
+            ErrorKind::Transient
+        }
         SdkError::ServiceError(se) => match se.err().code() {
             Some(
-                "ThrottlingException" | "TooManyRequestsException" | "Throttling" | "RequestLimitExceeded"
+                "ThrottlingException"
+                | "TooManyRequestsException"
+                | "Throttling"
+                | "RequestLimitExceeded"
                 | "ThrottledException",
             ) => ErrorKind::Throttled,
-            Some("InternalServerException" | "InternalServerError" | "ServiceUnavailable" | "InternalFailure") => ErrorKind::Transient,
+            Some(
+                "InternalServerException"
+                | "InternalServerError"
+                | "ServiceUnavailable"
+                | "InternalFailure",
+            ) => ErrorKind::Transient,
             Some("ParameterNotFound") => ErrorKind::ConfigMissing,
             Some("InvalidRequestException") => ErrorKind::QueryFailed,
             _ => ErrorKind::Internal,
@@ -24,7 +34,11 @@ where
         _ => ErrorKind::Internal,
     };
     let detail = match &e {
-        SdkError::ServiceError(se) => format!("{}: {}", se.err().code().unwrap_or("error"), se.err().message().unwrap_or("")),
+        SdkError::ServiceError(se) => format!(
+            "{}: {}",
+            se.err().code().unwrap_or("error"),
+            se.err().message().unwrap_or("")
+        ),
         other => other.to_string(),
     };
     PortError::new(kind, format!("{operation}: {detail}"))
@@ -34,7 +48,10 @@ where
 pub fn query_failure(reason: &str, retryable: bool) -> ErrorKind {
     if reason.contains("ICEBERG_COMMIT_ERROR") || reason.contains("CommitFailedException") {
         ErrorKind::CommitConflict
-    } else if reason.contains("TOO_MANY_REQUESTS") || reason.contains("ThrottlingException") || reason.contains("Rate exceeded") {
+    } else if reason.contains("TOO_MANY_REQUESTS")
+        || reason.contains("ThrottlingException")
+        || reason.contains("Rate exceeded")
+    {
         ErrorKind::Throttled
     } else if retryable {
         ErrorKind::Transient
@@ -49,9 +66,27 @@ mod tests {
 
     #[test]
     fn query_failures_are_classified_by_reason() {
-        assert_eq!(query_failure("ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update", false), ErrorKind::CommitConflict);
-        assert_eq!(query_failure("SYNTAX_ERROR: line 3:1: Column 'x' cannot be resolved", false), ErrorKind::QueryFailed);
-        assert_eq!(query_failure("Query exhausted resources", true), ErrorKind::Transient);
-        assert_eq!(query_failure("TOO_MANY_REQUESTS: slow down", false), ErrorKind::Throttled);
+        assert_eq!(
+            query_failure(
+                "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update",
+                false
+            ),
+            ErrorKind::CommitConflict
+        );
+        assert_eq!(
+            query_failure(
+                "SYNTAX_ERROR: line 3:1: Column 'x' cannot be resolved",
+                false
+            ),
+            ErrorKind::QueryFailed
+        );
+        assert_eq!(
+            query_failure("Query exhausted resources", true),
+            ErrorKind::Transient
+        );
+        assert_eq!(
+            query_failure("TOO_MANY_REQUESTS: slow down", false),
+            ErrorKind::Throttled
+        );
     }
 }

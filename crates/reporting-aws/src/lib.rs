@@ -9,5 +9,7 @@ pub use ssm::SsmParameters;
 
 /// The shared SDK configuration (region, credentials) from the Lambda environment.
 pub async fn sdk_config() -> aws_config::SdkConfig {
-    aws_config::defaults(aws_config::BehaviorVersion::latest()).load().await
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .load()
+        .await
 }

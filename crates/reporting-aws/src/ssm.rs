@@ -20,9 +20,20 @@ impl SsmParameters {
     }
 
     async fn get(&self, name: &str, decrypt: bool) -> Result<Option<String>, PortError> {
-        match self.client.get_parameter().name(name).with_decryption(decrypt).send().await {
+        match self
+            .client
+            .get_parameter()
+            .name(name)
+            .with_decryption(decrypt)
+            .send()
+            .await
+        {
             Ok(out) => Ok(out.parameter.and_then(|p| p.value)),
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetParameterError::ParameterNotFound(_)) => Ok(None),
+            Err(SdkError::ServiceError(e))
+                if matches!(e.err(), GetParameterError::ParameterNotFound(_)) =>
+            {
+                Ok(None)
+            }
             Err(e) => Err(sdk_error("GetParameter", e)),
         }
     }

@@ -90,37 +90,99 @@ impl Query {
 }
 
 const AGGREGATION_DIMENSIONS_PLAN: &[&str] = &[
-    "clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "communicationtype", "supplier",
-    "createddate", "completeddate", "status", "failedreason", "contactdetailsource", "channeltype",
+    "clientid",
+    "campaignid",
+    "sendinggroupid",
+    "sendinggroupidversion",
+    "communicationtype",
+    "supplier",
+    "createddate",
+    "completeddate",
+    "status",
+    "failedreason",
+    "contactdetailsource",
+    "channeltype",
 ];
 const AGGREGATION_DIMENSIONS_PLAN_BATCH: &[&str] = &[
-    "clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "requestrefid", "requestid",
-    "communicationtype", "supplier", "createddate", "completeddate", "status", "failedreason",
-    "contactdetailsource", "channeltype",
+    "clientid",
+    "campaignid",
+    "sendinggroupid",
+    "sendinggroupidversion",
+    "requestrefid",
+    "requestid",
+    "communicationtype",
+    "supplier",
+    "createddate",
+    "completeddate",
+    "status",
+    "failedreason",
+    "contactdetailsource",
+    "channeltype",
 ];
 
 /// The seven staging tables, in creation order.
 pub const TABLES: &[Table] = &[
-    Table { name: "request_item_status", kind: TableKind::Projection, key: &["requestitemid"] },
-    Table { name: "request_item_plan_status", kind: TableKind::Projection, key: &["requestitemplanid"] },
-    Table { name: "client_latest_name", kind: TableKind::Projection, key: &["clientid"] },
-    Table { name: "request_item_plan_completed_summary", kind: TableKind::Aggregation, key: AGGREGATION_DIMENSIONS_PLAN },
-    Table { name: "request_item_plan_completed_summary_batch", kind: TableKind::Aggregation, key: AGGREGATION_DIMENSIONS_PLAN_BATCH },
+    Table {
+        name: "request_item_status",
+        kind: TableKind::Projection,
+        key: &["requestitemid"],
+    },
+    Table {
+        name: "request_item_plan_status",
+        kind: TableKind::Projection,
+        key: &["requestitemplanid"],
+    },
+    Table {
+        name: "client_latest_name",
+        kind: TableKind::Projection,
+        key: &["clientid"],
+    },
+    Table {
+        name: "request_item_plan_completed_summary",
+        kind: TableKind::Aggregation,
+        key: AGGREGATION_DIMENSIONS_PLAN,
+    },
+    Table {
+        name: "request_item_plan_completed_summary_batch",
+        kind: TableKind::Aggregation,
+        key: AGGREGATION_DIMENSIONS_PLAN_BATCH,
+    },
     Table {
         name: "request_item_status_summary",
         kind: TableKind::Aggregation,
-        key: &["clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "createddate"],
+        key: &[
+            "clientid",
+            "campaignid",
+            "sendinggroupid",
+            "sendinggroupidversion",
+            "createddate",
+        ],
     },
     Table {
         name: "request_item_status_summary_batch",
         kind: TableKind::Aggregation,
-        key: &["clientid", "campaignid", "sendinggroupid", "sendinggroupidversion", "requestrefid", "requestid", "createddate"],
+        key: &[
+            "clientid",
+            "campaignid",
+            "sendinggroupid",
+            "sendinggroupidversion",
+            "requestrefid",
+            "requestid",
+            "createddate",
+        ],
     },
 ];
 
 macro_rules! asset {
     ($folder:literal, $name:literal) => {
-        include_str!(concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql/", $folder, "/", $name, ".sql"))
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/../../sql/",
+            $folder,
+            "/",
+            $name,
+            ".sql"
+        ))
     };
 }
 
@@ -227,17 +289,28 @@ mod tests {
     fn every_table_has_a_ddl_and_one_ingestion_query() {
         for t in TABLES {
             assert!(query(&format!("tables/{}", t.name)).is_some(), "{}", t.name);
-            let writers: Vec<_> = QUERIES.iter().filter(|q| q.table == t.name && q.pass().is_some()).collect();
+            let writers: Vec<_> = QUERIES
+                .iter()
+                .filter(|q| q.table == t.name && q.pass().is_some())
+                .collect();
             assert_eq!(writers.len(), 1, "{}", t.name);
             let pass = writers[0].pass().unwrap();
-            let expected = if t.kind == TableKind::Projection { 1 } else { 2 };
+            let expected = if t.kind == TableKind::Projection {
+                1
+            } else {
+                2
+            };
             assert_eq!(pass, expected, "{} runs in pass {pass}", t.name);
         }
     }
 
     #[test]
     fn only_the_item_projection_needs_the_hash_key() {
-        let hashed: Vec<_> = QUERIES.iter().filter(|q| q.needs_hash_key()).map(|q| q.id).collect();
+        let hashed: Vec<_> = QUERIES
+            .iter()
+            .filter(|q| q.needs_hash_key())
+            .map(|q| q.id)
+            .collect();
         assert_eq!(hashed, ["ingestion/request_item_status"]);
     }
 

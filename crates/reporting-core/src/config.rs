@@ -37,7 +37,11 @@ impl Deployment {
     /// Reads the deployment from environment variables (Lambda configuration):
     /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let required = |name: &str| get(name).filter(|v| !v.is_empty()).ok_or_else(|| format!("environment variable {name} is not set"));
+        let required = |name: &str| {
+            get(name)
+                .filter(|v| !v.is_empty())
+                .ok_or_else(|| format!("environment variable {name} is not set"))
+        };
         let batch = match get("BATCH_CLIENT_IDS").filter(|v| !v.trim().is_empty()) {
             None => Vec::new(),
             Some(json) => serde_json::from_str::<Vec<String>>(&json)
@@ -59,14 +63,27 @@ impl Deployment {
         for id in &self.batch_client_ids {
             validate::identifier("batch client id", id)?;
         }
-        let table_ok = |s: &str| !s.is_empty() && s.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'));
+        let table_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
+        };
         if !table_ok(&self.source_table) {
-            return Err(format!("source table name {:?} has characters outside [A-Za-z0-9_.\"-]", self.source_table));
+            return Err(format!(
+                "source table name {:?} has characters outside [A-Za-z0-9_.\"-]",
+                self.source_table
+            ));
         }
         let location_ok = self.data_location.starts_with("s3://")
-            && self.data_location.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
+            && self
+                .data_location
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
         if !location_ok {
-            return Err(format!("data location {:?} must be an s3:// URI of [A-Za-z0-9_.-/]", self.data_location));
+            return Err(format!(
+                "data location {:?} must be an s3:// URI of [A-Za-z0-9_.-/]",
+                self.data_location
+            ));
         }
         validate::identifier("csi", &self.csi)?;
         validate::identifier("environment", &self.environment)?;
@@ -81,19 +98,26 @@ mod tests {
     #[test]
     fn reads_environment() {
         let env = |k: &str| {
-            Some(match k {
-                "CSI" => "nhs-notify-prod-reporting",
-                "ENVIRONMENT" => "prod",
-                "SOURCE_TABLE" => "\"cat\".\"comms-prod-api-rpt-reporting\".\"transaction_history\"",
-                "DATA_LOCATION" => "s3://bucket-data",
-                "BATCH_CLIENT_IDS" => "[\"a\",\"b\"]",
-                _ => return None,
-            }
-            .to_string())
+            Some(
+                match k {
+                    "CSI" => "nhs-notify-prod-reporting",
+                    "ENVIRONMENT" => "prod",
+                    "SOURCE_TABLE" => {
+                        "\"cat\".\"comms-prod-api-rpt-reporting\".\"transaction_history\""
+                    }
+                    "DATA_LOCATION" => "s3://bucket-data",
+                    "BATCH_CLIENT_IDS" => "[\"a\",\"b\"]",
+                    _ => return None,
+                }
+                .to_string(),
+            )
         };
         let d = Deployment::from_env(env).unwrap();
         assert_eq!(d.batch_client_ids, vec!["a", "b"]);
-        assert_eq!(d.hash_key_parameter(), "/nhs-notify-prod-reporting/hash-key");
+        assert_eq!(
+            d.hash_key_parameter(),
+            "/nhs-notify-prod-reporting/hash-key"
+        );
     }
 
     #[test]

@@ -32,7 +32,10 @@ impl CalendarDate {
 
     /// Parses exactly `YYYY-MM-DD`: four-digit year, two-digit month and day, a real date.
     pub fn parse(input: &str) -> Result<Self, DateError> {
-        let err = |reason| DateError { input: input.chars().take(40).collect(), reason };
+        let err = |reason| DateError {
+            input: input.chars().take(40).collect(),
+            reason,
+        };
         let b = input.as_bytes();
         if b.len() != 10 || b[4] != b'-' || b[7] != b'-' {
             return Err(err("expected exactly 10 characters YYYY-MM-DD"));
@@ -83,7 +86,11 @@ impl CalendarDate {
         let d = (doy - (153 * mp + 2) / 5 + 1) as u8;
         let m = if mp < 10 { mp + 3 } else { mp - 9 } as u8;
         let y = (yoe + era * 400 + i64::from(m <= 2)) as i32;
-        Self { year: y, month: m, day: d }
+        Self {
+            year: y,
+            month: m,
+            day: d,
+        }
     }
 
     pub fn add_days(self, n: i64) -> Self {
@@ -156,9 +163,26 @@ mod tests {
 
     #[test]
     fn parses_real_dates_only() {
-        assert_eq!(CalendarDate::parse("2024-02-29").unwrap().to_string(), "2024-02-29");
-        for bad in ["2023-02-29", "2026-02-30", "26-11-01", "2026-11-01T00:00", "", "2026-1-01", "2026-13-01", "２０２６-11-01", "2026/11/01", "0000-01-01"] {
-            assert!(CalendarDate::parse(bad).is_err(), "{bad} should be rejected");
+        assert_eq!(
+            CalendarDate::parse("2024-02-29").unwrap().to_string(),
+            "2024-02-29"
+        );
+        for bad in [
+            "2023-02-29",
+            "2026-02-30",
+            "26-11-01",
+            "2026-11-01T00:00",
+            "",
+            "2026-1-01",
+            "2026-13-01",
+            "２０２６-11-01",
+            "2026/11/01",
+            "0000-01-01",
+        ] {
+            assert!(
+                CalendarDate::parse(bad).is_err(),
+                "{bad} should be rejected"
+            );
         }
     }
 
@@ -171,12 +195,19 @@ mod tests {
                 assert_eq!(CalendarDate::from_days(days).to_days(), days);
             }
         }
-        assert_eq!(CalendarDate::parse("2024-12-31").unwrap().add_days(1).to_string(), "2025-01-01");
+        assert_eq!(
+            CalendarDate::parse("2024-12-31")
+                .unwrap()
+                .add_days(1)
+                .to_string(),
+            "2025-01-01"
+        );
     }
 
     #[test]
     fn iso_weekday_matches_calendar() {
         assert_eq!(CalendarDate::parse("2024-03-10").unwrap().iso_weekday(), 7); // a Sunday
-        assert_eq!(CalendarDate::parse("2026-11-23").unwrap().iso_weekday(), 1); // a Monday
+        assert_eq!(CalendarDate::parse("2026-11-23").unwrap().iso_weekday(), 1);
+        // a Monday
     }
 }

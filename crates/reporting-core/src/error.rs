@@ -44,7 +44,10 @@ impl ErrorKind {
     }
 
     pub fn is_retryable(self) -> bool {
-        matches!(self, ErrorKind::Throttled | ErrorKind::CommitConflict | ErrorKind::Transient)
+        matches!(
+            self,
+            ErrorKind::Throttled | ErrorKind::CommitConflict | ErrorKind::Transient
+        )
     }
 
     pub const ALL: [ErrorKind; 9] = [
@@ -76,7 +79,10 @@ pub struct HandlerError {
 
 impl HandlerError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidInput, message)
@@ -93,13 +99,19 @@ pub struct PortError {
 
 impl PortError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self { kind, message: message.into() }
+        Self {
+            kind,
+            message: message.into(),
+        }
     }
 }
 
 impl From<PortError> for HandlerError {
     fn from(e: PortError) -> Self {
-        HandlerError { kind: e.kind, message: e.message }
+        HandlerError {
+            kind: e.kind,
+            message: e.message,
+        }
     }
 }
 
@@ -110,7 +122,11 @@ mod tests {
     #[test]
     fn only_retryable_kinds_are_named_retryable() {
         for kind in ErrorKind::ALL {
-            assert_eq!(kind.is_retryable(), kind.error_type().starts_with("Retryable."), "{kind}");
+            assert_eq!(
+                kind.is_retryable(),
+                kind.error_type().starts_with("Retryable."),
+                "{kind}"
+            );
         }
     }
 }

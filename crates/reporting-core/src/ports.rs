@@ -47,7 +47,10 @@ pub enum QueryState {
 
 impl QueryState {
     pub fn is_terminal(self) -> bool {
-        matches!(self, QueryState::Succeeded | QueryState::Failed | QueryState::Cancelled)
+        matches!(
+            self,
+            QueryState::Succeeded | QueryState::Failed | QueryState::Cancelled
+        )
     }
 }
 
@@ -87,7 +90,11 @@ pub trait QueryEngine: Send + Sync {
     async fn start(&self, request: QueryRequest) -> Result<String, PortError>;
     async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError>;
     async fn cancel(&self, execution_id: &str) -> Result<(), PortError>;
-    async fn results(&self, execution_id: &str, next_token: Option<&str>) -> Result<ResultPage, PortError>;
+    async fn results(
+        &self,
+        execution_id: &str,
+        next_token: Option<&str>,
+    ) -> Result<ResultPage, PortError>;
 }
 
 /// An object in a bucket, named by bucket and key.

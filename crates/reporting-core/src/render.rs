@@ -5,7 +5,9 @@ use crate::config::Deployment;
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
-    #[error("unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, batch_client_ids")]
+    #[error(
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, batch_client_ids"
+    )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
     Unterminated(usize),
@@ -19,7 +21,9 @@ pub fn render(sql: &str, deployment: &Deployment) -> Result<String, RenderError>
     while let Some(start) = rest.find("${") {
         out.push_str(&rest[..start]);
         let after = &rest[start + 2..];
-        let end = after.find('}').ok_or(RenderError::Unterminated(offset + start))?;
+        let end = after
+            .find('}')
+            .ok_or(RenderError::Unterminated(offset + start))?;
         let name = &after[..end];
         out.push_str(&value(name, deployment)?);
         let consumed = start + 2 + end + 1;
@@ -53,15 +57,27 @@ mod tests {
     #[test]
     fn renders_known_placeholders() {
         let mut d = Deployment::local();
-        assert_eq!(render("x IN (${batch_client_ids})", &d).unwrap(), "x IN (NULL)");
+        assert_eq!(
+            render("x IN (${batch_client_ids})", &d).unwrap(),
+            "x IN (NULL)"
+        );
         d.batch_client_ids = vec!["a".into(), "b".into()];
-        assert_eq!(render("FROM ${source_table} WHERE x IN (${batch_client_ids})", &d).unwrap(), "FROM transaction_history WHERE x IN ('a', 'b')");
+        assert_eq!(
+            render("FROM ${source_table} WHERE x IN (${batch_client_ids})", &d).unwrap(),
+            "FROM transaction_history WHERE x IN ('a', 'b')"
+        );
     }
 
     #[test]
     fn rejects_unknown_and_unterminated() {
         let d = Deployment::local();
-        assert_eq!(render("${nope}", &d), Err(RenderError::Unknown("nope".into())));
-        assert!(matches!(render("a ${source_table", &d), Err(RenderError::Unterminated(2))));
+        assert_eq!(
+            render("${nope}", &d),
+            Err(RenderError::Unknown("nope".into()))
+        );
+        assert!(matches!(
+            render("a ${source_table", &d),
+            Err(RenderError::Unterminated(2))
+        ));
     }
 }

@@ -10,15 +10,19 @@ pub fn identifier(what: &str, value: &str) -> Result<(), String> {
         return Err(format!("{what} is empty"));
     }
     if value.len() > MAX_ID_LEN {
-        return Err(format!("{what} is {} characters long; the limit is {MAX_ID_LEN}", value.len()));
+        return Err(format!(
+            "{what} is {} characters long; the limit is {MAX_ID_LEN}",
+            value.len()
+        ));
     }
     if value == "." || value == ".." {
-        return Err(format!("{what} '{value}' is a path segment, not an identifier"));
+        return Err(format!(
+            "{what} '{value}' is a path segment, not an identifier"
+        ));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+' | '=')))
-    {
+    if let Some(bad) = value.chars().find(|c| {
+        !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+' | '='))
+    }) {
         return Err(format!(
             "{what} contains {bad:?}; only letters, digits and - _ . : @ + = are allowed"
         ));
@@ -28,7 +32,9 @@ pub fn identifier(what: &str, value: &str) -> Result<(), String> {
 
 /// The hash key must be the 44-character standard Base64 text of 32 random bytes.
 pub fn hash_key(value: &str) -> Result<(), String> {
-    let ok_chars = value.bytes().all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
+    let ok_chars = value
+        .bytes()
+        .all(|c| c.is_ascii_alphanumeric() || matches!(c, b'+' | b'/' | b'='));
     if value.len() == 44 && value.ends_with('=') && !value.ends_with("==") && ok_chars {
         Ok(())
     } else {
@@ -42,10 +48,26 @@ mod tests {
 
     #[test]
     fn hostile_identifiers_are_rejected() {
-        for bad in ["", ".", "..", "a/b", "a\\b", "a'b", "a\"b", "x; DROP TABLE t", "a\nb", "a\u{0}b", &"x".repeat(129)] {
+        for bad in [
+            "",
+            ".",
+            "..",
+            "a/b",
+            "a\\b",
+            "a'b",
+            "a\"b",
+            "x; DROP TABLE t",
+            "a\nb",
+            "a\u{0}b",
+            &"x".repeat(129),
+        ] {
             assert!(identifier("clientId", bad).is_err(), "{bad:?}");
         }
-        for good in ["c0ffee00-1234-4abc-8def-0123456789ab", "perf-test-client-1", "REQ_1.2"] {
+        for good in [
+            "c0ffee00-1234-4abc-8def-0123456789ab",
+            "perf-test-client-1",
+            "REQ_1.2",
+        ] {
             identifier("clientId", good).unwrap();
         }
     }

@@ -34,6 +34,9 @@ pub struct QueryProgress {
 }
 
 /// Parses a handler's JSON input, turning serde's complaint into a clear `Input.Invalid`.
-pub fn parse_input<T: serde::de::DeserializeOwned>(what: &str, input: serde_json::Value) -> Result<T, HandlerError> {
+pub fn parse_input<T: serde::de::DeserializeOwned>(
+    what: &str,
+    input: serde_json::Value,
+) -> Result<T, HandlerError> {
     serde_json::from_value(input).map_err(|e| HandlerError::invalid(format!("{what} input: {e}")))
 }

@@ -15,7 +15,11 @@ pub struct PollPolicy {
 
 impl Default for PollPolicy {
     fn default() -> Self {
-        Self { first_wait_seconds: 2, max_wait_seconds: 30, timeout_seconds: 3600 }
+        Self {
+            first_wait_seconds: 2,
+            max_wait_seconds: 30,
+            timeout_seconds: 3600,
+        }
     }
 }
 
@@ -28,8 +32,13 @@ pub async fn poll_query(
 ) -> Result<QueryProgress, HandlerError> {
     let mut progress: QueryProgress = crate::parse_input("poll-query", input)?;
     let status = engine.status(&progress.query_execution_id).await?;
-    let waited = progress.waited_seconds.saturating_add(progress.wait_seconds);
-    let what = format!("query {} (execution {})", progress.query, progress.query_execution_id);
+    let waited = progress
+        .waited_seconds
+        .saturating_add(progress.wait_seconds);
+    let what = format!(
+        "query {} (execution {})",
+        progress.query, progress.query_execution_id
+    );
     match status.state {
         QueryState::Succeeded => {
             tracing::info!(query = %progress.query, execution_id = %progress.query_execution_id, statistics = ?status.statistics, "query succeeded");
@@ -41,31 +50,47 @@ pub async fn poll_query(
         }
         QueryState::Failed => {
             let kind = status.failure_kind.unwrap_or(ErrorKind::QueryFailed);
-            Err(HandlerError::new(kind, format!("{what} failed: {}", status.reason.unwrap_or_else(|| "no reason given".into()))))
+            Err(HandlerError::new(
+                kind,
+                format!(
+                    "{what} failed: {}",
+                    status.reason.unwrap_or_else(|| "no reason given".into())
+                ),
+            ))
         }
         QueryState::Cancelled => Err(HandlerError::new(
             ErrorKind::QueryCancelled,
-            format!("{what} was cancelled: {}", status.reason.unwrap_or_else(|| "no reason given".into())),
+            format!(
+                "{what} was cancelled: {}",
+                status.reason.unwrap_or_else(|| "no reason given".into())
+            ),
         )),
         QueryState::Queued | QueryState::Running => {
             if waited >= policy.timeout_seconds {
                 engine.cancel(&progress.query_execution_id).await?;
                 return Err(HandlerError::new(
                     ErrorKind::QueryTimeout,
-                    format!("{what} was still {:?} after {waited} s and was cancelled", status.state),
+                    format!(
+                        "{what} was still {:?} after {waited} s and was cancelled",
+                        status.state
+                    ),
                 ));
             }
             progress.state = status.state;
             progress.poll_count += 1;
             progress.waited_seconds = waited;
-            progress.wait_seconds = next_wait(policy, progress.poll_count).min(policy.timeout_seconds - waited).max(1);
+            progress.wait_seconds = next_wait(policy, progress.poll_count)
+                .min(policy.timeout_seconds - waited)
+                .max(1);
             Ok(progress)
         }
     }
 }
 
 fn next_wait(policy: &PollPolicy, poll_count: u32) -> u32 {
-    let doubled = policy.first_wait_seconds.saturating_mul(1u32.checked_shl(poll_count).unwrap_or(u32::MAX));
+    let doubled = policy
+        .first_wait_seconds
+        .saturating_mul(1u32.checked_shl(poll_count).unwrap_or(u32::MAX));
     doubled.min(policy.max_wait_seconds)
 }
 

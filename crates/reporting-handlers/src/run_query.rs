@@ -30,12 +30,28 @@ pub async fn run_query(
     let input: RunQueryInput = crate::parse_input("run-query", input)?;
     let query = catalog::query(&input.query).ok_or_else(|| {
         let known: Vec<_> = catalog::QUERIES.iter().map(|q| q.id).collect();
-        HandlerError::invalid(format!("unknown query '{}'; known queries: {}", input.query.chars().take(80).collect::<String>(), known.join(", ")))
+        HandlerError::invalid(format!(
+            "unknown query '{}'; known queries: {}",
+            input.query.chars().take(80).collect::<String>(),
+            known.join(", ")
+        ))
     })?;
     let as_of = match (&input.as_of, query.params.contains(&Param::AsOf)) {
-        (Some(text), true) => Some(CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("asOf: {e}")))?),
-        (None, true) => return Err(HandlerError::invalid(format!("query {} needs asOf (YYYY-MM-DD)", query.id))),
-        (Some(_), false) => return Err(HandlerError::invalid(format!("query {} takes no asOf", query.id))),
+        (Some(text), true) => Some(
+            CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("asOf: {e}")))?,
+        ),
+        (None, true) => {
+            return Err(HandlerError::invalid(format!(
+                "query {} needs asOf (YYYY-MM-DD)",
+                query.id
+            )))
+        }
+        (Some(_), false) => {
+            return Err(HandlerError::invalid(format!(
+                "query {} takes no asOf",
+                query.id
+            )))
+        }
         (None, false) => None,
     };
     let sql = render::render(query.sql, deployment)

@@ -3,7 +3,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use reporting_core::config::Deployment;
 use reporting_core::error::{ErrorKind, PortError};
-use reporting_core::ports::{Parameters, QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage};
+use reporting_core::ports::{
+    Parameters, QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus,
+    ResultPage,
+};
 use reporting_core::Secret;
 use reporting_handlers::{poll_query, run_query, PollPolicy, QueryProgress};
 use serde_json::json;
@@ -49,39 +52,85 @@ impl Parameters for FakeParameters {
 }
 
 fn status(state: QueryState) -> QueryStatus {
-    QueryStatus { state, reason: None, failure_kind: None, statistics: QueryStatistics::default() }
+    QueryStatus {
+        state,
+        reason: None,
+        failure_kind: None,
+        statistics: QueryStatistics::default(),
+    }
 }
 
-async fn run(input: serde_json::Value, key: Option<&'static str>) -> (Result<QueryProgress, reporting_core::HandlerError>, FakeEngine) {
+async fn run(
+    input: serde_json::Value,
+    key: Option<&'static str>,
+) -> (
+    Result<QueryProgress, reporting_core::HandlerError>,
+    FakeEngine,
+) {
     let engine = FakeEngine::default();
-    let r = run_query(input, &engine, &FakeParameters(key), &Deployment::local(), &PollPolicy::default()).await;
+    let r = run_query(
+        input,
+        &engine,
+        &FakeParameters(key),
+        &Deployment::local(),
+        &PollPolicy::default(),
+    )
+    .await;
     (r, engine)
 }
 
 #[tokio::test]
 async fn the_hash_key_is_bound_but_never_returned() {
-    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), Some(KEY)).await;
+    let (r, engine) = run(
+        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        Some(KEY),
+    )
+    .await;
     let progress = r.unwrap();
     let output = serde_json::to_string(&progress).unwrap();
-    assert!(!output.contains(KEY) && !output.contains("dGVz"), "{output}");
+    assert!(
+        !output.contains(KEY) && !output.contains("dGVz"),
+        "{output}"
+    );
     assert_eq!(progress.state, QueryState::Queued);
     let started = engine.started.lock().unwrap();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].params[0], QueryParam::Secret(Secret::new(KEY)));
-    assert_eq!(started[0].params[1], QueryParam::Date("2026-11-25".parse().unwrap()));
-    assert!(!started[0].sql.contains(KEY), "the key is bound, not spliced");
+    assert_eq!(
+        started[0].params[1],
+        QueryParam::Date("2026-11-25".parse().unwrap())
+    );
+    assert!(
+        !started[0].sql.contains(KEY),
+        "the key is bound, not spliced"
+    );
     assert!(!started[0].sql.contains("${"), "placeholders are rendered");
-    assert!(!format!("{:?}", started[0]).contains(KEY), "Debug output masks the key");
+    assert!(
+        !format!("{:?}", started[0]).contains(KEY),
+        "Debug output masks the key"
+    );
 }
 
 #[tokio::test]
 async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
-    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), None).await;
+    let (r, engine) = run(
+        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        None,
+    )
+    .await;
     let e = r.unwrap_err();
     assert_eq!(e.kind, ErrorKind::ConfigMissing);
-    assert!(e.message.contains("/nhs-notify-local-reporting/hash-key"), "{}", e.message);
+    assert!(
+        e.message.contains("/nhs-notify-local-reporting/hash-key"),
+        "{}",
+        e.message
+    );
     assert!(engine.started.lock().unwrap().is_empty());
-    let (r, engine) = run(json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}), Some("not-a-key")).await;
+    let (r, engine) = run(
+        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        Some("not-a-key"),
+    )
+    .await;
     assert_eq!(r.unwrap_err().kind, ErrorKind::ConfigMissing);
     assert!(engine.started.lock().unwrap().is_empty());
 }
@@ -89,13 +138,34 @@ async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
 #[tokio::test]
 async fn bad_input_is_refused_clearly_and_starts_nothing() {
     let cases = [
-        (json!({"query": "ingestion/nope", "asOf": "2026-11-25"}), "unknown query"),
-        (json!({"query": "ingestion/request_item_plan_status'; DROP TABLE x", "asOf": "2026-11-25"}), "unknown query"),
-        (json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-02-30"}), "asOf"),
-        (json!({"query": "ingestion/request_item_plan_status", "asOf": "26-11-01"}), "asOf"),
-        (json!({"query": "ingestion/request_item_plan_status"}), "needs asOf"),
-        (json!({"query": "tables/request_item_status", "asOf": "2026-11-25"}), "takes no asOf"),
-        (json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "extra": 1}), "unknown field"),
+        (
+            json!({"query": "ingestion/nope", "asOf": "2026-11-25"}),
+            "unknown query",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status'; DROP TABLE x", "asOf": "2026-11-25"}),
+            "unknown query",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-02-30"}),
+            "asOf",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "26-11-01"}),
+            "asOf",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status"}),
+            "needs asOf",
+        ),
+        (
+            json!({"query": "tables/request_item_status", "asOf": "2026-11-25"}),
+            "takes no asOf",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "extra": 1}),
+            "unknown field",
+        ),
         (json!("not an object"), "run-query input"),
     ];
     for (input, expected) in cases {
@@ -117,13 +187,27 @@ async fn polling_waits_longer_each_time_then_reports_statistics() {
     let engine = FakeEngine::default();
     let mut done = status(QueryState::Succeeded);
     done.statistics.rows_affected = Some(42);
-    *engine.statuses.lock().unwrap() = vec![status(QueryState::Running), status(QueryState::Running), done];
+    *engine.statuses.lock().unwrap() = vec![
+        status(QueryState::Running),
+        status(QueryState::Running),
+        done,
+    ];
     let policy = PollPolicy::default();
     let p1 = poll_query(progress(), &engine, &policy).await.unwrap();
-    assert_eq!((p1.state, p1.poll_count, p1.wait_seconds, p1.waited_seconds), (QueryState::Running, 1, 4, 2));
-    let p2 = poll_query(serde_json::to_value(&p1).unwrap(), &engine, &policy).await.unwrap();
-    assert_eq!((p2.poll_count, p2.wait_seconds, p2.waited_seconds), (2, 8, 6));
-    let p3 = poll_query(serde_json::to_value(&p2).unwrap(), &engine, &policy).await.unwrap();
+    assert_eq!(
+        (p1.state, p1.poll_count, p1.wait_seconds, p1.waited_seconds),
+        (QueryState::Running, 1, 4, 2)
+    );
+    let p2 = poll_query(serde_json::to_value(&p1).unwrap(), &engine, &policy)
+        .await
+        .unwrap();
+    assert_eq!(
+        (p2.poll_count, p2.wait_seconds, p2.waited_seconds),
+        (2, 8, 6)
+    );
+    let p3 = poll_query(serde_json::to_value(&p2).unwrap(), &engine, &policy)
+        .await
+        .unwrap();
     assert_eq!(p3.state, QueryState::Succeeded);
     assert_eq!(p3.statistics.rows_affected, Some(42));
 }
@@ -140,20 +224,44 @@ async fn failures_are_typed_for_the_state_machine() {
     *engine.statuses.lock().unwrap() = vec![failed, conflict, status(QueryState::Cancelled)];
     let e = poll_query(progress(), &engine, &policy).await.unwrap_err();
     assert_eq!(e.kind.error_type(), "Query.Failed");
-    assert!(e.message.contains("SYNTAX_ERROR") && e.message.contains("request_item_plan_status"), "{}", e.message);
-    assert_eq!(poll_query(progress(), &engine, &policy).await.unwrap_err().kind.error_type(), "Retryable.CommitConflict");
-    assert_eq!(poll_query(progress(), &engine, &policy).await.unwrap_err().kind.error_type(), "Query.Cancelled");
+    assert!(
+        e.message.contains("SYNTAX_ERROR") && e.message.contains("request_item_plan_status"),
+        "{}",
+        e.message
+    );
+    assert_eq!(
+        poll_query(progress(), &engine, &policy)
+            .await
+            .unwrap_err()
+            .kind
+            .error_type(),
+        "Retryable.CommitConflict"
+    );
+    assert_eq!(
+        poll_query(progress(), &engine, &policy)
+            .await
+            .unwrap_err()
+            .kind
+            .error_type(),
+        "Query.Cancelled"
+    );
 }
 
 #[tokio::test]
 async fn a_query_past_the_timeout_is_cancelled() {
     let engine = FakeEngine::default();
     *engine.statuses.lock().unwrap() = vec![status(QueryState::Running)];
-    let policy = PollPolicy { timeout_seconds: 60, ..Default::default() };
+    let policy = PollPolicy {
+        timeout_seconds: 60,
+        ..Default::default()
+    };
     let mut input = progress();
     input["waitedSeconds"] = json!(50);
     input["waitSeconds"] = json!(10);
     let e = poll_query(input, &engine, &policy).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::QueryTimeout);
-    assert_eq!(*engine.cancelled.lock().unwrap(), vec!["exec-1".to_string()]);
+    assert_eq!(
+        *engine.cancelled.lock().unwrap(),
+        vec!["exec-1".to_string()]
+    );
 }

@@ -13,7 +13,9 @@ use duckdb::types::Value;
 use duckdb::Connection;
 use reporting_core::catalog::{count_parameter_markers, SOURCE_SCHEMA};
 use reporting_core::error::{ErrorKind, PortError};
-use reporting_core::ports::{QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage};
+use reporting_core::ports::{
+    QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
+};
 
 /// Rows of a result page (local results are handed out in pages of this size, like Athena's 1,000).
 const PAGE_SIZE: usize = 1000;
@@ -28,7 +30,10 @@ pub struct EngineOptions {
 
 impl Default for EngineOptions {
     fn default() -> Self {
-        Self { source_dir: None, check_merge_sources: true }
+        Self {
+            source_dir: None,
+            check_merge_sources: true,
+        }
     }
 }
 
@@ -66,7 +71,11 @@ impl DuckDbEngine {
         let conn = Connection::open(path).map_err(|e| {
             let busy = e.to_string().contains("lock");
             PortError::new(
-                if busy { ErrorKind::Throttled } else { ErrorKind::Internal },
+                if busy {
+                    ErrorKind::Throttled
+                } else {
+                    ErrorKind::Internal
+                },
                 format!("cannot open {}: {e}", path.display()),
             )
         })?;
@@ -82,7 +91,14 @@ impl DuckDbEngine {
         if let Some(dir) = &options.source_dir {
             create_source_view(&conn, dir)?;
         }
-        Ok(Self { inner: Mutex::new(Inner { conn, executions: HashMap::new(), next_id: 1 }), options })
+        Ok(Self {
+            inner: Mutex::new(Inner {
+                conn,
+                executions: HashMap::new(),
+                next_id: 1,
+            }),
+            options,
+        })
     }
 
     /// Runs one statement now and returns what it produced; SQL errors are `QueryFailed`.
@@ -94,7 +110,10 @@ impl DuckDbEngine {
     /// Every row of a table, all columns as text, sorted: a stable dump for comparisons.
     pub fn dump_table(&self, table: &str) -> Result<ExecutedQuery, PortError> {
         if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
-            return Err(PortError::new(ErrorKind::InvalidInput, format!("not a table name: {table}")));
+            return Err(PortError::new(
+                ErrorKind::InvalidInput,
+                format!("not a table name: {table}"),
+            ));
         }
         self.execute(&format!("SELECT * FROM {table} ORDER BY ALL"), &[])
     }
@@ -102,20 +121,36 @@ impl DuckDbEngine {
     /// Row count of a table.
     pub fn row_count(&self, table: &str) -> Result<u64, PortError> {
         let dump = self.execute(&format!("SELECT count(*) FROM {}", quote_ident(table)), &[])?;
-        Ok(dump.rows[0][0].as_deref().unwrap_or("0").parse().unwrap_or(0))
+        Ok(dump.rows[0][0]
+            .as_deref()
+            .unwrap_or("0")
+            .parse()
+            .unwrap_or(0))
     }
 
-    fn execute_locked(&self, conn: &Connection, sql: &str, params: &[QueryParam]) -> Result<ExecutedQuery, PortError> {
+    fn execute_locked(
+        &self,
+        conn: &Connection,
+        sql: &str,
+        params: &[QueryParam],
+    ) -> Result<ExecutedQuery, PortError> {
         let failed = |e: String| PortError::new(ErrorKind::QueryFailed, e);
         let statements = duckdb_trino::translate(sql).map_err(|e| failed(e.to_string()))?;
         let total_markers: usize = statements.iter().map(|s| count_parameter_markers(s)).sum();
         if total_markers != params.len() {
-            return Err(failed(format!("the query has {total_markers} parameter markers but {} values were bound", params.len())));
+            return Err(failed(format!(
+                "the query has {total_markers} parameter markers but {} values were bound",
+                params.len()
+            )));
         }
         let values: Vec<Value> = params.iter().map(to_value).collect();
         let mut result = ExecutedQuery::default();
         for statement in &statements {
-            let bound = if count_parameter_markers(statement) > 0 { &values[..] } else { &[][..] };
+            let bound = if count_parameter_markers(statement) > 0 {
+                &values[..]
+            } else {
+                &[][..]
+            };
             if self.options.check_merge_sources {
                 check_merge_source(conn, statement, bound)?;
             }
@@ -139,15 +174,30 @@ fn to_value(p: &QueryParam) -> Value {
 }
 
 fn is_query(statement: &str) -> bool {
-    let head = statement.trim_start().split(|c: char| c.is_whitespace() || c == '(').next().unwrap_or("").to_ascii_uppercase();
-    matches!(head.as_str(), "SELECT" | "WITH" | "VALUES" | "SHOW" | "DESCRIBE" | "TABLE" | "FROM")
+    let head = statement
+        .trim_start()
+        .split(|c: char| c.is_whitespace() || c == '(')
+        .next()
+        .unwrap_or("")
+        .to_ascii_uppercase();
+    matches!(
+        head.as_str(),
+        "SELECT" | "WITH" | "VALUES" | "SHOW" | "DESCRIBE" | "TABLE" | "FROM"
+    )
 }
 
-fn run_statement(conn: &Connection, statement: &str, values: &[Value]) -> duckdb::Result<ExecutedQuery> {
+fn run_statement(
+    conn: &Connection,
+    statement: &str,
+    values: &[Value],
+) -> duckdb::Result<ExecutedQuery> {
     if !is_query(statement) {
         let mut stmt = conn.prepare(statement)?;
         let n = stmt.execute(duckdb::params_from_iter(values.iter()))?;
-        return Ok(ExecutedQuery { rows_affected: Some(n as u64), ..Default::default() });
+        return Ok(ExecutedQuery {
+            rows_affected: Some(n as u64),
+            ..Default::default()
+        });
     }
     // Every column as text, as Athena's GetQueryResults returns them.
     let wrapped = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({statement}) AS query_result");
@@ -157,22 +207,37 @@ fn run_statement(conn: &Connection, statement: &str, values: &[Value]) -> duckdb
     let mut width = None;
     while let Some(row) = rows.next()? {
         let n = *width.get_or_insert_with(|| row.as_ref().column_count());
-        out.push((0..n).map(|i| row.get::<_, Option<String>>(i)).collect::<duckdb::Result<Vec<_>>>()?);
+        out.push(
+            (0..n)
+                .map(|i| row.get::<_, Option<String>>(i))
+                .collect::<duckdb::Result<Vec<_>>>()?,
+        );
     }
     drop(rows);
     let columns = stmt.column_names();
-    Ok(ExecutedQuery { rows_affected: Some(out.len() as u64), columns, rows: out })
+    Ok(ExecutedQuery {
+        rows_affected: Some(out.len() as u64),
+        columns,
+        rows: out,
+    })
 }
 
 /// Athena fails a MERGE in which one target row is matched by several source rows; DuckDB applies
 /// them silently. Check first, so local tests catch what production would reject.
-fn check_merge_source(conn: &Connection, statement: &str, values: &[Value]) -> Result<(), PortError> {
+fn check_merge_source(
+    conn: &Connection,
+    statement: &str,
+    values: &[Value],
+) -> Result<(), PortError> {
     let failed = |e: String| PortError::new(ErrorKind::QueryFailed, e);
-    let Some(parts) = duckdb_trino::merge::split(statement).map_err(|e| failed(e.to_string()))? else {
+    let Some(parts) = duckdb_trino::merge::split(statement).map_err(|e| failed(e.to_string()))?
+    else {
         return Ok(());
     };
     if count_parameter_markers(parts.source) != values.len() {
-        return Err(failed("the local MERGE check needs every parameter marker inside the USING query".into()));
+        return Err(failed(
+            "the local MERGE check needs every parameter marker inside the USING query".into(),
+        ));
     }
     let check = duckdb_trino::merge::uniqueness_check(&parts);
     let duplicates: i64 = conn
@@ -192,15 +257,26 @@ fn check_merge_source(conn: &Connection, statement: &str, values: &[Value]) -> R
 /// `transaction_history` locally: the Glue schema (empty) plus every Parquet file under the source
 /// folder, matched by column name, so files from before a column existed read it as NULL.
 fn create_source_view(conn: &Connection, dir: &Path) -> Result<(), PortError> {
-    let schema = duckdb_trino::translate(SOURCE_SCHEMA).map_err(engine_error)?.remove(0);
-    let schema = schema
-        .replacen("CREATE TABLE transaction_history (", "CREATE OR REPLACE TEMP TABLE transaction_history_columns (", 1);
+    let schema = duckdb_trino::translate(SOURCE_SCHEMA)
+        .map_err(engine_error)?
+        .remove(0);
+    let schema = schema.replacen(
+        "CREATE TABLE transaction_history (",
+        "CREATE OR REPLACE TEMP TABLE transaction_history_columns (",
+        1,
+    );
     if !schema.contains("transaction_history_columns") {
-        return Err(engine_error("sql/source/transaction_history.sql must start CREATE TABLE transaction_history ("));
+        return Err(engine_error(
+            "sql/source/transaction_history.sql must start CREATE TABLE transaction_history (",
+        ));
     }
     conn.execute_batch(&schema).map_err(engine_error)?;
     let files = if has_parquet(dir) {
-        let glob = dir.join("**").join("*.parquet").to_string_lossy().replace('\'', "''");
+        let glob = dir
+            .join("**")
+            .join("*.parquet")
+            .to_string_lossy()
+            .replace('\'', "''");
         format!(
             " UNION ALL BY NAME SELECT * FROM read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
         )
@@ -216,7 +292,9 @@ fn create_source_view(conn: &Connection, dir: &Path) -> Result<(), PortError> {
 fn has_parquet(dir: &Path) -> bool {
     let mut stack = vec![dir.to_path_buf()];
     while let Some(d) = stack.pop() {
-        let Ok(entries) = std::fs::read_dir(&d) else { continue };
+        let Ok(entries) = std::fs::read_dir(&d) else {
+            continue;
+        };
         for e in entries.flatten() {
             let p = e.path();
             if p.is_dir() {
@@ -244,7 +322,11 @@ impl QueryEngine for DuckDbEngine {
                     state: QueryState::Succeeded,
                     reason: None,
                     failure_kind: None,
-                    statistics: QueryStatistics { rows_affected: result.rows_affected, engine_millis, bytes_scanned: None },
+                    statistics: QueryStatistics {
+                        rows_affected: result.rows_affected,
+                        engine_millis,
+                        bytes_scanned: None,
+                    },
                 },
                 result,
             },
@@ -255,7 +337,10 @@ impl QueryEngine for DuckDbEngine {
                         state: QueryState::Failed,
                         reason: Some(e.message),
                         failure_kind: Some(ErrorKind::QueryFailed),
-                        statistics: QueryStatistics { engine_millis, ..Default::default() },
+                        statistics: QueryStatistics {
+                            engine_millis,
+                            ..Default::default()
+                        },
                     },
                     result: ExecutedQuery::default(),
                 }
@@ -272,7 +357,12 @@ impl QueryEngine for DuckDbEngine {
             .executions
             .get(execution_id)
             .map(|e| e.status.clone())
-            .ok_or_else(|| PortError::new(ErrorKind::InvalidInput, format!("no query execution {execution_id}")))
+            .ok_or_else(|| {
+                PortError::new(
+                    ErrorKind::InvalidInput,
+                    format!("no query execution {execution_id}"),
+                )
+            })
     }
 
     async fn cancel(&self, execution_id: &str) -> Result<(), PortError> {
@@ -280,18 +370,29 @@ impl QueryEngine for DuckDbEngine {
         self.status(execution_id).await.map(|_| ())
     }
 
-    async fn results(&self, execution_id: &str, next_token: Option<&str>) -> Result<ResultPage, PortError> {
+    async fn results(
+        &self,
+        execution_id: &str,
+        next_token: Option<&str>,
+    ) -> Result<ResultPage, PortError> {
         let inner = self.inner.lock().unwrap();
-        let e = inner
-            .executions
-            .get(execution_id)
-            .ok_or_else(|| PortError::new(ErrorKind::InvalidInput, format!("no query execution {execution_id}")))?;
+        let e = inner.executions.get(execution_id).ok_or_else(|| {
+            PortError::new(
+                ErrorKind::InvalidInput,
+                format!("no query execution {execution_id}"),
+            )
+        })?;
         if e.status.state != QueryState::Succeeded {
-            return Err(PortError::new(ErrorKind::InvalidInput, format!("query {execution_id} did not succeed")));
+            return Err(PortError::new(
+                ErrorKind::InvalidInput,
+                format!("query {execution_id} did not succeed"),
+            ));
         }
         let start: usize = match next_token {
             None => 0,
-            Some(t) => t.parse().map_err(|_| PortError::new(ErrorKind::InvalidInput, format!("bad page token {t}")))?,
+            Some(t) => t.parse().map_err(|_| {
+                PortError::new(ErrorKind::InvalidInput, format!("bad page token {t}"))
+            })?,
         };
         let end = (start + PAGE_SIZE).min(e.result.rows.len());
         Ok(ResultPage {

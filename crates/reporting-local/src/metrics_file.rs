@@ -15,7 +15,10 @@ pub struct MetricsFile {
 
 impl MetricsFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), lock: Mutex::new(()) }
+        Self {
+            path: path.into(),
+            lock: Mutex::new(()),
+        }
     }
 
     /// Every datum written so far.
@@ -26,7 +29,11 @@ impl MetricsFile {
             Err(e) => return Err(PortError::new(ErrorKind::Internal, e.to_string())),
         };
         text.lines()
-            .map(|l| serde_json::from_str(l).map_err(|e| PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()))))
+            .map(|l| {
+                serde_json::from_str(l).map_err(|e| {
+                    PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()))
+                })
+            })
             .collect()
     }
 }
@@ -40,8 +47,14 @@ impl Metrics for MetricsFile {
             lines.push_str(&serde_json::to_string(d).expect("metrics serialise"));
             lines.push('\n');
         }
-        let fail = |e: std::io::Error| PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()));
-        let mut f = std::fs::OpenOptions::new().create(true).append(true).open(&self.path).map_err(fail)?;
+        let fail = |e: std::io::Error| {
+            PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()))
+        };
+        let mut f = std::fs::OpenOptions::new()
+            .create(true)
+            .append(true)
+            .open(&self.path)
+            .map_err(fail)?;
         f.write_all(lines.as_bytes()).map_err(fail)
     }
 }
@@ -54,7 +67,12 @@ mod tests {
     async fn appends_and_reads_back() {
         let dir = tempfile::tempdir().unwrap();
         let m = MetricsFile::new(dir.path().join("metrics.jsonl"));
-        let d = MetricDatum { namespace: "Notify/Watchdog".into(), name: "X".into(), dimensions: vec![("clientid".into(), "c".into())], value: 2.0 };
+        let d = MetricDatum {
+            namespace: "Notify/Watchdog".into(),
+            name: "X".into(),
+            dimensions: vec![("clientid".into(), "c".into())],
+            value: 2.0,
+        };
         m.put(vec![d.clone()]).await.unwrap();
         m.put(vec![d.clone()]).await.unwrap();
         assert_eq!(m.read_all().unwrap(), vec![d.clone(), d]);

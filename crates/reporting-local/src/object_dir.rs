@@ -20,9 +20,14 @@ impl DirectoryStore {
         let safe = !bucket.is_empty()
             && !key.is_empty()
             && !bucket.contains('/')
-            && relative.components().all(|c| matches!(c, Component::Normal(_)));
+            && relative
+                .components()
+                .all(|c| matches!(c, Component::Normal(_)));
         if !safe {
-            return Err(PortError::new(ErrorKind::InvalidInput, format!("object key {bucket}/{key} is not a plain relative path")));
+            return Err(PortError::new(
+                ErrorKind::InvalidInput,
+                format!("object key {bucket}/{key} is not a plain relative path"),
+            ));
         }
         Ok(self.root.join(relative))
     }
@@ -39,7 +44,10 @@ impl ObjectStore for DirectoryStore {
         let dir = path.parent().expect("keys have a parent");
         std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
         // Write then rename, so a reader never sees half an object (as with S3).
-        let tmp = dir.join(format!(".{}.partial", path.file_name().unwrap().to_string_lossy()));
+        let tmp = dir.join(format!(
+            ".{}.partial",
+            path.file_name().unwrap().to_string_lossy()
+        ));
         std::fs::write(&tmp, body).map_err(|e| io(e, &tmp))?;
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
     }
@@ -70,9 +78,16 @@ impl ObjectStore for DirectoryStore {
                 if meta.is_dir() {
                     stack.push(path);
                 } else if !entry.file_name().to_string_lossy().ends_with(".partial") {
-                    let key = path.strip_prefix(&base).unwrap().to_string_lossy().replace('\\', "/");
+                    let key = path
+                        .strip_prefix(&base)
+                        .unwrap()
+                        .to_string_lossy()
+                        .replace('\\', "/");
                     if key.starts_with(prefix) {
-                        out.push(ObjectInfo { key, size: meta.len() });
+                        out.push(ObjectInfo {
+                            key,
+                            size: meta.len(),
+                        });
                     }
                 }
             }
@@ -98,11 +113,26 @@ mod tests {
     async fn put_list_get_delete() {
         let dir = tempfile::tempdir().unwrap();
         let store = DirectoryStore::new(dir.path());
-        store.put("ingress", "a/b/1.csv", b"x".to_vec()).await.unwrap();
-        store.put("ingress", "a/c/2.csv", b"yy".to_vec()).await.unwrap();
+        store
+            .put("ingress", "a/b/1.csv", b"x".to_vec())
+            .await
+            .unwrap();
+        store
+            .put("ingress", "a/c/2.csv", b"yy".to_vec())
+            .await
+            .unwrap();
         let listed = store.list("ingress", "a/b/").await.unwrap();
-        assert_eq!(listed, vec![ObjectInfo { key: "a/b/1.csv".into(), size: 1 }]);
-        assert_eq!(store.get("ingress", "a/c/2.csv").await.unwrap().unwrap(), b"yy");
+        assert_eq!(
+            listed,
+            vec![ObjectInfo {
+                key: "a/b/1.csv".into(),
+                size: 1
+            }]
+        );
+        assert_eq!(
+            store.get("ingress", "a/c/2.csv").await.unwrap().unwrap(),
+            b"yy"
+        );
         store.delete("ingress", "a/c/2.csv").await.unwrap();
         assert_eq!(store.get("ingress", "a/c/2.csv").await.unwrap(), None);
         assert!(store.list("missing", "").await.unwrap().is_empty());

@@ -33,22 +33,38 @@ enum Kind {
 
 impl ParameterFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        Self { path: path.into(), lock: Mutex::new(()) }
+        Self {
+            path: path.into(),
+            lock: Mutex::new(()),
+        }
     }
 
     fn load(&self) -> Result<BTreeMap<String, Entry>, PortError> {
         match std::fs::read_to_string(&self.path) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| PortError::new(ErrorKind::ConfigMissing, format!("parameter file {} is not valid: {e}", self.path.display()))),
+            Ok(text) => serde_json::from_str(&text).map_err(|e| {
+                PortError::new(
+                    ErrorKind::ConfigMissing,
+                    format!("parameter file {} is not valid: {e}", self.path.display()),
+                )
+            }),
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(BTreeMap::new()),
-            Err(e) => Err(PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()))),
+            Err(e) => Err(PortError::new(
+                ErrorKind::Internal,
+                format!("{}: {e}", self.path.display()),
+            )),
         }
     }
 
     fn store(&self, all: &BTreeMap<String, Entry>) -> Result<(), PortError> {
-        let fail = |e: std::io::Error| PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()));
+        let fail = |e: std::io::Error| {
+            PortError::new(ErrorKind::Internal, format!("{}: {e}", self.path.display()))
+        };
         let tmp = self.path.with_extension("json.partial");
-        std::fs::write(&tmp, serde_json::to_string_pretty(all).expect("parameters serialise")).map_err(fail)?;
+        std::fs::write(
+            &tmp,
+            serde_json::to_string_pretty(all).expect("parameters serialise"),
+        )
+        .map_err(fail)?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
@@ -61,7 +77,13 @@ impl ParameterFile {
     pub fn set_text(&self, name: &str, value: &str) -> Result<(), PortError> {
         let _g = self.lock.lock().unwrap();
         let mut all = self.load()?;
-        all.insert(name.to_string(), Entry { kind: Kind::String, value: value.to_string() });
+        all.insert(
+            name.to_string(),
+            Entry {
+                kind: Kind::String,
+                value: value.to_string(),
+            },
+        );
         self.store(&all)
     }
 
@@ -69,7 +91,13 @@ impl ParameterFile {
     pub fn set_secret(&self, name: &str, value: &str) -> Result<(), PortError> {
         let _g = self.lock.lock().unwrap();
         let mut all = self.load()?;
-        all.insert(name.to_string(), Entry { kind: Kind::SecureString, value: value.to_string() });
+        all.insert(
+            name.to_string(),
+            Entry {
+                kind: Kind::SecureString,
+                value: value.to_string(),
+            },
+        );
         self.store(&all)
     }
 
@@ -92,9 +120,20 @@ impl ParameterFile {
         let mut bytes = [0u8; 32];
         std::fs::File::open("/dev/urandom")
             .and_then(|mut f| f.read_exact(&mut bytes))
-            .map_err(|e| PortError::new(ErrorKind::Internal, format!("no randomness for the hash key: {e}")))?;
+            .map_err(|e| {
+                PortError::new(
+                    ErrorKind::Internal,
+                    format!("no randomness for the hash key: {e}"),
+                )
+            })?;
         let value = base64::engine::general_purpose::STANDARD.encode(bytes);
-        all.insert(name.to_string(), Entry { kind: Kind::SecureString, value });
+        all.insert(
+            name.to_string(),
+            Entry {
+                kind: Kind::SecureString,
+                value,
+            },
+        );
         self.store(&all)?;
         Ok(true)
     }
@@ -129,7 +168,11 @@ mod tests {
         assert_eq!(p.get_secret("/x/hash-key").await.unwrap().unwrap(), first);
         let other = ParameterFile::new(dir.path().join("other.json"));
         other.ensure_random_key("/x/hash-key").unwrap();
-        assert_ne!(other.get_secret("/x/hash-key").await.unwrap().unwrap(), first, "each home has its own key");
+        assert_ne!(
+            other.get_secret("/x/hash-key").await.unwrap().unwrap(),
+            first,
+            "each home has its own key"
+        );
     }
 
     #[tokio::test]
@@ -137,7 +180,10 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let p = ParameterFile::new(dir.path().join("parameters.json"));
         p.set_text("/x/clientIds", "[\"a\"]").unwrap();
-        assert_eq!(p.get_text("/x/clientIds").await.unwrap().as_deref(), Some("[\"a\"]"));
+        assert_eq!(
+            p.get_text("/x/clientIds").await.unwrap().as_deref(),
+            Some("[\"a\"]")
+        );
         p.remove("/x/clientIds").unwrap();
         assert_eq!(p.get_text("/x/clientIds").await.unwrap(), None);
     }

@@ -7,8 +7,10 @@ use reporting_local::{DuckDbEngine, EngineOptions};
 
 fn engine() -> DuckDbEngine {
     let e = DuckDbEngine::open_in_memory(EngineOptions::default()).unwrap();
-    e.execute("CREATE TABLE target (k string, v int)", &[]).unwrap();
-    e.execute("INSERT INTO target VALUES ('a', 1)", &[]).unwrap();
+    e.execute("CREATE TABLE target (k string, v int)", &[])
+        .unwrap();
+    e.execute("INSERT INTO target VALUES ('a', 1)", &[])
+        .unwrap();
     e
 }
 
@@ -29,20 +31,35 @@ const MERGE: &str = "MERGE INTO target AS t USING (SELECT k, v FROM (VALUES ('a'
 #[tokio::test]
 async fn a_merge_athena_would_reject_fails_locally_and_changes_nothing() {
     let e = engine();
-    let id = e.start(request(MERGE, vec![QueryParam::Text("a".into())])).await.unwrap();
+    let id = e
+        .start(request(MERGE, vec![QueryParam::Text("a".into())]))
+        .await
+        .unwrap();
     let status = e.status(&id).await.unwrap();
     assert_eq!(status.state, QueryState::Failed);
     assert_eq!(status.failure_kind, Some(ErrorKind::QueryFailed));
     let reason = status.reason.unwrap();
-    assert!(reason.contains("MERGE INTO target") && reason.contains("Athena"), "{reason}");
-    assert_eq!(e.dump_table("target").unwrap().rows, vec![vec![Some("a".into()), Some("1".into())]]);
+    assert!(
+        reason.contains("MERGE INTO target") && reason.contains("Athena"),
+        "{reason}"
+    );
+    assert_eq!(
+        e.dump_table("target").unwrap().rows,
+        vec![vec![Some("a".into()), Some("1".into())]]
+    );
 }
 
 #[tokio::test]
 async fn a_unique_merge_source_runs_with_bound_parameters() {
     let e = engine();
     // A hostile parameter is a value, not SQL.
-    let id = e.start(request(MERGE, vec![QueryParam::Text("b'); DROP TABLE target; --".into())])).await.unwrap();
+    let id = e
+        .start(request(
+            MERGE,
+            vec![QueryParam::Text("b'); DROP TABLE target; --".into())],
+        ))
+        .await
+        .unwrap();
     let status = e.status(&id).await.unwrap();
     assert_eq!(status.state, QueryState::Succeeded, "{:?}", status.reason);
     assert_eq!(status.statistics.rows_affected, Some(2));
@@ -53,10 +70,22 @@ async fn a_unique_merge_source_runs_with_bound_parameters() {
 async fn parameter_count_and_sql_errors_are_query_failures() {
     let e = engine();
     let id = e.start(request("SELECT ?", vec![])).await.unwrap();
-    assert!(e.status(&id).await.unwrap().reason.unwrap().contains("1 parameter markers but 0 values"));
-    let id = e.start(request("SELECT no_such_column FROM target", vec![])).await.unwrap();
+    assert!(e
+        .status(&id)
+        .await
+        .unwrap()
+        .reason
+        .unwrap()
+        .contains("1 parameter markers but 0 values"));
+    let id = e
+        .start(request("SELECT no_such_column FROM target", vec![]))
+        .await
+        .unwrap();
     let status = e.status(&id).await.unwrap();
-    assert_eq!((status.state, status.failure_kind), (QueryState::Failed, Some(ErrorKind::QueryFailed)));
+    assert_eq!(
+        (status.state, status.failure_kind),
+        (QueryState::Failed, Some(ErrorKind::QueryFailed))
+    );
     assert!(e.status("local-999999").await.is_err());
 }
 
@@ -64,7 +93,10 @@ async fn parameter_count_and_sql_errors_are_query_failures() {
 async fn results_are_text_in_pages_of_a_thousand() {
     let e = engine();
     let id = e
-        .start(request("SELECT range AS n, CAST(NULL AS VARCHAR) AS nothing FROM range(2500)", vec![]))
+        .start(request(
+            "SELECT range AS n, CAST(NULL AS VARCHAR) AS nothing FROM range(2500)",
+            vec![],
+        ))
         .await
         .unwrap();
     let first = e.results(&id, None).await.unwrap();
@@ -81,14 +113,28 @@ async fn results_are_text_in_pages_of_a_thousand() {
 #[tokio::test]
 async fn iceberg_ddl_runs_through_the_text_pass() {
     let e = DuckDbEngine::open_in_memory(EngineOptions::default()).unwrap();
-    for q in reporting_core::catalog::QUERIES.iter().filter(|q| q.pass().is_none()) {
-        let sql = reporting_core::render::render(q.sql, &reporting_core::config::Deployment::local()).unwrap();
-        e.execute(&sql, &[]).unwrap_or_else(|err| panic!("{}: {err}", q.id));
+    for q in reporting_core::catalog::QUERIES
+        .iter()
+        .filter(|q| q.pass().is_none())
+    {
+        let sql =
+            reporting_core::render::render(q.sql, &reporting_core::config::Deployment::local())
+                .unwrap();
+        e.execute(&sql, &[])
+            .unwrap_or_else(|err| panic!("{}: {err}", q.id));
         // Creating again is a no-op (IF NOT EXISTS), as setup runs on every deployment.
         e.execute(&sql, &[]).unwrap();
     }
-    e.execute("ALTER TABLE request_item_status ADD COLUMNS (failedreasoncode string)", &[]).unwrap();
-    e.execute("OPTIMIZE request_item_status REWRITE DATA USING BIN_PACK", &[]).unwrap();
+    e.execute(
+        "ALTER TABLE request_item_status ADD COLUMNS (failedreasoncode string)",
+        &[],
+    )
+    .unwrap();
+    e.execute(
+        "OPTIMIZE request_item_status REWRITE DATA USING BIN_PACK",
+        &[],
+    )
+    .unwrap();
     let cols = e.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'request_item_status'", &[]).unwrap();
     assert_eq!(cols.rows.len(), 21, "20 DDL columns plus failedreasoncode");
 }

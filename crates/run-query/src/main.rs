@@ -10,9 +10,15 @@ async fn main() -> Result<(), Error> {
     let lambda = QueryLambda::from_env().await?;
     let lambda = &lambda;
     lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        reporting_handlers::run_query(event.payload, &lambda.engine, &lambda.parameters, &lambda.deployment, &lambda.policy)
-            .await
-            .map_err(LambdaError)
+        reporting_handlers::run_query(
+            event.payload,
+            &lambda.engine,
+            &lambda.parameters,
+            &lambda.deployment,
+            &lambda.policy,
+        )
+        .await
+        .map_err(LambdaError)
     }))
     .await
 }

@@ -31,7 +31,11 @@ pub struct Call {
 
 impl Call {
     pub fn parse(text: &str) -> Result<Self, String> {
-        let mut p = Parser { s: text.as_bytes(), i: 0, text };
+        let mut p = Parser {
+            s: text.as_bytes(),
+            i: 0,
+            text,
+        };
         let call = p.call()?;
         p.ws();
         if p.i != p.s.len() {
@@ -46,14 +50,29 @@ impl Call {
             .iter()
             .map(|a| match a {
                 Arg::Literal(v) => Ok(v.clone()),
-                Arg::Path(p) => p.get(data, context).cloned().ok_or_else(|| format!("{}: path {} not found", self.name, p.text())),
+                Arg::Path(p) => p
+                    .get(data, context)
+                    .cloned()
+                    .ok_or_else(|| format!("{}: path {} not found", self.name, p.text())),
                 Arg::Call(c) => c.eval(data, context),
             })
             .collect::<Result<Vec<_>, String>>()?;
         let fail = |what: &str| format!("{}: {what}", self.name);
-        let str_arg = |i: usize| args.get(i).and_then(Value::as_str).ok_or_else(|| fail(&format!("argument {} must be a string", i + 1)));
-        let int_arg = |i: usize| args.get(i).and_then(Value::as_i64).ok_or_else(|| fail(&format!("argument {} must be an integer", i + 1)));
-        let arr_arg = |i: usize| args.get(i).and_then(Value::as_array).ok_or_else(|| fail(&format!("argument {} must be an array", i + 1)));
+        let str_arg = |i: usize| {
+            args.get(i)
+                .and_then(Value::as_str)
+                .ok_or_else(|| fail(&format!("argument {} must be a string", i + 1)))
+        };
+        let int_arg = |i: usize| {
+            args.get(i)
+                .and_then(Value::as_i64)
+                .ok_or_else(|| fail(&format!("argument {} must be an integer", i + 1)))
+        };
+        let arr_arg = |i: usize| {
+            args.get(i)
+                .and_then(Value::as_array)
+                .ok_or_else(|| fail(&format!("argument {} must be an array", i + 1)))
+        };
         Ok(match self.name.as_str() {
             "States.Format" => {
                 let template = str_arg(0)?;
@@ -65,7 +84,10 @@ impl Call {
                         '\\' => out.extend(chars.next()),
                         '{' if chars.peek() == Some(&'}') => {
                             chars.next();
-                            match values.next().ok_or_else(|| fail("more {} than arguments"))? {
+                            match values
+                                .next()
+                                .ok_or_else(|| fail("more {} than arguments"))?
+                            {
                                 Value::String(s) => out.push_str(s),
                                 v => out.push_str(&v.to_string()),
                             }
@@ -78,12 +100,21 @@ impl Call {
                 }
                 Value::String(out)
             }
-            "States.StringToJson" => serde_json::from_str(str_arg(0)?).map_err(|e| fail(&e.to_string()))?,
-            "States.JsonToString" => Value::String(args.first().ok_or_else(|| fail("needs an argument"))?.to_string()),
+            "States.StringToJson" => {
+                serde_json::from_str(str_arg(0)?).map_err(|e| fail(&e.to_string()))?
+            }
+            "States.JsonToString" => Value::String(
+                args.first()
+                    .ok_or_else(|| fail("needs an argument"))?
+                    .to_string(),
+            ),
             "States.Array" => Value::Array(args),
             "States.ArrayGetItem" => {
                 let index = usize::try_from(int_arg(1)?).map_err(|_| fail("negative index"))?;
-                arr_arg(0)?.get(index).cloned().ok_or_else(|| fail("index out of range"))?
+                arr_arg(0)?
+                    .get(index)
+                    .cloned()
+                    .ok_or_else(|| fail("index out of range"))?
             }
             "States.ArrayLength" => Value::from(arr_arg(0)?.len()),
             "States.ArrayUnique" => {
@@ -97,9 +128,18 @@ impl Call {
             }
             "States.StringSplit" => {
                 let (s, sep) = (str_arg(0)?, str_arg(1)?);
-                Value::Array(s.split(|c| sep.contains(c)).filter(|p| !p.is_empty()).map(|p| Value::String(p.into())).collect())
+                Value::Array(
+                    s.split(|c| sep.contains(c))
+                        .filter(|p| !p.is_empty())
+                        .map(|p| Value::String(p.into()))
+                        .collect(),
+                )
             }
-            "States.MathAdd" => Value::from(int_arg(0)?.checked_add(int_arg(1)?).ok_or_else(|| fail("overflow"))?),
+            "States.MathAdd" => Value::from(
+                int_arg(0)?
+                    .checked_add(int_arg(1)?)
+                    .ok_or_else(|| fail("overflow"))?,
+            ),
             other => return Err(format!("unsupported intrinsic {other}")),
         })
     }
@@ -125,12 +165,17 @@ impl Parser<'_> {
     fn call(&mut self) -> Result<Call, String> {
         self.ws();
         let start = self.i;
-        while self.i < self.s.len() && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'.') {
+        while self.i < self.s.len()
+            && (self.s[self.i].is_ascii_alphanumeric() || self.s[self.i] == b'.')
+        {
             self.i += 1;
         }
         let name = self.text[start..self.i].to_string();
         if !SUPPORTED.contains(&name.as_str()) {
-            return Err(format!("unsupported intrinsic function {name:?}; supported: {}", SUPPORTED.join(", ")));
+            return Err(format!(
+                "unsupported intrinsic function {name:?}; supported: {}",
+                SUPPORTED.join(", ")
+            ));
         }
         self.ws();
         if self.s.get(self.i) != Some(&b'(') {
@@ -166,7 +211,10 @@ impl Parser<'_> {
                         None => return Err(self.err("unterminated string")),
                         Some(b'\\') => {
                             // Keep the escape for States.Format's own \{ \} handling; unescape quotes.
-                            let next = *self.s.get(self.i + 1).ok_or_else(|| self.err("dangling \\"))?;
+                            let next = *self
+                                .s
+                                .get(self.i + 1)
+                                .ok_or_else(|| self.err("dangling \\"))?;
                             if next != b'\'' {
                                 out.push('\\');
                             }
@@ -188,7 +236,10 @@ impl Parser<'_> {
             }
             Some(b'$') => {
                 let start = self.i;
-                while self.i < self.s.len() && !matches!(self.s[self.i], b',' | b')') && !self.s[self.i].is_ascii_whitespace() {
+                while self.i < self.s.len()
+                    && !matches!(self.s[self.i], b',' | b')')
+                    && !self.s[self.i].is_ascii_whitespace()
+                {
                     self.i += 1;
                 }
                 Ok(Arg::Path(Path::parse(&self.text[start..self.i])?))
@@ -197,10 +248,14 @@ impl Parser<'_> {
             Some(c) if c.is_ascii_digit() || *c == b'-' => {
                 let start = self.i;
                 self.i += 1;
-                while self.i < self.s.len() && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.') {
+                while self.i < self.s.len()
+                    && (self.s[self.i].is_ascii_digit() || self.s[self.i] == b'.')
+                {
                     self.i += 1;
                 }
-                let n: serde_json::Number = self.text[start..self.i].parse().map_err(|_| self.err("bad number"))?;
+                let n: serde_json::Number = self.text[start..self.i]
+                    .parse()
+                    .map_err(|_| self.err("bad number"))?;
                 Ok(Arg::Literal(Value::Number(n)))
             }
             _ => match &self.text[self.i..] {
@@ -228,27 +283,64 @@ mod tests {
     use serde_json::json;
 
     fn eval(expr: &str, data: Value) -> Result<Value, String> {
-        Call::parse(expr)?.eval(&data, &json!({"Execution": {"StartTime": "2026-11-25T17:40:24.123Z"}}))
+        Call::parse(expr)?.eval(
+            &data,
+            &json!({"Execution": {"StartTime": "2026-11-25T17:40:24.123Z"}}),
+        )
     }
 
     #[test]
     fn evaluates_the_supported_functions() {
         assert_eq!(
-            eval("States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)", json!({})).unwrap(),
+            eval(
+                "States.ArrayGetItem(States.StringSplit($$.Execution.StartTime, 'T'), 0)",
+                json!({})
+            )
+            .unwrap(),
             json!("2026-11-25")
         );
-        assert_eq!(eval("States.Format('{}/{}/', $.a, $.b)", json!({"a": "x", "b": 2})).unwrap(), json!("x/2/"));
-        assert_eq!(eval("States.StringToJson($.s)", json!({"s": "[\"a\"]"})).unwrap(), json!(["a"]));
-        assert_eq!(eval("States.JsonToString($.o)", json!({"o": {"k": 1}})).unwrap(), json!("{\"k\":1}"));
-        assert_eq!(eval("States.MathAdd($.n, 1)", json!({"n": 2})).unwrap(), json!(3));
-        assert_eq!(eval("States.ArrayLength(States.Array(1, 'x', $.n))", json!({"n": 2})).unwrap(), json!(3));
-        assert_eq!(eval("States.ArrayUnique($.a)", json!({"a": ["x", "y", "x"]})).unwrap(), json!(["x", "y"]));
+        assert_eq!(
+            eval(
+                "States.Format('{}/{}/', $.a, $.b)",
+                json!({"a": "x", "b": 2})
+            )
+            .unwrap(),
+            json!("x/2/")
+        );
+        assert_eq!(
+            eval("States.StringToJson($.s)", json!({"s": "[\"a\"]"})).unwrap(),
+            json!(["a"])
+        );
+        assert_eq!(
+            eval("States.JsonToString($.o)", json!({"o": {"k": 1}})).unwrap(),
+            json!("{\"k\":1}")
+        );
+        assert_eq!(
+            eval("States.MathAdd($.n, 1)", json!({"n": 2})).unwrap(),
+            json!(3)
+        );
+        assert_eq!(
+            eval(
+                "States.ArrayLength(States.Array(1, 'x', $.n))",
+                json!({"n": 2})
+            )
+            .unwrap(),
+            json!(3)
+        );
+        assert_eq!(
+            eval("States.ArrayUnique($.a)", json!({"a": ["x", "y", "x"]})).unwrap(),
+            json!(["x", "y"])
+        );
     }
 
     #[test]
     fn refuses_what_it_does_not_know() {
-        assert!(Call::parse("States.Hash($.a, 'SHA-256')").unwrap_err().contains("unsupported"));
+        assert!(Call::parse("States.Hash($.a, 'SHA-256')")
+            .unwrap_err()
+            .contains("unsupported"));
         assert!(Call::parse("States.Format('x'").is_err());
-        assert!(eval("States.StringToJson($.missing)", json!({})).unwrap_err().contains("not found"));
+        assert!(eval("States.StringToJson($.missing)", json!({}))
+            .unwrap_err()
+            .contains("not found"));
     }
 }

@@ -30,7 +30,11 @@ pub enum LoadError {
     #[error("the definition uses ${{{0}}}, which has no substitution")]
     Substitution(String),
     #[error("state {state:?}, field {field}: {message}")]
-    Field { state: String, field: String, message: String },
+    Field {
+        state: String,
+        field: String,
+        message: String,
+    },
 }
 
 /// A task's failure: the Lambda `errorType` and message.
@@ -57,12 +61,35 @@ pub trait Tasks: Send + Sync {
 /// What happens during an execution, for progress output and tests.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Event {
-    StateEntered { state: String, kind: &'static str },
-    TaskSucceeded { state: String, resource: String, output: Value },
-    TaskFailed { state: String, error: String, cause: String },
-    Retrying { state: String, error: String, attempt: u32, delay_seconds: f64 },
-    Waited { state: String, seconds: f64 },
-    Caught { state: String, error: String, next: String },
+    StateEntered {
+        state: String,
+        kind: &'static str,
+    },
+    TaskSucceeded {
+        state: String,
+        resource: String,
+        output: Value,
+    },
+    TaskFailed {
+        state: String,
+        error: String,
+        cause: String,
+    },
+    Retrying {
+        state: String,
+        error: String,
+        attempt: u32,
+        delay_seconds: f64,
+    },
+    Waited {
+        state: String,
+        seconds: f64,
+    },
+    Caught {
+        state: String,
+        error: String,
+        next: String,
+    },
 }
 
 pub trait Observer: Send + Sync {
@@ -109,7 +136,10 @@ type Failure = ExecutionFailure;
 type BoxFuture<'a, T> = Pin<Box<dyn Future<Output = T> + Send + 'a>>;
 
 fn failure(error: &str, cause: impl Into<String>) -> Failure {
-    Failure { error: error.to_string(), cause: cause.into() }
+    Failure {
+        error: error.to_string(),
+        cause: cause.into(),
+    }
 }
 
 fn runtime(cause: impl Into<String>) -> Failure {
@@ -126,20 +156,34 @@ fn error_matches(names: &[String], error: &str) -> bool {
 
 impl StateMachine {
     /// Loads a definition, substituting `${Name}` from `substitutions` first.
-    pub fn load(name: &str, definition: &str, substitutions: &BTreeMap<String, String>) -> Result<Self, LoadError> {
+    pub fn load(
+        name: &str,
+        definition: &str,
+        substitutions: &BTreeMap<String, String>,
+    ) -> Result<Self, LoadError> {
         let mut text = String::with_capacity(definition.len());
         let mut rest = definition;
         while let Some(start) = rest.find("${") {
             text.push_str(&rest[..start]);
             let after = &rest[start + 2..];
-            let end = after.find('}').ok_or_else(|| LoadError::Substitution(after.chars().take(30).collect()))?;
+            let end = after
+                .find('}')
+                .ok_or_else(|| LoadError::Substitution(after.chars().take(30).collect()))?;
             let key = &after[..end];
-            text.push_str(substitutions.get(key).ok_or_else(|| LoadError::Substitution(key.to_string()))?);
+            text.push_str(
+                substitutions
+                    .get(key)
+                    .ok_or_else(|| LoadError::Substitution(key.to_string()))?,
+            );
             rest = &after[end + 1..];
         }
         text.push_str(rest);
-        let value: Value = serde_json::from_str(&text).map_err(|e| LoadError::Json(e.to_string()))?;
-        Ok(Self { name: name.to_string(), machine: model::parse_machine(&value, "(top level)")? })
+        let value: Value =
+            serde_json::from_str(&text).map_err(|e| LoadError::Json(e.to_string()))?;
+        Ok(Self {
+            name: name.to_string(),
+            machine: model::parse_machine(&value, "(top level)")?,
+        })
     }
 
     /// Every `Resource` the definition's Task states use.
@@ -183,17 +227,28 @@ impl StateMachine {
         };
         let output = run_machine(&self.machine, input, &ctx, ctx.context.clone()).await?;
         let virtual_seconds = *ctx.clock.lock().unwrap();
-        Ok(Execution { output, virtual_seconds })
+        Ok(Execution {
+            output,
+            virtual_seconds,
+        })
     }
 }
 
-fn run_machine<'a>(m: &'a Machine, input: Value, ctx: &'a Ctx<'a>, context: Value) -> BoxFuture<'a, Result<Value, Failure>> {
+fn run_machine<'a>(
+    m: &'a Machine,
+    input: Value,
+    ctx: &'a Ctx<'a>,
+    context: Value,
+) -> BoxFuture<'a, Result<Value, Failure>> {
     Box::pin(async move {
         let mut current = m.start_at.as_str();
         let mut data = input;
         loop {
             let state = &m.states[current];
-            ctx.observer.event(&Event::StateEntered { state: current.to_string(), kind: kind_name(&state.kind) });
+            ctx.observer.event(&Event::StateEntered {
+                state: current.to_string(),
+                kind: kind_name(&state.kind),
+            });
             let mut context = context.clone();
             context["State"]["Name"] = json!(current);
             match run_state(current, state, data.clone(), ctx, &context).await {
@@ -203,10 +258,18 @@ fn run_machine<'a>(m: &'a Machine, input: Value, ctx: &'a Ctx<'a>, context: Valu
                 }
                 Ok((output, None)) => return Ok(output),
                 Err(f) => {
-                    let Some(c) = state.catch.iter().find(|c| error_matches(&c.errors, &f.error)) else {
+                    let Some(c) = state
+                        .catch
+                        .iter()
+                        .find(|c| error_matches(&c.errors, &f.error))
+                    else {
                         return Err(f);
                     };
-                    ctx.observer.event(&Event::Caught { state: current.to_string(), error: f.error.clone(), next: c.next.clone() });
+                    ctx.observer.event(&Event::Caught {
+                        state: current.to_string(),
+                        error: f.error.clone(),
+                        next: c.next.clone(),
+                    });
                     let error_output = json!({"Error": f.error, "Cause": f.cause});
                     data = put_result(&c.result_path, data, error_output)?;
                     current = c.next.as_str();
@@ -229,22 +292,35 @@ fn kind_name(k: &Kind) -> &'static str {
     }
 }
 
-fn select(path: &Option<Option<Path>>, data: Value, context: &Value, field: &str) -> Result<Value, Failure> {
+fn select(
+    path: &Option<Option<Path>>,
+    data: Value,
+    context: &Value,
+    field: &str,
+) -> Result<Value, Failure> {
     match path {
         None => Ok(data),
         Some(None) => Ok(json!({})),
-        Some(Some(p)) => p
-            .get(&data, context)
-            .cloned()
-            .ok_or_else(|| runtime(format!("{field} {} matched nothing in the state's data", p.text()))),
+        Some(Some(p)) => p.get(&data, context).cloned().ok_or_else(|| {
+            runtime(format!(
+                "{field} {} matched nothing in the state's data",
+                p.text()
+            ))
+        }),
     }
 }
 
-fn put_result(result_path: &Option<Option<Path>>, raw_input: Value, result: Value) -> Result<Value, Failure> {
+fn put_result(
+    result_path: &Option<Option<Path>>,
+    raw_input: Value,
+    result: Value,
+) -> Result<Value, Failure> {
     match result_path {
         None => Ok(result),
         Some(None) => Ok(raw_input),
-        Some(Some(p)) => p.set(raw_input, result).map_err(|e| failure("States.ResultPathMatchFailure", e)),
+        Some(Some(p)) => p
+            .set(raw_input, result)
+            .map_err(|e| failure("States.ResultPathMatchFailure", e)),
     }
 }
 
@@ -253,7 +329,9 @@ fn effective_input(io: &Io, raw: &Value, context: &Value) -> Result<Value, Failu
     let selected = select(&io.input_path, raw.clone(), context, "InputPath")?;
     match &io.parameters {
         None => Ok(selected),
-        Some(t) => t.apply(&selected, context).map_err(|e| failure("States.ParameterPathFailure", e)),
+        Some(t) => t
+            .apply(&selected, context)
+            .map_err(|e| failure("States.ParameterPathFailure", e)),
     }
 }
 
@@ -261,7 +339,12 @@ fn effective_input(io: &Io, raw: &Value, context: &Value) -> Result<Value, Failu
 fn finish(io: &Io, raw: Value, result: Value, context: &Value) -> Result<Value, Failure> {
     let result = match &io.result_selector {
         None => result,
-        Some(t) => t.apply(&result, context).map_err(|e| failure("States.ParameterPathFailure", format!("ResultSelector: {e}")))?,
+        Some(t) => t.apply(&result, context).map_err(|e| {
+            failure(
+                "States.ParameterPathFailure",
+                format!("ResultSelector: {e}"),
+            )
+        })?,
     };
     let combined = put_result(&io.result_path, raw, result)?;
     select(&io.output_path, combined, context, "OutputPath")
@@ -287,8 +370,19 @@ async fn run_state<'a>(
             let out = finish(&state.io, raw, result.clone().unwrap_or(effective), context)?;
             Ok((out, next_of(state)))
         }
-        Kind::Succeed => Ok((select(&state.io.output_path, select(&state.io.input_path, raw, context, "InputPath")?, context, "OutputPath")?, None)),
-        Kind::Fail { error, cause } => Err(failure(error.as_deref().unwrap_or("States.Fail"), cause.clone().unwrap_or_default())),
+        Kind::Succeed => Ok((
+            select(
+                &state.io.output_path,
+                select(&state.io.input_path, raw, context, "InputPath")?,
+                context,
+                "OutputPath",
+            )?,
+            None,
+        )),
+        Kind::Fail { error, cause } => Err(failure(
+            error.as_deref().unwrap_or("States.Fail"),
+            cause.clone().unwrap_or_default(),
+        )),
         Kind::Choice { choices, default } => {
             let input = select(&state.io.input_path, raw, context, "InputPath")?;
             let mut chosen = None;
@@ -298,10 +392,16 @@ async fn run_state<'a>(
                     break;
                 }
             }
-            let next = chosen
-                .or(default.as_deref())
-                .ok_or_else(|| failure("States.NoChoiceMatched", format!("no choice rule of {name} matched and there is no Default")))?;
-            Ok((select(&state.io.output_path, input, context, "OutputPath")?, Some(next)))
+            let next = chosen.or(default.as_deref()).ok_or_else(|| {
+                failure(
+                    "States.NoChoiceMatched",
+                    format!("no choice rule of {name} matched and there is no Default"),
+                )
+            })?;
+            Ok((
+                select(&state.io.output_path, input, context, "OutputPath")?,
+                Some(next),
+            ))
         }
         Kind::Wait { seconds } => {
             let input = select(&state.io.input_path, raw, context, "InputPath")?;
@@ -311,22 +411,41 @@ async fn run_state<'a>(
                     .get(&input, context)
                     .and_then(Value::as_f64)
                     .filter(|s| *s >= 0.0)
-                    .ok_or_else(|| runtime(format!("SecondsPath {} is not a non-negative number", p.text())))?,
+                    .ok_or_else(|| {
+                        runtime(format!(
+                            "SecondsPath {} is not a non-negative number",
+                            p.text()
+                        ))
+                    })?,
             };
             *ctx.clock.lock().unwrap() += secs;
-            ctx.observer.event(&Event::Waited { state: name.to_string(), seconds: secs });
-            Ok((select(&state.io.output_path, input, context, "OutputPath")?, next_of(state)))
+            ctx.observer.event(&Event::Waited {
+                state: name.to_string(),
+                seconds: secs,
+            });
+            Ok((
+                select(&state.io.output_path, input, context, "OutputPath")?,
+                next_of(state),
+            ))
         }
         Kind::Task { resource } => {
             let effective = effective_input(&state.io, &raw, context)?;
             let result = with_retry(name, state, ctx, || async {
                 match ctx.tasks.invoke(resource, effective.clone()).await {
                     Ok(out) => {
-                        ctx.observer.event(&Event::TaskSucceeded { state: name.to_string(), resource: resource.clone(), output: out.clone() });
+                        ctx.observer.event(&Event::TaskSucceeded {
+                            state: name.to_string(),
+                            resource: resource.clone(),
+                            output: out.clone(),
+                        });
                         Ok(out)
                     }
                     Err(TaskFailure { error, cause }) => {
-                        ctx.observer.event(&Event::TaskFailed { state: name.to_string(), error: error.clone(), cause: cause.clone() });
+                        ctx.observer.event(&Event::TaskFailed {
+                            state: name.to_string(),
+                            error: error.clone(),
+                            cause: cause.clone(),
+                        });
                         Err(Failure { error, cause })
                     }
                 }
@@ -340,20 +459,32 @@ async fn run_state<'a>(
                 let mut outputs = Vec::with_capacity(branches.len());
                 // Branches run one after another locally: DuckDB has one writer, and the order is stable.
                 for b in branches {
-                    outputs.push(run_machine(b, effective.clone(), ctx, ctx.context.clone()).await?);
+                    outputs
+                        .push(run_machine(b, effective.clone(), ctx, ctx.context.clone()).await?);
                 }
                 Ok(Value::Array(outputs))
             })
             .await?;
             Ok((finish(&state.io, raw, result, context)?, next_of(state)))
         }
-        Kind::Map { items_path, item_selector, processor, .. } => {
+        Kind::Map {
+            items_path,
+            item_selector,
+            processor,
+            ..
+        } => {
             let input = select(&state.io.input_path, raw.clone(), context, "InputPath")?;
             let items = match items_path {
                 None => input.clone(),
-                Some(p) => p.get(&input, context).cloned().ok_or_else(|| runtime(format!("ItemsPath {} matched nothing", p.text())))?,
+                Some(p) => p
+                    .get(&input, context)
+                    .cloned()
+                    .ok_or_else(|| runtime(format!("ItemsPath {} matched nothing", p.text())))?,
             };
-            let items = items.as_array().cloned().ok_or_else(|| runtime(format!("{name}: the items to iterate are not an array")))?;
+            let items = items
+                .as_array()
+                .cloned()
+                .ok_or_else(|| runtime(format!("{name}: the items to iterate are not an array")))?;
             let result = with_retry(name, state, ctx, || async {
                 let mut outputs = Vec::with_capacity(items.len());
                 for (index, item) in items.iter().enumerate() {
@@ -361,7 +492,9 @@ async fn run_state<'a>(
                     item_context["Map"] = json!({"Item": {"Index": index, "Value": item}});
                     let iteration_input = match item_selector {
                         None => item.clone(),
-                        Some(t) => t.apply(&input, &item_context).map_err(|e| failure("States.ParameterPathFailure", format!("ItemSelector: {e}")))?,
+                        Some(t) => t.apply(&input, &item_context).map_err(|e| {
+                            failure("States.ParameterPathFailure", format!("ItemSelector: {e}"))
+                        })?,
                     };
                     outputs.push(run_machine(processor, iteration_input, ctx, item_context).await?);
                 }
@@ -373,7 +506,12 @@ async fn run_state<'a>(
     }
 }
 
-async fn with_retry<'a, F, Fut>(name: &str, state: &State, ctx: &Ctx<'a>, mut attempt: F) -> Result<Value, Failure>
+async fn with_retry<'a, F, Fut>(
+    name: &str,
+    state: &State,
+    ctx: &Ctx<'a>,
+    mut attempt: F,
+) -> Result<Value, Failure>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<Value, Failure>>,
@@ -383,7 +521,11 @@ where
         match attempt().await {
             Ok(v) => return Ok(v),
             Err(f) => {
-                let Some(i) = state.retry.iter().position(|r| error_matches(&r.errors, &f.error)) else {
+                let Some(i) = state
+                    .retry
+                    .iter()
+                    .position(|r| error_matches(&r.errors, &f.error))
+                else {
                     return Err(f);
                 };
                 let r = &state.retry[i];
@@ -395,7 +537,12 @@ where
                     delay = delay.min(cap);
                 }
                 counts[i] += 1;
-                ctx.observer.event(&Event::Retrying { state: name.to_string(), error: f.error.clone(), attempt: counts[i], delay_seconds: delay });
+                ctx.observer.event(&Event::Retrying {
+                    state: name.to_string(),
+                    error: f.error.clone(),
+                    attempt: counts[i],
+                    delay_seconds: delay,
+                });
                 *ctx.clock.lock().unwrap() += delay;
             }
         }

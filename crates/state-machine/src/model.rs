@@ -50,15 +50,33 @@ pub struct Catcher {
 
 #[derive(Clone, Debug)]
 pub enum Kind {
-    Pass { result: Option<Value> },
-    Task { resource: String },
-    Choice { choices: Vec<(Rule, String)>, default: Option<String> },
-    Wait { seconds: WaitFor },
+    Pass {
+        result: Option<Value>,
+    },
+    Task {
+        resource: String,
+    },
+    Choice {
+        choices: Vec<(Rule, String)>,
+        default: Option<String>,
+    },
+    Wait {
+        seconds: WaitFor,
+    },
     Succeed,
-    Fail { error: Option<String>, cause: Option<String> },
-    Parallel { branches: Vec<Machine> },
+    Fail {
+        error: Option<String>,
+        cause: Option<String>,
+    },
+    Parallel {
+        branches: Vec<Machine>,
+    },
     /// Iterations run one after another locally (one DuckDB writer); `MaxConcurrency` is checked, not used.
-    Map { items_path: Option<Path>, item_selector: Option<Template>, processor: Box<Machine> },
+    Map {
+        items_path: Option<Path>,
+        item_selector: Option<Template>,
+        processor: Box<Machine>,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -82,7 +100,11 @@ pub enum Rule {
     And(Vec<Rule>),
     Or(Vec<Rule>),
     Not(Box<Rule>),
-    Compare { variable: Path, op: Op, operand: Operand },
+    Compare {
+        variable: Path,
+        op: Op,
+        operand: Operand,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -135,29 +157,61 @@ struct At<'a> {
 
 impl At<'_> {
     fn err(&self, field: &str, message: impl std::fmt::Display) -> LoadError {
-        LoadError::Field { state: self.state.to_string(), field: field.to_string(), message: message.to_string() }
+        LoadError::Field {
+            state: self.state.to_string(),
+            field: field.to_string(),
+            message: message.to_string(),
+        }
     }
 }
 
 pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
     let at = At { state: scope };
-    let obj = value.as_object().ok_or_else(|| at.err("(definition)", "must be a JSON object"))?;
-    if let Some(q) = obj.get("QueryLanguage").filter(|q| q.as_str() != Some("JSONPath")) {
+    let obj = value
+        .as_object()
+        .ok_or_else(|| at.err("(definition)", "must be a JSON object"))?;
+    if let Some(q) = obj
+        .get("QueryLanguage")
+        .filter(|q| q.as_str() != Some("JSONPath"))
+    {
         return Err(at.err("QueryLanguage", format!("{q}: only JSONPath is supported")));
     }
     for key in obj.keys() {
-        if !matches!(key.as_str(), "StartAt" | "States" | "Comment" | "ProcessorConfig" | "Version" | "TimeoutSeconds" | "QueryLanguage") {
+        if !matches!(
+            key.as_str(),
+            "StartAt"
+                | "States"
+                | "Comment"
+                | "ProcessorConfig"
+                | "Version"
+                | "TimeoutSeconds"
+                | "QueryLanguage"
+        ) {
             return Err(at.err(key, "is not supported here"));
         }
     }
     if let Some(cfg) = obj.get("ProcessorConfig") {
         let mode = cfg.get("Mode").and_then(Value::as_str).unwrap_or("INLINE");
-        if mode != "INLINE" || cfg.as_object().is_some_and(|m| m.keys().any(|k| k != "Mode")) {
-            return Err(at.err("ProcessorConfig", "only {\"Mode\": \"INLINE\"} is supported"));
+        if mode != "INLINE"
+            || cfg
+                .as_object()
+                .is_some_and(|m| m.keys().any(|k| k != "Mode"))
+        {
+            return Err(at.err(
+                "ProcessorConfig",
+                "only {\"Mode\": \"INLINE\"} is supported",
+            ));
         }
     }
-    let start_at = obj.get("StartAt").and_then(Value::as_str).ok_or_else(|| at.err("StartAt", "is required"))?.to_string();
-    let states_obj = obj.get("States").and_then(Value::as_object).ok_or_else(|| at.err("States", "is required"))?;
+    let start_at = obj
+        .get("StartAt")
+        .and_then(Value::as_str)
+        .ok_or_else(|| at.err("StartAt", "is required"))?
+        .to_string();
+    let states_obj = obj
+        .get("States")
+        .and_then(Value::as_object)
+        .ok_or_else(|| at.err("States", "is required"))?;
     let mut states = BTreeMap::new();
     for (name, s) in states_obj {
         states.insert(name.clone(), parse_state(name, s)?);
@@ -190,38 +244,109 @@ pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
 
 fn allowed_fields(kind: &str) -> Option<&'static [&'static str]> {
     Some(match kind {
-        "Pass" => &["Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "Result", "ResultPath"],
-        "Task" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath",
-            "Resource", "Retry", "Catch", "TimeoutSeconds",
+        "Pass" => &[
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "Result",
+            "ResultPath",
         ],
-        "Choice" => &["Type", "Comment", "InputPath", "OutputPath", "Choices", "Default"],
-        "Wait" => &["Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Seconds", "SecondsPath"],
+        "Task" => &[
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Resource",
+            "Retry",
+            "Catch",
+            "TimeoutSeconds",
+        ],
+        "Choice" => &[
+            "Type",
+            "Comment",
+            "InputPath",
+            "OutputPath",
+            "Choices",
+            "Default",
+        ],
+        "Wait" => &[
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Seconds",
+            "SecondsPath",
+        ],
         "Succeed" => &["Type", "Comment", "InputPath", "OutputPath"],
         "Fail" => &["Type", "Comment", "Error", "Cause"],
         "Parallel" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "Parameters", "ResultSelector", "ResultPath",
-            "Branches", "Retry", "Catch",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "Parameters",
+            "ResultSelector",
+            "ResultPath",
+            "Branches",
+            "Retry",
+            "Catch",
         ],
         "Map" => &[
-            "Type", "Comment", "Next", "End", "InputPath", "OutputPath", "ResultSelector", "ResultPath", "ItemsPath",
-            "ItemSelector", "ItemProcessor", "MaxConcurrency", "Retry", "Catch",
+            "Type",
+            "Comment",
+            "Next",
+            "End",
+            "InputPath",
+            "OutputPath",
+            "ResultSelector",
+            "ResultPath",
+            "ItemsPath",
+            "ItemSelector",
+            "ItemProcessor",
+            "MaxConcurrency",
+            "Retry",
+            "Catch",
         ],
         _ => return None,
     })
 }
 
-fn opt_path(at: &At, obj: &Map<String, Value>, field: &str) -> Result<Option<Option<Path>>, LoadError> {
+fn opt_path(
+    at: &At,
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Option<Path>>, LoadError> {
     match obj.get(field) {
         None => Ok(None),
         Some(Value::Null) => Ok(Some(None)),
-        Some(Value::String(s)) => Path::parse(s).map(|p| Some(Some(p))).map_err(|e| at.err(field, e)),
+        Some(Value::String(s)) => Path::parse(s)
+            .map(|p| Some(Some(p)))
+            .map_err(|e| at.err(field, e)),
         Some(other) => Err(at.err(field, format!("must be a path string or null, not {other}"))),
     }
 }
 
-fn opt_template(at: &At, obj: &Map<String, Value>, field: &str) -> Result<Option<Template>, LoadError> {
-    obj.get(field).map(|v| Template::parse(v).map_err(|e| at.err(field, e))).transpose()
+fn opt_template(
+    at: &At,
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Template>, LoadError> {
+    obj.get(field)
+        .map(|v| Template::parse(v).map_err(|e| at.err(field, e)))
+        .transpose()
 }
 
 fn string(at: &At, obj: &Map<String, Value>, field: &str) -> Result<Option<String>, LoadError> {
@@ -234,9 +359,12 @@ fn string(at: &At, obj: &Map<String, Value>, field: &str) -> Result<Option<Strin
 
 fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
     let at = At { state: name };
-    let obj = value.as_object().ok_or_else(|| at.err("(state)", "must be a JSON object"))?;
+    let obj = value
+        .as_object()
+        .ok_or_else(|| at.err("(state)", "must be a JSON object"))?;
     let kind_name = string(&at, obj, "Type")?.ok_or_else(|| at.err("Type", "is required"))?;
-    let allowed = allowed_fields(&kind_name).ok_or_else(|| at.err("Type", format!("{kind_name} is not a supported state type")))?;
+    let allowed = allowed_fields(&kind_name)
+        .ok_or_else(|| at.err("Type", format!("{kind_name} is not a supported state type")))?;
     for key in obj.keys() {
         if !allowed.contains(&key.as_str()) {
             return Err(at.err(key, format!("is not supported on a {kind_name} state")));
@@ -260,35 +388,69 @@ fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
         _ => return Err(at.err("End", "use either Next or \"End\": true")),
     };
     let kind = match kind_name.as_str() {
-        "Pass" => Kind::Pass { result: obj.get("Result").cloned() },
-        "Task" => Kind::Task { resource: string(&at, obj, "Resource")?.ok_or_else(|| at.err("Resource", "is required"))? },
+        "Pass" => Kind::Pass {
+            result: obj.get("Result").cloned(),
+        },
+        "Task" => Kind::Task {
+            resource: string(&at, obj, "Resource")?
+                .ok_or_else(|| at.err("Resource", "is required"))?,
+        },
         "Choice" => {
-            let list = obj.get("Choices").and_then(Value::as_array).ok_or_else(|| at.err("Choices", "must be a non-empty array"))?;
+            let list = obj
+                .get("Choices")
+                .and_then(Value::as_array)
+                .ok_or_else(|| at.err("Choices", "must be a non-empty array"))?;
             let mut choices = Vec::new();
             for (i, c) in list.iter().enumerate() {
                 let field = format!("Choices[{i}]");
-                let next = c.get("Next").and_then(Value::as_str).ok_or_else(|| at.err(&field, "needs Next"))?;
+                let next = c
+                    .get("Next")
+                    .and_then(Value::as_str)
+                    .ok_or_else(|| at.err(&field, "needs Next"))?;
                 choices.push((parse_rule(&at, &field, c, true)?, next.to_string()));
             }
-            Kind::Choice { choices, default: string(&at, obj, "Default")? }
+            Kind::Choice {
+                choices,
+                default: string(&at, obj, "Default")?,
+            }
         }
         "Wait" => {
-            let given: Vec<_> = ["Seconds", "SecondsPath"].into_iter().filter(|f| obj.contains_key(*f)).collect();
+            let given: Vec<_> = ["Seconds", "SecondsPath"]
+                .into_iter()
+                .filter(|f| obj.contains_key(*f))
+                .collect();
             if given.len() != 1 {
-                return Err(at.err("Seconds", "a Wait needs exactly one of Seconds, SecondsPath"));
+                return Err(at.err(
+                    "Seconds",
+                    "a Wait needs exactly one of Seconds, SecondsPath",
+                ));
             }
-            let path = |f: &str| string(&at, obj, f)?.map(|s| Path::parse(&s).map_err(|e| at.err(f, e))).transpose();
+            let path = |f: &str| {
+                string(&at, obj, f)?
+                    .map(|s| Path::parse(&s).map_err(|e| at.err(f, e)))
+                    .transpose()
+            };
             Kind::Wait {
                 seconds: match given[0] {
-                    "Seconds" => WaitFor::Seconds(obj["Seconds"].as_u64().ok_or_else(|| at.err("Seconds", "must be a whole number"))?),
+                    "Seconds" => WaitFor::Seconds(
+                        obj["Seconds"]
+                            .as_u64()
+                            .ok_or_else(|| at.err("Seconds", "must be a whole number"))?,
+                    ),
                     _ => WaitFor::SecondsPath(path("SecondsPath")?.unwrap()),
                 },
             }
         }
         "Succeed" => Kind::Succeed,
-        "Fail" => Kind::Fail { error: string(&at, obj, "Error")?, cause: string(&at, obj, "Cause")? },
+        "Fail" => Kind::Fail {
+            error: string(&at, obj, "Error")?,
+            cause: string(&at, obj, "Cause")?,
+        },
         "Parallel" => {
-            let list = obj.get("Branches").and_then(Value::as_array).ok_or_else(|| at.err("Branches", "must be an array"))?;
+            let list = obj
+                .get("Branches")
+                .and_then(Value::as_array)
+                .ok_or_else(|| at.err("Branches", "must be an array"))?;
             let branches = list
                 .iter()
                 .enumerate()
@@ -297,8 +459,13 @@ fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
             Kind::Parallel { branches }
         }
         "Map" => {
-            let processor = obj.get("ItemProcessor").ok_or_else(|| at.err("ItemProcessor", "is required"))?;
-            if obj.get("MaxConcurrency").is_some_and(|v| v.as_u64().is_none()) {
+            let processor = obj
+                .get("ItemProcessor")
+                .ok_or_else(|| at.err("ItemProcessor", "is required"))?;
+            if obj
+                .get("MaxConcurrency")
+                .is_some_and(|v| v.as_u64().is_none())
+            {
                 return Err(at.err("MaxConcurrency", "must be a whole number"));
             }
             Kind::Map {
@@ -325,26 +492,43 @@ fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
             .ok_or_else(|| at.err("Catch", "must be an array"))?
             .iter()
             .map(|c| {
-                let o = c.as_object().ok_or_else(|| at.err("Catch", "entries must be objects"))?;
+                let o = c
+                    .as_object()
+                    .ok_or_else(|| at.err("Catch", "entries must be objects"))?;
                 for k in o.keys() {
-                    if !matches!(k.as_str(), "ErrorEquals" | "Next" | "ResultPath" | "Comment") {
+                    if !matches!(
+                        k.as_str(),
+                        "ErrorEquals" | "Next" | "ResultPath" | "Comment"
+                    ) {
                         return Err(at.err(&format!("Catch.{k}"), "is not supported"));
                     }
                 }
                 Ok(Catcher {
                     errors: error_list(&at, "Catch.ErrorEquals", o.get("ErrorEquals"))?,
-                    next: string(&at, o, "Next")?.ok_or_else(|| at.err("Catch.Next", "is required"))?,
+                    next: string(&at, o, "Next")?
+                        .ok_or_else(|| at.err("Catch.Next", "is required"))?,
                     result_path: opt_path(&at, o, "ResultPath")?,
                 })
             })
             .collect::<Result<_, _>>()?,
     };
-    Ok(State { kind, io, transition, retry, catch })
+    Ok(State {
+        kind,
+        io,
+        transition,
+        retry,
+        catch,
+    })
 }
 
 fn error_list(at: &At, field: &str, v: Option<&Value>) -> Result<Vec<String>, LoadError> {
-    let list = v.and_then(Value::as_array).ok_or_else(|| at.err(field, "must be a non-empty array of error names"))?;
-    let errors: Vec<String> = list.iter().filter_map(|e| e.as_str().map(String::from)).collect();
+    let list = v
+        .and_then(Value::as_array)
+        .ok_or_else(|| at.err(field, "must be a non-empty array of error names"))?;
+    let errors: Vec<String> = list
+        .iter()
+        .filter_map(|e| e.as_str().map(String::from))
+        .collect();
     if errors.is_empty() || errors.len() != list.len() {
         return Err(at.err(field, "must be a non-empty array of error names"));
     }
@@ -352,31 +536,55 @@ fn error_list(at: &At, field: &str, v: Option<&Value>) -> Result<Vec<String>, Lo
 }
 
 fn parse_retrier(at: &At, v: &Value) -> Result<Retrier, LoadError> {
-    let o = v.as_object().ok_or_else(|| at.err("Retry", "entries must be objects"))?;
+    let o = v
+        .as_object()
+        .ok_or_else(|| at.err("Retry", "entries must be objects"))?;
     for k in o.keys() {
         if !matches!(
             k.as_str(),
-            "ErrorEquals" | "IntervalSeconds" | "MaxAttempts" | "BackoffRate" | "MaxDelaySeconds" | "JitterStrategy" | "Comment"
+            "ErrorEquals"
+                | "IntervalSeconds"
+                | "MaxAttempts"
+                | "BackoffRate"
+                | "MaxDelaySeconds"
+                | "JitterStrategy"
+                | "Comment"
         ) {
             return Err(at.err(&format!("Retry.{k}"), "is not supported"));
         }
     }
     let num = |f: &str, default: f64| -> Result<f64, LoadError> {
-        o.get(f).map_or(Ok(default), |v| v.as_f64().ok_or_else(|| at.err(&format!("Retry.{f}"), "must be a number")))
+        o.get(f).map_or(Ok(default), |v| {
+            v.as_f64()
+                .ok_or_else(|| at.err(&format!("Retry.{f}"), "must be a number"))
+        })
     };
     Ok(Retrier {
         errors: error_list(at, "Retry.ErrorEquals", o.get("ErrorEquals"))?,
         interval_seconds: num("IntervalSeconds", 1.0)?,
         max_attempts: num("MaxAttempts", 3.0)? as u32,
         backoff_rate: num("BackoffRate", 2.0)?,
-        max_delay_seconds: o.get("MaxDelaySeconds").map(|_| num("MaxDelaySeconds", 0.0)).transpose()?,
+        max_delay_seconds: o
+            .get("MaxDelaySeconds")
+            .map(|_| num("MaxDelaySeconds", 0.0))
+            .transpose()?,
     })
 }
 
 fn parse_rule(at: &At, field: &str, v: &Value, top: bool) -> Result<Rule, LoadError> {
-    let o = v.as_object().ok_or_else(|| at.err(field, "a rule must be an object"))?;
-    let allowed_extra = if top { &["Next", "Comment"][..] } else { &["Comment"][..] };
-    let keys: Vec<&str> = o.keys().map(String::as_str).filter(|k| !allowed_extra.contains(k)).collect();
+    let o = v
+        .as_object()
+        .ok_or_else(|| at.err(field, "a rule must be an object"))?;
+    let allowed_extra = if top {
+        &["Next", "Comment"][..]
+    } else {
+        &["Comment"][..]
+    };
+    let keys: Vec<&str> = o
+        .keys()
+        .map(String::as_str)
+        .filter(|k| !allowed_extra.contains(k))
+        .collect();
     let sub = |k: &str| -> Result<Vec<Rule>, LoadError> {
         o[k].as_array()
             .ok_or_else(|| at.err(field, format!("{k} must be an array")))?
@@ -391,7 +599,9 @@ fn parse_rule(at: &At, field: &str, v: &Value, top: bool) -> Result<Rule, LoadEr
         return Ok(Rule::Or(sub("Or")?));
     }
     if keys == ["Not"] {
-        return Ok(Rule::Not(Box::new(parse_rule(at, field, &o["Not"], false)?)));
+        return Ok(Rule::Not(Box::new(parse_rule(
+            at, field, &o["Not"], false,
+        )?)));
     }
     let variable = o
         .get("Variable")
@@ -400,20 +610,37 @@ fn parse_rule(at: &At, field: &str, v: &Value, top: bool) -> Result<Rule, LoadEr
         .and_then(|s| Path::parse(s).map_err(|e| at.err(field, e)))?;
     let comparisons: Vec<&str> = keys.iter().copied().filter(|k| *k != "Variable").collect();
     let [cmp] = comparisons.as_slice() else {
-        return Err(at.err(field, format!("a comparison needs exactly one operator, found {comparisons:?}")));
+        return Err(at.err(
+            field,
+            format!("a comparison needs exactly one operator, found {comparisons:?}"),
+        ));
     };
     let (name, by_path) = match cmp.strip_suffix("Path") {
         Some(base) if OPS.iter().any(|(n, _)| *n == base) => (base, true),
         _ => (*cmp, false),
     };
-    let op = OPS.iter().find(|(n, _)| *n == name).map(|(_, op)| *op).ok_or_else(|| at.err(field, format!("unsupported operator {cmp}")))?;
+    let op = OPS
+        .iter()
+        .find(|(n, _)| *n == name)
+        .map(|(_, op)| *op)
+        .ok_or_else(|| at.err(field, format!("unsupported operator {cmp}")))?;
     let raw = &o[*cmp];
     let operand = if by_path {
-        Operand::Path(Path::parse(raw.as_str().ok_or_else(|| at.err(field, "a …Path operator takes a path"))?).map_err(|e| at.err(field, e))?)
+        Operand::Path(
+            Path::parse(
+                raw.as_str()
+                    .ok_or_else(|| at.err(field, "a …Path operator takes a path"))?,
+            )
+            .map_err(|e| at.err(field, e))?,
+        )
     } else {
         Operand::Value(raw.clone())
     };
-    Ok(Rule::Compare { variable, op, operand })
+    Ok(Rule::Compare {
+        variable,
+        op,
+        operand,
+    })
 }
 
 impl Rule {
@@ -436,18 +663,33 @@ impl Rule {
                 false
             }
             Rule::Not(r) => !r.matches(data, context)?,
-            Rule::Compare { variable, op, operand } => {
+            Rule::Compare {
+                variable,
+                op,
+                operand,
+            } => {
                 let value = variable.get(data, context);
                 let operand = match operand {
                     Operand::Value(v) => v.clone(),
-                    Operand::Path(p) => p.get(data, context).cloned().ok_or_else(|| format!("path {} not found", p.text()))?,
+                    Operand::Path(p) => p
+                        .get(data, context)
+                        .cloned()
+                        .ok_or_else(|| format!("path {} not found", p.text()))?,
                 };
                 match op {
                     Op::IsPresent => value.is_some() == operand.as_bool().unwrap_or(true),
-                    Op::IsNull => value.is_some_and(Value::is_null) == operand.as_bool().unwrap_or(true),
-                    Op::IsString => value.is_some_and(Value::is_string) == operand.as_bool().unwrap_or(true),
-                    Op::IsNumeric => value.is_some_and(Value::is_number) == operand.as_bool().unwrap_or(true),
-                    Op::IsBoolean => value.is_some_and(Value::is_boolean) == operand.as_bool().unwrap_or(true),
+                    Op::IsNull => {
+                        value.is_some_and(Value::is_null) == operand.as_bool().unwrap_or(true)
+                    }
+                    Op::IsString => {
+                        value.is_some_and(Value::is_string) == operand.as_bool().unwrap_or(true)
+                    }
+                    Op::IsNumeric => {
+                        value.is_some_and(Value::is_number) == operand.as_bool().unwrap_or(true)
+                    }
+                    Op::IsBoolean => {
+                        value.is_some_and(Value::is_boolean) == operand.as_bool().unwrap_or(true)
+                    }
                     _ => {
                         let Some(value) = value else {
                             return Err(format!("Invalid path '{}': the choice state's condition path references an invalid value", variable.text()));
@@ -464,11 +706,17 @@ fn compare(op: Op, v: &Value, operand: &Value) -> bool {
     match op {
         Op::StringEquals => v.as_str().is_some_and(|s| Some(s) == operand.as_str()),
         Op::StringLessThan => matches!((v.as_str(), operand.as_str()), (Some(a), Some(b)) if a < b),
-        Op::StringGreaterThan => matches!((v.as_str(), operand.as_str()), (Some(a), Some(b)) if a > b),
-        Op::StringMatches => matches!((v.as_str(), operand.as_str()), (Some(a), Some(b)) if glob(a, b)),
+        Op::StringGreaterThan => {
+            matches!((v.as_str(), operand.as_str()), (Some(a), Some(b)) if a > b)
+        }
+        Op::StringMatches => {
+            matches!((v.as_str(), operand.as_str()), (Some(a), Some(b)) if glob(a, b))
+        }
         Op::BooleanEquals => v.as_bool().is_some() && v.as_bool() == operand.as_bool(),
         _ => {
-            let (Some(a), Some(b)) = (v.as_f64(), operand.as_f64()) else { return false };
+            let (Some(a), Some(b)) = (v.as_f64(), operand.as_f64()) else {
+                return false;
+            };
             match op {
                 Op::NumericEquals => a == b,
                 Op::NumericLessThan => a < b,
@@ -485,7 +733,9 @@ fn glob(s: &str, pattern: &str) -> bool {
     match pattern.split_once('*') {
         None => s == pattern,
         Some((head, tail)) => {
-            s.starts_with(head) && (0..=s.len() - head.len()).any(|i| s.is_char_boundary(head.len() + i) && glob(&s[head.len() + i..], tail))
+            s.starts_with(head)
+                && (0..=s.len() - head.len())
+                    .any(|i| s.is_char_boundary(head.len() + i) && glob(&s[head.len() + i..], tail))
         }
     }
 }

@@ -37,19 +37,29 @@ impl Path {
                 segments.push(Segment::Field(name.to_string()));
                 rest = &r[end..];
             } else if let Some(r) = rest.strip_prefix("['") {
-                let end = r.find("']").ok_or_else(|| format!("path {text:?}: unclosed ['"))?;
+                let end = r
+                    .find("']")
+                    .ok_or_else(|| format!("path {text:?}: unclosed ['"))?;
                 segments.push(Segment::Field(r[..end].to_string()));
                 rest = &r[end + 2..];
             } else if let Some(r) = rest.strip_prefix('[') {
-                let end = r.find(']').ok_or_else(|| format!("path {text:?}: unclosed ["))?;
-                let index = r[..end].parse().map_err(|_| format!("path {text:?}: only plain array indexes are supported"))?;
+                let end = r
+                    .find(']')
+                    .ok_or_else(|| format!("path {text:?}: unclosed ["))?;
+                let index = r[..end].parse().map_err(|_| {
+                    format!("path {text:?}: only plain array indexes are supported")
+                })?;
                 segments.push(Segment::Index(index));
                 rest = &r[end + 1..];
             } else {
                 return Err(format!("path {text:?}: unexpected {rest:?}"));
             }
         }
-        Ok(Self { context, segments, text: text.to_string() })
+        Ok(Self {
+            context,
+            segments,
+            text: text.to_string(),
+        })
     }
 
     pub fn text(&self) -> &str {
@@ -72,28 +82,40 @@ impl Path {
     /// missing objects on the way are created).
     pub fn set(&self, data: Value, value: Value) -> Result<Value, String> {
         if self.context {
-            return Err(format!("ResultPath {} cannot point into the context object", self.text));
+            return Err(format!(
+                "ResultPath {} cannot point into the context object",
+                self.text
+            ));
         }
         if self.segments.is_empty() {
             return Ok(value);
         }
         let mut root = data;
         if !root.is_object() {
-            return Err(format!("ResultPath {} needs the state's data to be an object", self.text));
+            return Err(format!(
+                "ResultPath {} needs the state's data to be an object",
+                self.text
+            ));
         }
         let mut cursor = &mut root;
         for (i, s) in self.segments.iter().enumerate() {
             let last = i + 1 == self.segments.len();
             match s {
                 Segment::Field(f) => {
-                    let obj = cursor.as_object_mut().ok_or_else(|| format!("ResultPath {}: {f} is inside a non-object", self.text))?;
+                    let obj = cursor.as_object_mut().ok_or_else(|| {
+                        format!("ResultPath {}: {f} is inside a non-object", self.text)
+                    })?;
                     if last {
                         obj.insert(f.clone(), value);
                         return Ok(root);
                     }
-                    cursor = obj.entry(f.clone()).or_insert_with(|| Value::Object(Map::new()));
+                    cursor = obj
+                        .entry(f.clone())
+                        .or_insert_with(|| Value::Object(Map::new()));
                 }
-                Segment::Index(_) => return Err(format!("ResultPath {} cannot index arrays", self.text)),
+                Segment::Index(_) => {
+                    return Err(format!("ResultPath {} cannot index arrays", self.text))
+                }
             }
         }
         unreachable!("the loop returns at the last segment")
@@ -109,13 +131,33 @@ mod tests {
     fn gets_and_sets() {
         let data = json!({"a": {"b": [10, {"c": "x"}]}, "d e": 1});
         let ctx = json!({"Execution": {"StartTime": "2026-11-25T17:00:00Z"}});
-        assert_eq!(Path::parse("$.a.b[1].c").unwrap().get(&data, &ctx), Some(&json!("x")));
-        assert_eq!(Path::parse("$['d e']").unwrap().get(&data, &ctx), Some(&json!(1)));
-        assert_eq!(Path::parse("$$.Execution.StartTime").unwrap().get(&data, &ctx), Some(&json!("2026-11-25T17:00:00Z")));
+        assert_eq!(
+            Path::parse("$.a.b[1].c").unwrap().get(&data, &ctx),
+            Some(&json!("x"))
+        );
+        assert_eq!(
+            Path::parse("$['d e']").unwrap().get(&data, &ctx),
+            Some(&json!(1))
+        );
+        assert_eq!(
+            Path::parse("$$.Execution.StartTime")
+                .unwrap()
+                .get(&data, &ctx),
+            Some(&json!("2026-11-25T17:00:00Z"))
+        );
         assert_eq!(Path::parse("$.missing").unwrap().get(&data, &ctx), None);
-        let set = Path::parse("$.x.y").unwrap().set(json!({"k": 1}), json!(2)).unwrap();
+        let set = Path::parse("$.x.y")
+            .unwrap()
+            .set(json!({"k": 1}), json!(2))
+            .unwrap();
         assert_eq!(set, json!({"k": 1, "x": {"y": 2}}));
-        assert_eq!(Path::parse("$").unwrap().set(json!({"k": 1}), json!(3)).unwrap(), json!(3));
+        assert_eq!(
+            Path::parse("$")
+                .unwrap()
+                .set(json!({"k": 1}), json!(3))
+                .unwrap(),
+            json!(3)
+        );
         assert!(Path::parse("$.a[*]").is_err());
         assert!(Path::parse("a.b").is_err());
     }

@@ -22,7 +22,9 @@ impl Template {
                 map.iter()
                     .map(|(k, v)| {
                         if let Some(name) = k.strip_suffix(".$") {
-                            let text = v.as_str().ok_or_else(|| format!("{k} must be a string path or intrinsic"))?;
+                            let text = v
+                                .as_str()
+                                .ok_or_else(|| format!("{k} must be a string path or intrinsic"))?;
                             let t = if text.starts_with("States.") {
                                 Template::Intrinsic(Call::parse(text)?)
                             } else {
@@ -35,7 +37,12 @@ impl Template {
                     })
                     .collect::<Result<_, String>>()?,
             ),
-            Value::Array(items) => Template::Array(items.iter().map(Template::parse).collect::<Result<_, _>>()?),
+            Value::Array(items) => Template::Array(
+                items
+                    .iter()
+                    .map(Template::parse)
+                    .collect::<Result<_, _>>()?,
+            ),
             other => Template::Literal(other.clone()),
         })
     }
@@ -50,8 +57,16 @@ impl Template {
                 }
                 Value::Object(out)
             }
-            Template::Array(items) => Value::Array(items.iter().map(|t| t.apply(data, context)).collect::<Result<_, _>>()?),
-            Template::Path(p) => p.get(data, context).cloned().ok_or_else(|| format!("the path {} was not found in the input", p.text()))?,
+            Template::Array(items) => Value::Array(
+                items
+                    .iter()
+                    .map(|t| t.apply(data, context))
+                    .collect::<Result<_, _>>()?,
+            ),
+            Template::Path(p) => p
+                .get(data, context)
+                .cloned()
+                .ok_or_else(|| format!("the path {} was not found in the input", p.text()))?,
             Template::Intrinsic(c) => c.eval(data, context)?,
         })
     }

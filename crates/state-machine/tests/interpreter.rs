@@ -16,20 +16,32 @@ struct Scripted {
 #[async_trait]
 impl Tasks for Scripted {
     async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
-        self.calls.lock().unwrap().push((resource.to_string(), input.clone()));
+        self.calls
+            .lock()
+            .unwrap()
+            .push((resource.to_string(), input.clone()));
         match resource {
             "echo" => Ok(json!({"echo": input})),
             "flaky" => {
                 let mut left = self.flaky_failures.lock().unwrap();
                 if *left > 0 {
                     *left -= 1;
-                    return Err(TaskFailure { error: "Retryable.Throttled".into(), cause: "slow down".into() });
+                    return Err(TaskFailure {
+                        error: "Retryable.Throttled".into(),
+                        cause: "slow down".into(),
+                    });
                 }
                 Ok(json!("ok"))
             }
             "counter" => Ok(json!({"n": input["n"].as_i64().unwrap_or(0) + 1})),
-            "broken" => Err(TaskFailure { error: "Query.Failed".into(), cause: "SYNTAX_ERROR".into() }),
-            other => Err(TaskFailure { error: "Unknown".into(), cause: other.into() }),
+            "broken" => Err(TaskFailure {
+                error: "Query.Failed".into(),
+                cause: "SYNTAX_ERROR".into(),
+            }),
+            other => Err(TaskFailure {
+                error: "Unknown".into(),
+                cause: other.into(),
+            }),
         }
     }
 }
@@ -38,8 +50,14 @@ fn load(def: Value) -> StateMachine {
     StateMachine::load("test", &def.to_string(), &BTreeMap::new()).unwrap()
 }
 
-async fn run(def: Value, input: Value, tasks: &Scripted) -> Result<state_machine::Execution, state_machine::ExecutionFailure> {
-    load(def).execute("e1", input, "2026-11-25T17:40:24.123Z", tasks, &Silent).await
+async fn run(
+    def: Value,
+    input: Value,
+    tasks: &Scripted,
+) -> Result<state_machine::Execution, state_machine::ExecutionFailure> {
+    load(def)
+        .execute("e1", input, "2026-11-25T17:40:24.123Z", tasks, &Silent)
+        .await
 }
 
 #[tokio::test]
@@ -49,7 +67,9 @@ async fn paths_parameters_and_result_paths_compose() {
         "B": {"Type": "Task", "Resource": "echo", "InputPath": "$.defaults", "Parameters": {"asOf.$": "$.date"}, "ResultSelector": {"got.$": "$.echo.asOf"}, "ResultPath": "$.task", "Next": "C"},
         "C": {"Type": "Pass", "Result": "dropped", "ResultPath": null, "OutputPath": "$.task", "End": true}
     }});
-    let out = run(def, json!({"keep": true}), &Scripted::default()).await.unwrap();
+    let out = run(def, json!({"keep": true}), &Scripted::default())
+        .await
+        .unwrap();
     assert_eq!(out.output, json!({"got": "2026-11-25"}));
 }
 
@@ -61,7 +81,9 @@ async fn choice_and_wait_loop_until_done_with_virtual_time() {
         "Wait": {"Type": "Wait", "Seconds": 10, "Next": "Count"},
         "Finish": {"Type": "Succeed"}
     }});
-    let out = run(def, json!({"n": 0}), &Scripted::default()).await.unwrap();
+    let out = run(def, json!({"n": 0}), &Scripted::default())
+        .await
+        .unwrap();
     assert_eq!(out.output, json!({"n": 3}));
     assert_eq!(out.virtual_seconds, 20.0);
 }
@@ -77,33 +99,67 @@ async fn parallel_and_map_collect_outputs_in_order() {
               "ItemProcessor": {"ProcessorConfig": {"Mode": "INLINE"}, "StartAt": "E", "States": {"E": {"Type": "Task", "Resource": "echo", "OutputPath": "$.echo", "End": true}}},
               "ResultPath": "$.mapped", "End": true}
     }});
-    let out = run(def, json!({"items": ["a", "b"], "shared": "s"}), &Scripted::default()).await.unwrap();
+    let out = run(
+        def,
+        json!({"items": ["a", "b"], "shared": "s"}),
+        &Scripted::default(),
+    )
+    .await
+    .unwrap();
     assert_eq!(out.output["branches"], json!([1, 2]));
-    assert_eq!(out.output["mapped"], json!([{"item": "a", "index": 0, "shared": "s"}, {"item": "b", "index": 1, "shared": "s"}]));
+    assert_eq!(
+        out.output["mapped"],
+        json!([{"item": "a", "index": 0, "shared": "s"}, {"item": "b", "index": 1, "shared": "s"}])
+    );
 }
 
 #[tokio::test]
 async fn retry_only_what_is_retryable_with_backoff() {
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "flaky", "End": true,
         "Retry": [{"ErrorEquals": ["Retryable.Throttled"], "IntervalSeconds": 2, "BackoffRate": 2, "MaxAttempts": 3}]}}});
-    let tasks = Scripted { flaky_failures: Mutex::new(2), ..Default::default() };
+    let tasks = Scripted {
+        flaky_failures: Mutex::new(2),
+        ..Default::default()
+    };
     let rec = Recorder::default();
-    let out = load(def.clone()).execute("e", json!({}), "t", &tasks, &rec).await.unwrap();
+    let out = load(def.clone())
+        .execute("e", json!({}), "t", &tasks, &rec)
+        .await
+        .unwrap();
     assert_eq!(out.output, json!("ok"));
     assert_eq!(out.virtual_seconds, 6.0, "2 s then 4 s");
-    let retries = rec.0.lock().unwrap().iter().filter(|e| matches!(e, Event::Retrying { .. })).count();
+    let retries = rec
+        .0
+        .lock()
+        .unwrap()
+        .iter()
+        .filter(|e| matches!(e, Event::Retrying { .. }))
+        .count();
     assert_eq!(retries, 2);
 
-    let tasks = Scripted { flaky_failures: Mutex::new(4), ..Default::default() };
+    let tasks = Scripted {
+        flaky_failures: Mutex::new(4),
+        ..Default::default()
+    };
     let err = run(def, json!({}), &tasks).await.unwrap_err();
-    assert_eq!(err.error, "Retryable.Throttled", "gives up after MaxAttempts");
+    assert_eq!(
+        err.error, "Retryable.Throttled",
+        "gives up after MaxAttempts"
+    );
     assert_eq!(tasks.calls.lock().unwrap().len(), 4);
 
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "broken", "End": true,
         "Retry": [{"ErrorEquals": ["Retryable.Throttled"], "MaxAttempts": 5}]}}});
     let tasks = Scripted::default();
-    assert_eq!(run(def, json!({}), &tasks).await.unwrap_err().error, "Query.Failed");
-    assert_eq!(tasks.calls.lock().unwrap().len(), 1, "a SQL error is never retried");
+    assert_eq!(
+        run(def, json!({}), &tasks).await.unwrap_err().error,
+        "Query.Failed"
+    );
+    assert_eq!(
+        tasks.calls.lock().unwrap().len(),
+        1,
+        "a SQL error is never retried"
+    );
 }
 
 #[tokio::test]
@@ -114,7 +170,10 @@ async fn catch_routes_the_error_to_a_fail_state() {
         "Failed": {"Type": "Fail", "Error": "IngestionFailed", "Cause": "a query failed"}
     }});
     let err = run(def, json!({}), &Scripted::default()).await.unwrap_err();
-    assert_eq!((err.error.as_str(), err.cause.as_str()), ("IngestionFailed", "a query failed"));
+    assert_eq!(
+        (err.error.as_str(), err.cause.as_str()),
+        ("IngestionFailed", "a query failed")
+    );
 }
 
 #[tokio::test]
@@ -131,17 +190,37 @@ fn load_err(def: Value) -> LoadError {
 
 #[test]
 fn unsupported_asl_is_refused_at_load_naming_state_and_field() {
-    let e = load_err(json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "x", "Credentials": {}, "End": true}}}));
-    assert_eq!(e, LoadError::Field { state: "A".into(), field: "Credentials".into(), message: "is not supported on a Task state".into() });
-    let e = load_err(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Hash($, 'MD5')"}, "End": true}}}));
-    assert!(matches!(&e, LoadError::Field { state, field, message } if state == "A" && field == "Parameters" && message.contains("States.Hash")), "{e}");
-    let e = load_err(json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEqualsIgnoreCase": "y", "Next": "A"}]}}}));
+    let e = load_err(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "x", "Credentials": {}, "End": true}}}),
+    );
+    assert_eq!(
+        e,
+        LoadError::Field {
+            state: "A".into(),
+            field: "Credentials".into(),
+            message: "is not supported on a Task state".into()
+        }
+    );
+    let e = load_err(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Parameters": {"x.$": "States.Hash($, 'MD5')"}, "End": true}}}),
+    );
+    assert!(
+        matches!(&e, LoadError::Field { state, field, message } if state == "A" && field == "Parameters" && message.contains("States.Hash")),
+        "{e}"
+    );
+    let e = load_err(
+        json!({"StartAt": "A", "States": {"A": {"Type": "Choice", "Choices": [{"Variable": "$.x", "StringEqualsIgnoreCase": "y", "Next": "A"}]}}}),
+    );
     assert!(e.to_string().contains("StringEqualsIgnoreCase"), "{e}");
     let e = load_err(json!({"StartAt": "A", "States": {"A": {"Type": "Pass", "Next": "Nowhere"}}}));
     assert!(e.to_string().contains("Nowhere"), "{e}");
-    let e = load_err(json!({"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Succeed"}}}));
+    let e = load_err(
+        json!({"StartAt": "A", "QueryLanguage": "JSONata", "States": {"A": {"Type": "Succeed"}}}),
+    );
     assert!(e.to_string().contains("JSONPath"), "{e}");
-    let e = load_err(json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}, "End": true}}}));
+    let e = load_err(
+        json!({"StartAt": "M", "States": {"M": {"Type": "Map", "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED"}, "StartAt": "A", "States": {"A": {"Type": "Succeed"}}}, "End": true}}}),
+    );
     assert!(e.to_string().contains("INLINE"), "{e}");
     let e = load_err(json!({"StartAt": "A", "States": {"A": {"Type": "Wait", "End": true}}}));
     assert!(e.to_string().contains("Wait needs exactly one"), "{e}");
@@ -149,9 +228,19 @@ fn unsupported_asl_is_refused_at_load_naming_state_and_field() {
 
 #[test]
 fn substitutions_are_applied_and_missing_ones_refused() {
-    let def = r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Fn}", "End": true}}}"#;
+    let def =
+        r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Fn}", "End": true}}}"#;
     let subs = BTreeMap::from([("Fn".to_string(), "echo".to_string())]);
-    assert_eq!(StateMachine::load("s", def, &subs).unwrap().resources(), vec!["echo"]);
-    assert_eq!(StateMachine::load("s", def, &BTreeMap::new()).unwrap_err(), LoadError::Substitution("Fn".into()));
-    assert!(matches!(StateMachine::load("s", "{not json", &subs), Err(LoadError::Json(_))));
+    assert_eq!(
+        StateMachine::load("s", def, &subs).unwrap().resources(),
+        vec!["echo"]
+    );
+    assert_eq!(
+        StateMachine::load("s", def, &BTreeMap::new()).unwrap_err(),
+        LoadError::Substitution("Fn".into())
+    );
+    assert!(matches!(
+        StateMachine::load("s", "{not json", &subs),
+        Err(LoadError::Json(_))
+    ));
 }

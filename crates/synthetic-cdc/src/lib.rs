@@ -58,16 +58,27 @@ pub enum GenerateError {
 /// Generates and writes the whole history.
 pub fn generate(options: &Options) -> Result<Summary, GenerateError> {
     if options.days == 0 || options.days > 3660 {
-        return Err(GenerateError::Options("--days must be between 1 and 3660".into()));
+        return Err(GenerateError::Options(
+            "--days must be between 1 and 3660".into(),
+        ));
     }
     if options.clients == 0 || options.clients > 1000 {
-        return Err(GenerateError::Options("--clients must be between 1 and 1000".into()));
+        return Err(GenerateError::Options(
+            "--clients must be between 1 and 1000".into(),
+        ));
     }
     if options.items_per_day == 0 || options.items_per_day > 5_000_000 {
-        return Err(GenerateError::Options("--items-per-day must be between 1 and 5000000".into()));
+        return Err(GenerateError::Options(
+            "--items-per-day must be between 1 and 5000000".into(),
+        ));
     }
     let generated = generate_rows(options);
-    let mut summary = write_parquet(&options.out, &generated.rows, schema_change_day(options), options.seed)?;
+    let mut summary = write_parquet(
+        &options.out,
+        &generated.rows,
+        schema_change_day(options),
+        options.seed,
+    )?;
     summary.request_items = generated.request_items;
     summary.plans = generated.plans;
     summary.batch_client_ids = generated.batch_client_ids;

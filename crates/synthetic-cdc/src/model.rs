@@ -27,8 +27,15 @@ pub struct Generated {
 }
 
 /// Columns that Firehose files only carry from the schema-change day on.
-pub const LATE_COLUMNS: &[&str] =
-    &["failedreasoncode", "specificationid", "specificationbillingid", "messagelength", "messagelengthunits", "senderodscode", "billingref"];
+pub const LATE_COLUMNS: &[&str] = &[
+    "failedreasoncode",
+    "specificationid",
+    "specificationbillingid",
+    "messagelength",
+    "messagelengthunits",
+    "senderodscode",
+    "billingref",
+];
 
 /// The first capture day whose files carry [`LATE_COLUMNS`]; also the day templates move from the
 /// legacy per-supplier struct to `templateid`.
@@ -58,24 +65,40 @@ struct SendingGroup {
     channels: Vec<&'static str>,
 }
 
-const CHANNEL_PLANS: &[&[&str]] = &[&["NHSAPP", "SMS", "LETTER"], &["EMAIL"], &["SMS"], &["LETTER"], &["NHSAPP", "EMAIL"], &["EMAIL", "SMS"]];
+const CHANNEL_PLANS: &[&[&str]] = &[
+    &["NHSAPP", "SMS", "LETTER"],
+    &["EMAIL"],
+    &["SMS"],
+    &["LETTER"],
+    &["NHSAPP", "EMAIL"],
+    &["EMAIL", "SMS"],
+];
 const LETTER_SUPPLIERS: &[&str] = &["MBA", "PRECISIONPROCO", "SYNERTEC"];
 const ODS: &[&str] = &["A81001", "B82005", "C84010", "D83002", "Y02494"];
 
 fn iso(ms: i64) -> String {
     let day = CalendarDate::from_unix_millis(ms);
     let t = ms.rem_euclid(DAY);
-    format!("{day}T{:02}:{:02}:{:02}.{:03}Z", t / HOUR, t % HOUR / MINUTE, t % MINUTE / SECOND, t % SECOND)
+    format!(
+        "{day}T{:02}:{:02}:{:02}.{:03}Z",
+        t / HOUR,
+        t % HOUR / MINUTE,
+        t % MINUTE / SECOND,
+        t % SECOND
+    )
 }
 
 /// The form a few production values were hand-edited into: a space, no zone.
 fn hand_edited(ms: i64) -> String {
-    iso(ms).replacen('T', " ", 1).trim_end_matches('Z').to_string()
+    iso(ms)
+        .replacen('T', " ", 1)
+        .trim_end_matches('Z')
+        .to_string()
 }
 
 fn supplier(channel: &str, rng: &mut Rng) -> &'static str {
     match channel {
-        "LETTER" => *rng.pick(LETTER_SUPPLIERS),
+        "LETTER" => LETTER_SUPPLIERS[rng.below(LETTER_SUPPLIERS.len() as u64) as usize],
         "NHSAPP" => "NHSAPP",
         _ => "GOVUKNOTIFY",
     }
@@ -85,7 +108,12 @@ fn make_clients(options: &Options, rng: &mut Rng) -> Vec<Client> {
     (0..options.clients)
         .map(|c| {
             let id = rng.guid();
-            let campaigns = vec![Some(rng.guid()), Some(format!("campaign-{c}-flu")), None, Some(String::new())];
+            let campaigns = vec![
+                Some(rng.guid()),
+                Some(format!("campaign-{c}-flu")),
+                None,
+                Some(String::new()),
+            ];
             let groups = (0..2)
                 .map(|g| SendingGroup {
                     id: rng.guid(),
@@ -118,7 +146,11 @@ impl Emitter {
     /// One version of an object, captured a little later (sometimes days later); versions
     /// captured after the last day are not there yet.
     fn emit(&mut self, ts: i64, fields: Map<String, Value>) {
-        let delay = if self.rng.chance(0.02) { self.rng.range(DAY, 3 * DAY) } else { self.rng.range(SECOND, 2 * MINUTE) };
+        let delay = if self.rng.chance(0.02) {
+            self.rng.range(DAY, 3 * DAY)
+        } else {
+            self.rng.range(SECOND, 2 * MINUTE)
+        };
         let capture_day = CalendarDate::from_unix_millis(ts + delay);
         if capture_day.to_days() > self.last_day {
             return;
@@ -127,7 +159,10 @@ impl Emitter {
         fields.insert("$classification".into(), json!({"timestamp": ts}));
         let copies = if self.rng.chance(0.01) { 2 } else { 1 };
         for _ in 0..copies {
-            self.rows.push(CdcRow { capture_day, fields: fields.clone() });
+            self.rows.push(CdcRow {
+                capture_day,
+                fields: fields.clone(),
+            });
         }
     }
 }
@@ -139,7 +174,11 @@ pub fn generate_rows(options: &Options) -> Generated {
     let clients = make_clients(options, &mut root.fork(2));
     let first = first_day(options).to_days();
     let switch_day = schema_change_day(options).to_days();
-    let mut out = Emitter { rows: Vec::new(), rng: root.fork(3), last_day: options.end.to_days() };
+    let mut out = Emitter {
+        rows: Vec::new(),
+        rng: root.fork(3),
+        last_day: options.end.to_days(),
+    };
     let (mut item_count, mut plan_count, mut patient) = (0u64, 0u64, 0u64);
 
     for day in first..first + i64::from(options.days) {
@@ -150,11 +189,19 @@ pub fn generate_rows(options: &Options) -> Generated {
             let campaign = rng.pick(&client.campaigns).clone();
             let request_id = rng.guid();
             let request_ref = format!("ref-{}", rng.below(1_000_000_000));
-            let batch = if client.large_batches { rng.range(20, 120) } else { rng.range(1, 8) } as u32;
+            let batch = if client.large_batches {
+                rng.range(20, 120)
+            } else {
+                rng.range(1, 8)
+            } as u32;
             let batch = batch.min(options.items_per_day - created_today);
             created_today += batch;
             let t_request = day * DAY + rng.range(6 * HOUR, 20 * HOUR);
-            let client_name = if day - first >= client.rename_day { &client.renamed } else { &client.name };
+            let client_name = if day - first >= client.rename_day {
+                &client.renamed
+            } else {
+                &client.name
+            };
 
             let mut request = Map::new();
             request.insert("pk".into(), json!(format!("REQUEST#{request_id}")));
@@ -182,14 +229,24 @@ pub fn generate_rows(options: &Options) -> Generated {
                     ("sendinggroupname", json!(group.name)),
                     ("sendinggroupcreateddate", json!(group.created)),
                     ("requestitemid", json!(item_id)),
-                    ("requestitemrefid", json!(format!("item-ref-{}", rng.below(1_000_000_000)))),
+                    (
+                        "requestitemrefid",
+                        json!(format!("item-ref-{}", rng.below(1_000_000_000))),
+                    ),
                     ("requestid", json!(request_id)),
                     ("requestrefid", json!(request_ref)),
                     ("nhsnumber", json!(nhs_number::synthetic(patient % 200_000))),
                     ("createddate", json!(iso(t0))),
                     ("completeddate", Value::Null),
                     ("patientodscode", json!(rng.pick(ODS))),
-                    ("billingref", if late_schema { json!(format!("BILL-{}", rng.below(20))) } else { Value::Null }),
+                    (
+                        "billingref",
+                        if late_schema {
+                            json!(format!("BILL-{}", rng.below(20)))
+                        } else {
+                            Value::Null
+                        },
+                    ),
                     ("status", json!("PENDING_ENRICHMENT")),
                 ] {
                     item.insert(k.into(), v);
@@ -205,7 +262,8 @@ pub fn generate_rows(options: &Options) -> Generated {
                     continue; // stuck enriched
                 }
 
-                let (mut t, mut delivered, mut failed) = (t1, Vec::<&str>::new(), Vec::<&str>::new());
+                let (mut t, mut delivered, mut failed) =
+                    (t1, Vec::<&str>::new(), Vec::<&str>::new());
                 let mut last_failure: Option<(String, String)> = None;
                 let mut stuck = false;
                 for (order, channel) in group.channels.iter().enumerate() {
@@ -234,23 +292,71 @@ pub fn generate_rows(options: &Options) -> Generated {
                         ("completeddate", Value::Null),
                         ("datesent", Value::Null),
                         ("status", json!("PENDING")),
-                        ("contactdetailsource", json!(if rng.chance(0.1) { "OVERRIDE" } else { "PDS" })),
-                        ("channeltype", json!(if order == 0 || rng.chance(0.9) { "primary" } else { "secondary" })),
+                        (
+                            "contactdetailsource",
+                            json!(if rng.chance(0.1) { "OVERRIDE" } else { "PDS" }),
+                        ),
+                        (
+                            "channeltype",
+                            json!(if order == 0 || rng.chance(0.9) {
+                                "primary"
+                            } else {
+                                "secondary"
+                            }),
+                        ),
                         ("ordernumber", json!(order + 1)),
                         ("recipientcontactid", json!(rng.guid())),
                         ("templateid", Value::Null),
-                        ("specificationid", if late_schema { json!(format!("spec-{}", channel.to_lowercase())) } else { Value::Null }),
-                        ("specificationbillingid", if late_schema { json!(format!("bill-{}", channel.to_lowercase())) } else { Value::Null }),
-                        ("messagelength", if late_schema && *channel == "SMS" { json!(rng.range(1, 4)) } else { Value::Null }),
-                        ("messagelengthunits", if late_schema && *channel == "SMS" { json!("FRAGMENTS") } else { Value::Null }),
-                        ("senderodscode", if late_schema { json!(rng.pick(ODS)) } else { Value::Null }),
+                        (
+                            "specificationid",
+                            if late_schema {
+                                json!(format!("spec-{}", channel.to_lowercase()))
+                            } else {
+                                Value::Null
+                            },
+                        ),
+                        (
+                            "specificationbillingid",
+                            if late_schema {
+                                json!(format!("bill-{}", channel.to_lowercase()))
+                            } else {
+                                Value::Null
+                            },
+                        ),
+                        (
+                            "messagelength",
+                            if late_schema && *channel == "SMS" {
+                                json!(rng.range(1, 4))
+                            } else {
+                                Value::Null
+                            },
+                        ),
+                        (
+                            "messagelengthunits",
+                            if late_schema && *channel == "SMS" {
+                                json!("FRAGMENTS")
+                            } else {
+                                Value::Null
+                            },
+                        ),
+                        (
+                            "senderodscode",
+                            if late_schema {
+                                json!(rng.pick(ODS))
+                            } else {
+                                Value::Null
+                            },
+                        ),
                     ] {
                         plan.insert(k.into(), v);
                     }
                     out.emit(plan_created, plan.clone());
                     // The template is known once the plan is routed: NULL first, then set.
                     if legacy_templates {
-                        plan.insert("templates".into(), json!({"suppliers": {sup.to_lowercase(): template}}));
+                        plan.insert(
+                            "templates".into(),
+                            json!({"suppliers": {sup.to_lowercase(): template}}),
+                        );
                     } else {
                         plan.insert("templateid".into(), json!(template));
                     }
@@ -285,11 +391,22 @@ pub fn generate_rows(options: &Options) -> Generated {
                         break;
                     }
                     let permanent = rng.chance(0.5);
-                    let reason = format!("{} delivery failure - {}", channel, if permanent { "PERMANENT" } else { "TEMPORARY" });
+                    let reason = format!(
+                        "{} delivery failure - {}",
+                        channel,
+                        if permanent { "PERMANENT" } else { "TEMPORARY" }
+                    );
                     let code = format!("CM_{}_{}", channel, if permanent { "P01" } else { "T01" });
                     plan.insert("status".into(), json!("FAILED"));
                     plan.insert("failedreason".into(), json!(reason));
-                    plan.insert("failedreasoncode".into(), if late_schema { json!(code) } else { Value::Null });
+                    plan.insert(
+                        "failedreasoncode".into(),
+                        if late_schema {
+                            json!(code)
+                        } else {
+                            Value::Null
+                        },
+                    );
                     out.emit(done, plan);
                     failed.push(channel);
                     last_failure = Some((reason, code));
@@ -299,16 +416,32 @@ pub fn generate_rows(options: &Options) -> Generated {
                 }
                 // The item completes; sometimes at exactly the timestamp of its previous version,
                 // so only the completion tie-break decides between the two.
-                let t_done = if rng.chance(0.05) { t1 } else { t + rng.range(0, 500) };
-                let completed = if rng.chance(0.005) { hand_edited(t) } else { iso(t) };
+                let t_done = if rng.chance(0.05) {
+                    t1
+                } else {
+                    t + rng.range(0, 500)
+                };
+                let completed = if rng.chance(0.005) {
+                    hand_edited(t)
+                } else {
+                    iso(t)
+                };
                 item.insert("completeddate".into(), json!(completed));
                 item.insert("completedcommunicationtypes".into(), json!(delivered));
                 item.insert("failedcommunicationtypes".into(), json!(failed));
                 if delivered.is_empty() {
                     item.insert("status".into(), json!("FAILED"));
-                    let (reason, code) = last_failure.unwrap_or(("No channel available".into(), "CM_NONE".into()));
+                    let (reason, code) =
+                        last_failure.unwrap_or(("No channel available".into(), "CM_NONE".into()));
                     item.insert("failedreason".into(), json!(reason));
-                    item.insert("failedreasoncode".into(), if late_schema { json!(code) } else { Value::Null });
+                    item.insert(
+                        "failedreasoncode".into(),
+                        if late_schema {
+                            json!(code)
+                        } else {
+                            Value::Null
+                        },
+                    );
                 } else {
                     item.insert("status".into(), json!("DELIVERED"));
                 }
@@ -316,8 +449,17 @@ pub fn generate_rows(options: &Options) -> Generated {
             }
         }
     }
-    let batch_client_ids = clients.iter().filter(|c| c.large_batches).map(|c| c.id.clone()).collect();
-    Generated { rows: out.rows, request_items: item_count, plans: plan_count, batch_client_ids }
+    let batch_client_ids = clients
+        .iter()
+        .filter(|c| c.large_batches)
+        .map(|c| c.id.clone())
+        .collect();
+    Generated {
+        rows: out.rows,
+        request_items: item_count,
+        plans: plan_count,
+        batch_client_ids,
+    }
 }
 
 #[cfg(test)]
@@ -325,7 +467,14 @@ mod tests {
     use super::*;
 
     fn options() -> Options {
-        Options { out: "unused".into(), end: CalendarDate::parse("2026-11-20").unwrap(), days: 6, items_per_day: 300, clients: 3, seed: 42 }
+        Options {
+            out: "unused".into(),
+            end: CalendarDate::parse("2026-11-20").unwrap(),
+            days: 6,
+            items_per_day: 300,
+            clients: 3,
+            seed: 42,
+        }
     }
 
     #[test]
@@ -333,7 +482,10 @@ mod tests {
         let a = generate_rows(&options());
         let b = generate_rows(&options());
         assert_eq!(a.rows, b.rows);
-        let c = generate_rows(&Options { seed: 43, ..options() });
+        let c = generate_rows(&Options {
+            seed: 43,
+            ..options()
+        });
         assert_ne!(a.rows, c.rows);
     }
 
@@ -345,20 +497,46 @@ mod tests {
         let sk = |r: &CdcRow| r.fields["sk"].as_str().unwrap().to_string();
         // Duplicates: identical rows.
         let mut seen = std::collections::HashSet::new();
-        let dups = g.rows.iter().filter(|r| !seen.insert(serde_json::to_string(&r.fields).unwrap())).count();
+        let dups = g
+            .rows
+            .iter()
+            .filter(|r| !seen.insert(serde_json::to_string(&r.fields).unwrap()))
+            .count();
         assert!(dups > 10, "{dups} duplicate rows");
         // Equal timestamps between different versions of one object.
         let mut by_key = std::collections::HashMap::<(String, i64), Vec<&CdcRow>>::new();
         for r in &g.rows {
             by_key.entry((sk(r), ts(r))).or_default().push(r);
         }
-        assert!(by_key.values().any(|v| v.iter().any(|r| r.fields != v[0].fields)), "a tie between different versions");
+        assert!(
+            by_key
+                .values()
+                .any(|v| v.iter().any(|r| r.fields != v[0].fields)),
+            "a tie between different versions"
+        );
         // Late arrivals: captured at least a day after the change.
-        assert!(g.rows.iter().any(|r| r.capture_day.to_days() > CalendarDate::from_unix_millis(ts(r)).to_days()));
+        assert!(g
+            .rows
+            .iter()
+            .any(|r| r.capture_day.to_days() > CalendarDate::from_unix_millis(ts(r)).to_days()));
         // Hand-edited completion dates and every terminal status.
-        assert!(g.rows.iter().any(|r| r.fields.get("completeddate").and_then(|v| v.as_str()).is_some_and(|s| s.len() > 10 && &s[10..11] == " ")));
-        for status in ["DELIVERED", "FAILED", "SKIPPED", "ENRICHED", "PENDING_ENRICHMENT", "SENDING"] {
-            assert!(g.rows.iter().any(|r| r.fields["status"] == status), "{status}");
+        assert!(g.rows.iter().any(|r| r
+            .fields
+            .get("completeddate")
+            .and_then(|v| v.as_str())
+            .is_some_and(|s| s.len() > 10 && &s[10..11] == " ")));
+        for status in [
+            "DELIVERED",
+            "FAILED",
+            "SKIPPED",
+            "ENRICHED",
+            "PENDING_ENRICHMENT",
+            "SENDING",
+        ] {
+            assert!(
+                g.rows.iter().any(|r| r.fields["status"] == status),
+                "{status}"
+            );
         }
         // NHS numbers: only valid 999-range numbers.
         for r in &g.rows {
@@ -367,6 +545,9 @@ mod tests {
             }
         }
         // Fallbacks: plans beyond ordernumber 1.
-        assert!(g.rows.iter().any(|r| r.fields.get("ordernumber") == Some(&json!(2))));
+        assert!(g
+            .rows
+            .iter()
+            .any(|r| r.fields.get("ordernumber") == Some(&json!(2))));
     }
 }

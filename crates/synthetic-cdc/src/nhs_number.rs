@@ -3,7 +3,11 @@
 
 /// The check digit for nine digits, or `None` when the remainder makes the number invalid.
 pub fn check_digit(first_nine: &[u8; 9]) -> Option<u8> {
-    let sum: u32 = first_nine.iter().zip((2..=10).rev()).map(|(d, w)| u32::from(*d) * w).sum();
+    let sum: u32 = first_nine
+        .iter()
+        .zip((2..=10).rev())
+        .map(|(d, w)| u32::from(*d) * w)
+        .sum();
     match 11 - sum % 11 {
         11 => Some(0),
         10 => None,
@@ -27,7 +31,12 @@ pub fn synthetic(n: u64) -> String {
     (0..)
         .find_map(|k| {
             let body = format!("999{:06}", (n + k) % 1_000_000);
-            let nine: [u8; 9] = body.bytes().map(|c| c - b'0').collect::<Vec<_>>().try_into().unwrap();
+            let nine: [u8; 9] = body
+                .bytes()
+                .map(|c| c - b'0')
+                .collect::<Vec<_>>()
+                .try_into()
+                .unwrap();
             check_digit(&nine).map(|c| format!("{body}{c}"))
         })
         .expect("every tenth body or so is valid")

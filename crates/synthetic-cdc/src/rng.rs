@@ -71,13 +71,19 @@ mod tests {
     fn deterministic_and_spread() {
         let mut a = Rng::new(7);
         let mut b = Rng::new(7);
-        assert_eq!((0..100).map(|_| a.next_u64()).collect::<Vec<_>>(), (0..100).map(|_| b.next_u64()).collect::<Vec<_>>());
+        assert_eq!(
+            (0..100).map(|_| a.next_u64()).collect::<Vec<_>>(),
+            (0..100).map(|_| b.next_u64()).collect::<Vec<_>>()
+        );
         let mut r = Rng::new(1);
         let mut counts = [0u32; 4];
         for _ in 0..40_000 {
             counts[r.below(4) as usize] += 1;
         }
-        assert!(counts.iter().all(|c| (9_000..11_000).contains(c)), "{counts:?}");
+        assert!(
+            counts.iter().all(|c| (9_000..11_000).contains(c)),
+            "{counts:?}"
+        );
         assert_eq!(r.guid().len(), 36);
     }
 }

@@ -61,14 +61,25 @@ const COLUMNS: &[(&str, &str)] = &[
 const FILES_PER_DAY: usize = 2;
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> GenerateError {
-    GenerateError::Write { path: path.display().to_string(), message: e.to_string() }
+    GenerateError::Write {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    }
 }
 
 /// Replaces `<out>/transaction_history` with the given rows. Files captured before
 /// `late_columns_from` do not have the late columns at all (schema drift).
-pub fn write_parquet(out: &Path, rows: &[CdcRow], late_columns_from: CalendarDate, seed: u64) -> Result<Summary, GenerateError> {
+pub fn write_parquet(
+    out: &Path,
+    rows: &[CdcRow],
+    late_columns_from: CalendarDate,
+    seed: u64,
+) -> Result<Summary, GenerateError> {
     let final_dir = out.join("transaction_history");
-    let staging = out.join(format!(".transaction_history.partial-{}", std::process::id()));
+    let staging = out.join(format!(
+        ".transaction_history.partial-{}",
+        std::process::id()
+    ));
     if staging.exists() {
         std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
     }
@@ -80,23 +91,36 @@ pub fn write_parquet(out: &Path, rows: &[CdcRow], late_columns_from: CalendarDat
     }
     let conn = Connection::open_in_memory().map_err(|e| fail(out, e))?;
     let mut rng = Rng::new(seed).fork(99);
-    let mut summary = Summary { rows: rows.len() as u64, partitions: by_day.len() as u64, ..Default::default() };
+    let mut summary = Summary {
+        rows: rows.len() as u64,
+        partitions: by_day.len() as u64,
+        ..Default::default()
+    };
     let scratch = staging.join("rows.ndjson");
 
     for (day, mut day_rows) in by_day {
         rng.shuffle(&mut day_rows);
-        let columns: Vec<&(&str, &str)> =
-            COLUMNS.iter().filter(|(name, _)| day >= late_columns_from || !LATE_COLUMNS.contains(name)).collect();
+        let columns: Vec<&(&str, &str)> = COLUMNS
+            .iter()
+            .filter(|(name, _)| day >= late_columns_from || !LATE_COLUMNS.contains(name))
+            .collect();
         let spec = columns
             .iter()
             .map(|(name, ty)| format!("'{name}': '{}'", ty.replace('\'', "''")))
             .collect::<Vec<_>>()
             .join(", ");
-        let dir = staging.join(format!("__year={}/__month={}/__day={}", day.year(), day.month(), day.day()));
+        let dir = staging.join(format!(
+            "__year={}/__month={}/__day={}",
+            day.year(),
+            day.month(),
+            day.day()
+        ));
         std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
         let chunk = day_rows.len().div_ceil(FILES_PER_DAY).max(1);
         for (n, part) in day_rows.chunks(chunk).enumerate() {
-            let mut f = std::io::BufWriter::new(std::fs::File::create(&scratch).map_err(|e| fail(&scratch, e))?);
+            let mut f = std::io::BufWriter::new(
+                std::fs::File::create(&scratch).map_err(|e| fail(&scratch, e))?,
+            );
             for r in part {
                 serde_json::to_writer(&mut f, &r.fields).map_err(|e| fail(&scratch, e))?;
                 f.write_all(b"\n").map_err(|e| fail(&scratch, e))?;

@@ -25,12 +25,20 @@ impl TestHome {
     pub fn new(batch_clients: &[&str]) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("home"));
-        home.write_config(&notify_reporting::home::HomeConfig { batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect() })
+        home.write_config(&notify_reporting::home::HomeConfig {
+            batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
+        })
+        .unwrap();
+        ParameterFile::new(home.parameters_file())
+            .set_secret(&Deployment::local().hash_key_parameter(), KEY)
             .unwrap();
-        ParameterFile::new(home.parameters_file()).set_secret(&Deployment::local().hash_key_parameter(), KEY).unwrap();
         let source_root = dir.path().join("source");
         std::fs::create_dir_all(source_root.join("transaction_history")).unwrap();
-        Self { dir, home, source_root }
+        Self {
+            dir,
+            home,
+            source_root,
+        }
     }
 
     pub fn source(&self) -> PathBuf {
@@ -39,11 +47,19 @@ impl TestHome {
 
     /// Replaces the source with these rows (all columns present in every file).
     pub fn write_source(&self, rows: &[CdcRow]) {
-        synthetic_cdc::write_parquet(&self.source_root, rows, CalendarDate::parse("2000-01-01").unwrap(), 7).unwrap();
+        synthetic_cdc::write_parquet(
+            &self.source_root,
+            rows,
+            CalendarDate::parse("2000-01-01").unwrap(),
+            7,
+        )
+        .unwrap();
     }
 
     pub async fn run(&self, machine: &str, input: Value) -> RunReport {
-        run_machine(&self.home, &self.source(), machine, input, false).await.unwrap_or_else(|e| panic!("{machine}: {e}"))
+        run_machine(&self.home, &self.source(), machine, input, false)
+            .await
+            .unwrap_or_else(|e| panic!("{machine}: {e}"))
     }
 
     pub async fn setup_and_ingest(&self, as_of: &str) -> RunReport {
@@ -57,12 +73,18 @@ impl TestHome {
 
     /// `SELECT <columns> FROM <table> ORDER BY ALL`, as text.
     pub fn select(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        self.engine().execute(sql, &[]).unwrap_or_else(|e| panic!("{sql}: {e}")).rows
+        self.engine()
+            .execute(sql, &[])
+            .unwrap_or_else(|e| panic!("{sql}: {e}"))
+            .rows
     }
 
     pub fn dump_all(&self) -> Vec<(String, Vec<Vec<Option<String>>>)> {
         let engine = self.engine();
-        reporting_core::catalog::TABLES.iter().map(|t| (t.name.to_string(), engine.dump_table(t.name).unwrap().rows)).collect()
+        reporting_core::catalog::TABLES
+            .iter()
+            .map(|t| (t.name.to_string(), engine.dump_table(t.name).unwrap().rows))
+            .collect()
     }
 }
 
@@ -81,12 +103,24 @@ pub fn ms(iso: &str) -> i64 {
 
 /// One REQUEST_ITEM# version.
 pub fn item(id: &str, ts: &str, captured: &str, fields: Value) -> CdcRow {
-    row(&format!("REQUEST_ITEM#{id}"), ts, captured, json!({"requestitemid": id}), fields)
+    row(
+        &format!("REQUEST_ITEM#{id}"),
+        ts,
+        captured,
+        json!({"requestitemid": id}),
+        fields,
+    )
 }
 
 /// One REQUEST_ITEM_PLAN# version.
 pub fn plan(id: &str, item: &str, ts: &str, captured: &str, fields: Value) -> CdcRow {
-    row(&format!("REQUEST_ITEM_PLAN#{id}"), ts, captured, json!({"requestitemplanid": id, "requestitemid": item}), fields)
+    row(
+        &format!("REQUEST_ITEM_PLAN#{id}"),
+        ts,
+        captured,
+        json!({"requestitemplanid": id, "requestitemid": item}),
+        fields,
+    )
 }
 
 fn row(sk: &str, ts: &str, captured: &str, ids: Value, fields: Value) -> CdcRow {
@@ -94,8 +128,16 @@ fn row(sk: &str, ts: &str, captured: &str, ids: Value, fields: Value) -> CdcRow 
     map.insert("sk".into(), json!(sk));
     map.insert("$classification".into(), json!({"timestamp": ms(ts)}));
     map.insert("clientid".into(), json!("client-a"));
-    for (k, v) in ids.as_object().unwrap().iter().chain(fields.as_object().unwrap()) {
+    for (k, v) in ids
+        .as_object()
+        .unwrap()
+        .iter()
+        .chain(fields.as_object().unwrap())
+    {
         map.insert(k.clone(), v.clone());
     }
-    CdcRow { capture_day: CalendarDate::parse(captured).unwrap(), fields: map }
+    CdcRow {
+        capture_day: CalendarDate::parse(captured).unwrap(),
+        fields: map,
+    }
 }
