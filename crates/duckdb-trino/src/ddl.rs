@@ -4,7 +4,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::scan::{mask, matching_paren};
+use crate::scan::{mask, matching, matching_paren};
 use crate::CompatError;
 
 static OPTIMIZE: LazyLock<Regex> = LazyLock::new(|| {
@@ -161,7 +161,7 @@ fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
         return Ok((trimmed[..len].to_string(), lead + len));
     }
     let open = word_len + (after.len() - after_trim.len());
-    let close = matching_angle(trimmed, open)
+    let close = matching(trimmed, open, b'<', b'>')
         .ok_or_else(|| CompatError::Malformed(format!("unclosed < in {word}<…>")))?;
     let inner = &trimmed[open + 1..close];
     let parts = split_top_level(inner, ',');
@@ -194,23 +194,6 @@ fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
         other => return Err(CompatError::Unsupported(format!("type {other}<…>"))),
     };
     Ok((ty, lead + close + 1))
-}
-
-fn matching_angle(s: &str, open: usize) -> Option<usize> {
-    let mut depth = 0usize;
-    for (i, b) in s.bytes().enumerate().skip(open) {
-        match b {
-            b'<' => depth += 1,
-            b'>' => {
-                depth -= 1;
-                if depth == 0 {
-                    return Some(i);
-                }
-            }
-            _ => {}
-        }
-    }
-    None
 }
 
 /// Splits on `sep` outside (), <> and quotes.

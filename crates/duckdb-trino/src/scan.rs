@@ -52,11 +52,16 @@ pub fn mask(sql: &str) -> String {
 
 /// The offset of the `)` that closes the `(` at `open` in masked text.
 pub fn matching_paren(masked: &str, open: usize) -> Option<usize> {
+    matching(masked, open, b'(', b')')
+}
+
+/// The offset of the `close` that balances the `open_char` at `open`.
+pub fn matching(text: &str, open: usize, open_char: u8, close: u8) -> Option<usize> {
     let mut depth = 0usize;
-    for (i, b) in masked.bytes().enumerate().skip(open) {
+    for (i, b) in text.bytes().enumerate().skip(open) {
         match b {
-            b'(' => depth += 1,
-            b')' => {
+            b if b == open_char => depth += 1,
+            b if b == close => {
                 depth -= 1;
                 if depth == 0 {
                     return Some(i);

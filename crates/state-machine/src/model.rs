@@ -242,86 +242,54 @@ pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
     Ok(Machine { start_at, states })
 }
 
-fn allowed_fields(kind: &str) -> Option<&'static [&'static str]> {
-    Some(match kind {
-        "Pass" => &[
-            "Type",
-            "Comment",
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Parameters",
-            "Result",
-            "ResultPath",
-        ],
-        "Task" => &[
-            "Type",
-            "Comment",
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Parameters",
-            "ResultSelector",
-            "ResultPath",
-            "Resource",
-            "Retry",
-            "Catch",
-            "TimeoutSeconds",
-        ],
-        "Choice" => &[
-            "Type",
-            "Comment",
-            "InputPath",
-            "OutputPath",
-            "Choices",
-            "Default",
-        ],
-        "Wait" => &[
-            "Type",
-            "Comment",
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Seconds",
-            "SecondsPath",
-        ],
-        "Succeed" => &["Type", "Comment", "InputPath", "OutputPath"],
-        "Fail" => &["Type", "Comment", "Error", "Cause"],
-        "Parallel" => &[
-            "Type",
-            "Comment",
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "Parameters",
-            "ResultSelector",
-            "ResultPath",
-            "Branches",
-            "Retry",
-            "Catch",
-        ],
-        "Map" => &[
-            "Type",
-            "Comment",
-            "Next",
-            "End",
-            "InputPath",
-            "OutputPath",
-            "ResultSelector",
-            "ResultPath",
-            "ItemsPath",
-            "ItemSelector",
-            "ItemProcessor",
-            "MaxConcurrency",
-            "Retry",
-            "Catch",
-        ],
+/// Fields of a state that moves on (`Next`/`End`) and filters its input and output.
+const FLOW: &[&str] = &["Type", "Comment", "Next", "End", "InputPath", "OutputPath"];
+/// Fields of a state that produces a result.
+const RESULT: &[&str] = &["Parameters", "ResultSelector", "ResultPath"];
+/// Fields of a state that can fail and be retried or caught.
+const ERRORS: &[&str] = &["Retry", "Catch"];
+
+fn allowed_fields(kind: &str) -> Option<Vec<&'static str>> {
+    let (groups, own): (&[&[&str]], &[&str]) = match kind {
+        "Pass" => (&[FLOW], &["Parameters", "Result", "ResultPath"]),
+        "Task" => (&[FLOW, RESULT, ERRORS], &["Resource", "TimeoutSeconds"]),
+        "Choice" => (
+            &[],
+            &[
+                "Type",
+                "Comment",
+                "InputPath",
+                "OutputPath",
+                "Choices",
+                "Default",
+            ],
+        ),
+        "Wait" => (&[FLOW], &["Seconds", "SecondsPath"]),
+        "Succeed" => (&[], &["Type", "Comment", "InputPath", "OutputPath"]),
+        "Fail" => (&[], &["Type", "Comment", "Error", "Cause"]),
+        "Parallel" => (&[FLOW, RESULT, ERRORS], &["Branches"]),
+        // A Map's input template is ItemSelector, not Parameters.
+        "Map" => (
+            &[FLOW, ERRORS],
+            &[
+                "ResultSelector",
+                "ResultPath",
+                "ItemsPath",
+                "ItemSelector",
+                "ItemProcessor",
+                "MaxConcurrency",
+            ],
+        ),
         _ => return None,
-    })
+    };
+    Some(
+        groups
+            .iter()
+            .flat_map(|g| g.iter())
+            .chain(own)
+            .copied()
+            .collect(),
+    )
 }
 
 fn opt_path(
