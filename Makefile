@@ -25,8 +25,10 @@ build:
 	$(CARGO) build $(SELECTION)
 
 ## make test: every test of the workspace (unit, DuckDB integration, state machines).
+## make test ARGS=prelude runs only tests whose names contain "prelude", with the same selection.
+ARGS ?=
 test:
-	$(CARGO) test $(SELECTION)
+	$(CARGO) test $(SELECTION) -- $(ARGS)
 
 ## make lint: formatting and clippy, warnings as errors.
 lint: fmt clippy
