@@ -181,9 +181,17 @@ pub async fn run_machine(
     let execution = machine
         .execute(&execution_name, input, &now_iso(), &tasks, &progress)
         .await
-        .map_err(|f| RunError::Failed {
-            error: f.error,
-            cause: f.cause,
+        .map_err(|f| {
+            let hint = if f.cause.contains("Table with name") && f.cause.contains("does not exist")
+            {
+                "\nhint: create the tables first with `notify-reporting run setup`"
+            } else {
+                ""
+            };
+            RunError::Failed {
+                error: f.error,
+                cause: format!("{}{hint}", f.cause),
+            }
         })?;
     let mut table_rows = Vec::new();
     for t in TABLES {

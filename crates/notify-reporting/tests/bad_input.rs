@@ -143,6 +143,25 @@ async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
 }
 
 #[tokio::test]
+async fn ingestion_before_setup_says_what_to_do() {
+    let t = TestHome::new(&[]);
+    t.write_source(&[item("A", "2026-11-18T10:00:00", "2026-11-18", json!({}))]);
+    let err = run_machine(
+        &t.home,
+        &t.source(),
+        "ingestion",
+        json!({"asOf": "2026-11-20"}),
+        false,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        matches!(&err, RunError::Failed { error, cause } if error == "Query.Failed" && cause.contains("run setup")),
+        "{err}"
+    );
+}
+
+#[tokio::test]
 async fn unknown_machines_and_fields_are_refused_by_the_library_too() {
     let dir = tempfile::tempdir().unwrap();
     let home = Home::new(dir.path().join("h"));

@@ -331,7 +331,7 @@ impl QueryEngine for DuckDbEngine {
                 result,
             },
             Err(e) if e.kind == ErrorKind::QueryFailed => {
-                tracing::warn!(query = %request.query_id, error = %e.message, "local query failed");
+                tracing::debug!(query = %request.query_id, error = %e.message, "local query failed");
                 Execution {
                     status: QueryStatus {
                         state: QueryState::Failed,
