@@ -12,7 +12,7 @@ SELECTION := --workspace --all-targets
 AS_OF ?=
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run build generate setup ingest test lint fmt clippy clean-local
+.PHONY: run build test lint fmt clippy asl clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables and run ingestion end to end.
 run: build
@@ -30,12 +30,21 @@ ARGS ?=
 test:
 	$(CARGO) test $(SELECTION) -- $(ARGS)
 
-## make lint: formatting and clippy, warnings as errors.
-lint: fmt clippy
+## make lint: formatting, clippy (warnings as errors) and the ASL files against the Step Functions rules.
+lint: fmt clippy asl
 fmt:
 	$(CARGO) fmt --all -- --check
 clippy:
 	$(CARGO) clippy $(SELECTION) -- -D warnings
+
+# asl-validator (npm) checks what the local runner cannot know about AWS, e.g. state names unique
+# across Map processors. Installed once next to the build.
+ASL_VALIDATOR := $(TARGET_DIR)/tools/asl-validator/node_modules/.bin/asl-validator
+asl: $(ASL_VALIDATOR)
+	@for f in statemachines/*.asl.json; do $(ASL_VALIDATOR) --json-path $$f || exit 1; done
+$(ASL_VALIDATOR):
+	@command -v npm >/dev/null || { echo "npm is required for the ASL check (Debian: apt-get install nodejs npm)"; exit 1; }
+	npm install --silent --no-audit --no-fund --prefix $(TARGET_DIR)/tools/asl-validator asl-validator@4.0.0
 
 clean-local:
 	rm -rf $(HOME_DIR)

@@ -180,9 +180,11 @@ impl StateMachine {
         text.push_str(rest);
         let value: Value =
             serde_json::from_str(&text).map_err(|e| LoadError::Json(e.to_string()))?;
+        let machine = model::parse_machine(&value, "(top level)")?;
+        check_state_names(&machine)?;
         Ok(Self {
             name: name.to_string(),
-            machine: model::parse_machine(&value, "(top level)")?,
+            machine,
         })
     }
 
@@ -232,6 +234,36 @@ impl StateMachine {
             virtual_seconds,
         })
     }
+}
+
+/// Step Functions requires every state name to be unique in the whole definition, inside Map and
+/// Parallel too, and at most 80 characters long.
+fn check_state_names(root: &Machine) -> Result<(), LoadError> {
+    fn walk<'m>(
+        m: &'m Machine,
+        seen: &mut std::collections::BTreeSet<&'m str>,
+    ) -> Result<(), LoadError> {
+        for (name, state) in &m.states {
+            let fail = |message: &str| LoadError::Field {
+                state: name.clone(),
+                field: "(name)".into(),
+                message: message.into(),
+            };
+            if !seen.insert(name.as_str()) {
+                return Err(fail("another state has this name; names must be unique in the whole definition, inside Map and Parallel too"));
+            }
+            if name.chars().count() > 80 {
+                return Err(fail("state names are at most 80 characters"));
+            }
+            match &state.kind {
+                Kind::Parallel { branches } => branches.iter().try_for_each(|b| walk(b, seen))?,
+                Kind::Map { processor, .. } => walk(processor, seen)?,
+                _ => {}
+            }
+        }
+        Ok(())
+    }
+    walk(root, &mut std::collections::BTreeSet::new())
 }
 
 fn run_machine<'a>(

@@ -227,6 +227,20 @@ fn unsupported_asl_is_refused_at_load_naming_state_and_field() {
 }
 
 #[test]
+fn state_names_are_unique_across_nested_machines() {
+    let e = load_err(json!({"StartAt": "M", "States": {
+        "M": {"Type": "Map", "ItemProcessor": {"StartAt": "Work", "States": {"Work": {"Type": "Succeed"}}}, "Next": "Work"},
+        "Work": {"Type": "Succeed"}}}));
+    assert!(
+        matches!(&e, LoadError::Field { state, message, .. } if state == "Work" && message.contains("unique")),
+        "{e}"
+    );
+    let long = "x".repeat(81);
+    let e = load_err(json!({"StartAt": long, "States": {long.clone(): {"Type": "Succeed"}}}));
+    assert!(e.to_string().contains("80 characters"), "{e}");
+}
+
+#[test]
 fn substitutions_are_applied_and_missing_ones_refused() {
     let def =
         r#"{"StartAt": "A", "States": {"A": {"Type": "Task", "Resource": "${Fn}", "End": true}}}"#;
