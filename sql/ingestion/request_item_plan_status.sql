@@ -1,5 +1,7 @@
 -- Pass 1 projection: REQUEST_ITEM_PLAN# versions captured in the week up to the reference date, one
--- per plan; the latest version wins and nothing is ever deleted.
+-- per plan; the latest version wins and nothing is ever deleted. Versions are ordered by timestamp,
+-- then completion, then content (a total order), and the update rule uses the same order, so the
+-- result never depends on which version arrived first.
 -- Parameters: 1 and 2 = reference date 'YYYY-MM-DD' (UTC).
 MERGE INTO request_item_plan_status AS t
 USING (
@@ -8,63 +10,127 @@ USING (
     requestrefid, requestid, requestitemplanid, communicationtype, supplier, createdtime, completedtime,
     sendtime, status, failedreason, failedreasoncode, contactdetailsource, channeltype, ordernumber,
     recipientcontactid, templateid, specificationid, specificationbillingid, messagelength,
-    messagelengthunits, senderodscode, "timestamp"
+    messagelengthunits, senderodscode, "timestamp", versionkey
   FROM (
     SELECT
-      v.*,
+      k.*,
       ROW_NUMBER() OVER (
         PARTITION BY requestitemplanid
-        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC, versionkey DESC
       ) AS versionrank
     FROM (
       SELECT
-        clientid,
-        campaignid,
-        sendinggroupid,
-        sendinggroupidversion,
-        requestitemrefid,
-        requestitemid,
-        requestrefid,
-        requestid,
-        requestitemplanid,
-        communicationtype,
-        supplier,
-        from_iso8601_timestamp(createddate) AS createdtime,
-        -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
-        CASE
-          WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
-          ELSE CAST(completeddate AS timestamp)
-        END AS completedtime,
-        from_iso8601_timestamp(datesent) AS sendtime,
-        status,
-        failedreason,
-        failedreasoncode,
-        contactdetailsource,
-        channeltype,
-        CAST(ordernumber AS integer) AS ordernumber,
-        recipientcontactid,
-        -- templateid is preferred; older plans only have the legacy per-supplier template map.
-        COALESCE(
-          templateid,
-          element_at(CAST(CAST(templates.suppliers AS json) AS map(varchar, varchar)), lower(supplier))
-        ) AS templateid,
-        specificationid,
-        specificationbillingid,
-        CAST(messagelength AS integer) AS messagelength,
-        messagelengthunits,
-        senderodscode,
-        CAST("$classification"."timestamp" AS bigint) AS "timestamp"
-      FROM ${source_table}
-      WHERE starts_with(sk, 'REQUEST_ITEM_PLAN#')
-        AND requestitemplanid IS NOT NULL
-        AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-          BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
-    ) AS v
+        v.*,
+        -- The last tie-break: the version's stored content, so the winner never depends on order.
+        COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
+        || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
+        || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
+        || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
+        || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
+        || '|' || COALESCE(CAST(length(requestitemid) AS varchar) || ':' || requestitemid, '-')
+        || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
+        || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
+        || '|' || COALESCE(CAST(length(communicationtype) AS varchar) || ':' || communicationtype, '-')
+        || '|' || COALESCE(CAST(length(supplier) AS varchar) || ':' || supplier, '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(sendtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
+        || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
+        || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
+        || '|' || COALESCE(CAST(length(contactdetailsource) AS varchar) || ':' || contactdetailsource, '-')
+        || '|' || COALESCE(CAST(length(channeltype) AS varchar) || ':' || channeltype, '-')
+        || '|' || COALESCE(CAST(ordernumber AS varchar), '-')
+        || '|' || COALESCE(CAST(length(recipientcontactid) AS varchar) || ':' || recipientcontactid, '-')
+        || '|' || COALESCE(CAST(length(templateid) AS varchar) || ':' || templateid, '-')
+        || '|' || COALESCE(CAST(length(specificationid) AS varchar) || ':' || specificationid, '-')
+        || '|' || COALESCE(CAST(length(specificationbillingid) AS varchar) || ':' || specificationbillingid, '-')
+        || '|' || COALESCE(CAST(messagelength AS varchar), '-')
+        || '|' || COALESCE(CAST(length(messagelengthunits) AS varchar) || ':' || messagelengthunits, '-')
+        || '|' || COALESCE(CAST(length(senderodscode) AS varchar) || ':' || senderodscode, '-') AS versionkey
+      FROM (
+        SELECT
+          clientid,
+          campaignid,
+          sendinggroupid,
+          sendinggroupidversion,
+          requestitemrefid,
+          requestitemid,
+          requestrefid,
+          requestid,
+          requestitemplanid,
+          communicationtype,
+          supplier,
+          from_iso8601_timestamp(createddate) AS createdtime,
+          -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
+          CASE
+            WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+            ELSE CAST(completeddate AS timestamp)
+          END AS completedtime,
+          from_iso8601_timestamp(datesent) AS sendtime,
+          status,
+          failedreason,
+          failedreasoncode,
+          contactdetailsource,
+          channeltype,
+          CAST(ordernumber AS integer) AS ordernumber,
+          recipientcontactid,
+          -- templateid is preferred; older plans only have the legacy per-supplier template map.
+          COALESCE(
+            templateid,
+            element_at(CAST(CAST(templates.suppliers AS json) AS map(varchar, varchar)), lower(supplier))
+          ) AS templateid,
+          specificationid,
+          specificationbillingid,
+          CAST(messagelength AS integer) AS messagelength,
+          messagelengthunits,
+          senderodscode,
+          CAST("$classification"."timestamp" AS bigint) AS "timestamp"
+        FROM ${source_table}
+        WHERE starts_with(sk, 'REQUEST_ITEM_PLAN#')
+          AND requestitemplanid IS NOT NULL
+          AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
+            BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+      ) AS v
+    ) AS k
   ) AS ranked
   WHERE versionrank = 1
 ) AS s
 ON (t.requestitemplanid = s.requestitemplanid)
-WHEN MATCHED AND s."timestamp" > t."timestamp" THEN UPDATE SET
+WHEN MATCHED AND (
+  s."timestamp" > t."timestamp"
+  OR (s."timestamp" = t."timestamp" AND (
+    (s.completedtime IS NOT NULL AND t.completedtime IS NULL)
+    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND s.versionkey > (
+      COALESCE(CAST(length(t.clientid) AS varchar) || ':' || t.clientid, '-')
+      || '|' || COALESCE(CAST(length(t.campaignid) AS varchar) || ':' || t.campaignid, '-')
+      || '|' || COALESCE(CAST(length(t.sendinggroupid) AS varchar) || ':' || t.sendinggroupid, '-')
+      || '|' || COALESCE(CAST(length(t.sendinggroupidversion) AS varchar) || ':' || t.sendinggroupidversion, '-')
+      || '|' || COALESCE(CAST(length(t.requestitemrefid) AS varchar) || ':' || t.requestitemrefid, '-')
+      || '|' || COALESCE(CAST(length(t.requestitemid) AS varchar) || ':' || t.requestitemid, '-')
+      || '|' || COALESCE(CAST(length(t.requestrefid) AS varchar) || ':' || t.requestrefid, '-')
+      || '|' || COALESCE(CAST(length(t.requestid) AS varchar) || ':' || t.requestid, '-')
+      || '|' || COALESCE(CAST(length(t.communicationtype) AS varchar) || ':' || t.communicationtype, '-')
+      || '|' || COALESCE(CAST(length(t.supplier) AS varchar) || ':' || t.supplier, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.createdtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.completedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.sendtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(length(t.status) AS varchar) || ':' || t.status, '-')
+      || '|' || COALESCE(CAST(length(t.failedreason) AS varchar) || ':' || t.failedreason, '-')
+      || '|' || COALESCE(CAST(length(t.failedreasoncode) AS varchar) || ':' || t.failedreasoncode, '-')
+      || '|' || COALESCE(CAST(length(t.contactdetailsource) AS varchar) || ':' || t.contactdetailsource, '-')
+      || '|' || COALESCE(CAST(length(t.channeltype) AS varchar) || ':' || t.channeltype, '-')
+      || '|' || COALESCE(CAST(t.ordernumber AS varchar), '-')
+      || '|' || COALESCE(CAST(length(t.recipientcontactid) AS varchar) || ':' || t.recipientcontactid, '-')
+      || '|' || COALESCE(CAST(length(t.templateid) AS varchar) || ':' || t.templateid, '-')
+      || '|' || COALESCE(CAST(length(t.specificationid) AS varchar) || ':' || t.specificationid, '-')
+      || '|' || COALESCE(CAST(length(t.specificationbillingid) AS varchar) || ':' || t.specificationbillingid, '-')
+      || '|' || COALESCE(CAST(t.messagelength AS varchar), '-')
+      || '|' || COALESCE(CAST(length(t.messagelengthunits) AS varchar) || ':' || t.messagelengthunits, '-')
+      || '|' || COALESCE(CAST(length(t.senderodscode) AS varchar) || ':' || t.senderodscode, '-')
+    ))
+  ))
+) THEN UPDATE SET
   clientid = s.clientid,
   campaignid = s.campaignid,
   sendinggroupid = s.sendinggroupid,

@@ -1,5 +1,7 @@
 -- Pass 1 projection: REQUEST_ITEM# versions captured in the week up to the reference date, one per
--- request item; the latest version wins and nothing is ever deleted.
+-- request item; the latest version wins and nothing is ever deleted. Versions are ordered by
+-- timestamp, then completion, then content (a total order), and the update rule uses the same order,
+-- so the result never depends on which version arrived first.
 -- NHS numbers are hashed here and never stored: Base64(SHA-256(UTF-8(<key text> || '.' || nhsnumber))).
 -- Parameters: 1 = hash key (SSM SecureString text), 2 and 3 = reference date 'YYYY-MM-DD' (UTC).
 MERGE INTO request_item_status AS t
@@ -7,54 +9,104 @@ USING (
   SELECT
     clientid, campaignid, sendinggroupid, sendinggroupidversion, sendinggroupname, sendinggroupcreatedtime,
     requestitemrefid, requestitemid, requestrefid, requestid,
-    to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || nhsnumber))) AS nhsnumberhash,
+    nhsnumberhash,
     createdtime, completedtime, completedcommunicationtypes, failedcommunicationtypes,
-    status, failedreason, failedreasoncode, patientodscode, billingref, "timestamp"
+    status, failedreason, failedreasoncode, patientodscode, billingref, "timestamp", versionkey
   FROM (
     SELECT
-      v.*,
+      k.*,
       ROW_NUMBER() OVER (
         PARTITION BY requestitemid
-        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC, versionkey DESC
       ) AS versionrank
     FROM (
       SELECT
-        clientid,
-        campaignid,
-        sendinggroupid,
-        sendinggroupidversion,
-        sendinggroupname,
-        from_iso8601_timestamp(sendinggroupcreateddate) AS sendinggroupcreatedtime,
-        requestitemrefid,
-        requestitemid,
-        requestrefid,
-        requestid,
-        nhsnumber,
-        from_iso8601_timestamp(createddate) AS createdtime,
-        -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
-        CASE
-          WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
-          ELSE CAST(completeddate AS timestamp)
-        END AS completedtime,
-        completedcommunicationtypes,
-        failedcommunicationtypes,
-        status,
-        failedreason,
-        failedreasoncode,
-        patientodscode,
-        billingref,
-        CAST("$classification"."timestamp" AS bigint) AS "timestamp"
-      FROM ${source_table}
-      WHERE starts_with(sk, 'REQUEST_ITEM#')
-        AND requestitemid IS NOT NULL
-        AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-          BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
-    ) AS v
+        v.*,
+        -- The last tie-break: the version's stored content, so the winner never depends on order.
+        COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
+        || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
+        || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
+        || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
+        || '|' || COALESCE(CAST(length(sendinggroupname) AS varchar) || ':' || sendinggroupname, '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(sendinggroupcreatedtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
+        || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
+        || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
+        || '|' || COALESCE(CAST(length(nhsnumberhash) AS varchar) || ':' || nhsnumberhash, '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
+        || '|' || COALESCE('[' || array_join(completedcommunicationtypes, ',') || ']', '-')
+        || '|' || COALESCE('[' || array_join(failedcommunicationtypes, ',') || ']', '-')
+        || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
+        || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
+        || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
+        || '|' || COALESCE(CAST(length(patientodscode) AS varchar) || ':' || patientodscode, '-')
+        || '|' || COALESCE(CAST(length(billingref) AS varchar) || ':' || billingref, '-') AS versionkey
+      FROM (
+        SELECT
+          clientid,
+          campaignid,
+          sendinggroupid,
+          sendinggroupidversion,
+          sendinggroupname,
+          from_iso8601_timestamp(sendinggroupcreateddate) AS sendinggroupcreatedtime,
+          requestitemrefid,
+          requestitemid,
+          requestrefid,
+          requestid,
+          to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || nhsnumber))) AS nhsnumberhash,
+          from_iso8601_timestamp(createddate) AS createdtime,
+          -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
+          CASE
+            WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+            ELSE CAST(completeddate AS timestamp)
+          END AS completedtime,
+          completedcommunicationtypes,
+          failedcommunicationtypes,
+          status,
+          failedreason,
+          failedreasoncode,
+          patientodscode,
+          billingref,
+          CAST("$classification"."timestamp" AS bigint) AS "timestamp"
+        FROM ${source_table}
+        WHERE starts_with(sk, 'REQUEST_ITEM#')
+          AND requestitemid IS NOT NULL
+          AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
+            BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+      ) AS v
+    ) AS k
   ) AS ranked
   WHERE versionrank = 1
 ) AS s
 ON (t.requestitemid = s.requestitemid)
-WHEN MATCHED AND s."timestamp" > t."timestamp" THEN UPDATE SET
+WHEN MATCHED AND (
+  s."timestamp" > t."timestamp"
+  OR (s."timestamp" = t."timestamp" AND (
+    (s.completedtime IS NOT NULL AND t.completedtime IS NULL)
+    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND s.versionkey > (
+      COALESCE(CAST(length(t.clientid) AS varchar) || ':' || t.clientid, '-')
+      || '|' || COALESCE(CAST(length(t.campaignid) AS varchar) || ':' || t.campaignid, '-')
+      || '|' || COALESCE(CAST(length(t.sendinggroupid) AS varchar) || ':' || t.sendinggroupid, '-')
+      || '|' || COALESCE(CAST(length(t.sendinggroupidversion) AS varchar) || ':' || t.sendinggroupidversion, '-')
+      || '|' || COALESCE(CAST(length(t.sendinggroupname) AS varchar) || ':' || t.sendinggroupname, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.sendinggroupcreatedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(length(t.requestitemrefid) AS varchar) || ':' || t.requestitemrefid, '-')
+      || '|' || COALESCE(CAST(length(t.requestrefid) AS varchar) || ':' || t.requestrefid, '-')
+      || '|' || COALESCE(CAST(length(t.requestid) AS varchar) || ':' || t.requestid, '-')
+      || '|' || COALESCE(CAST(length(t.nhsnumberhash) AS varchar) || ':' || t.nhsnumberhash, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.createdtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(t.completedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE('[' || array_join(t.completedcommunicationtypes, ',') || ']', '-')
+      || '|' || COALESCE('[' || array_join(t.failedcommunicationtypes, ',') || ']', '-')
+      || '|' || COALESCE(CAST(length(t.status) AS varchar) || ':' || t.status, '-')
+      || '|' || COALESCE(CAST(length(t.failedreason) AS varchar) || ':' || t.failedreason, '-')
+      || '|' || COALESCE(CAST(length(t.failedreasoncode) AS varchar) || ':' || t.failedreasoncode, '-')
+      || '|' || COALESCE(CAST(length(t.patientodscode) AS varchar) || ':' || t.patientodscode, '-')
+      || '|' || COALESCE(CAST(length(t.billingref) AS varchar) || ':' || t.billingref, '-')
+    ))
+  ))
+) THEN UPDATE SET
   clientid = s.clientid,
   campaignid = s.campaignid,
   sendinggroupid = s.sendinggroupid,

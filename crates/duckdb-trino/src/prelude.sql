@@ -59,6 +59,9 @@ CREATE OR REPLACE MACRO trino.to_iso8601(x) AS
 -- Trino: approx_percentile(x, p) where p is a constant or an ARRAY of constants.
 CREATE OR REPLACE MACRO trino.approx_percentile(x, p) AS approx_quantile(x, p);
 
+-- Trino: array_join(array, delimiter) joins the non-NULL elements.
+CREATE OR REPLACE MACRO trino.array_join(a, sep) AS array_to_string(list_filter(a, lambda x: x IS NOT NULL), sep);
+
 -- Trino: element_at(array, i) (1-based, negative from the end) and element_at(map, k) (NULL when absent).
 CREATE OR REPLACE MACRO trino.element_at(c, k) AS c[k];
 

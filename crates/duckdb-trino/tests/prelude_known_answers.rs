@@ -276,6 +276,13 @@ fn ingestion_shapes_run_on_duckdb() {
         "tm"
     );
     assert_eq!(text(&c, "contains(['NHSAPP', 'SMS'], 'SMS')"), "true");
+    // Trino's array_join skips NULL elements.
+    assert_eq!(
+        text(&c, "array_join(['NHSAPP', NULL, 'SMS'], ',')"),
+        "NHSAPP,SMS"
+    );
+    assert_eq!(text(&c, "array_join(CAST([] AS varchar[]), ',')"), "");
+    assert_eq!(text(&c, "(SELECT (completed IS NULL) = (other IS NULL) FROM (SELECT NULL AS completed, 1 AS other) AS v)"), "false");
     assert_eq!(
         text(
             &c,

@@ -72,7 +72,7 @@ async fn on_equal_timestamps_the_completed_version_wins() {
 }
 
 #[tokio::test]
-async fn only_a_strictly_newer_version_updates_and_rows_outlive_the_window() {
+async fn older_versions_never_win_newer_ones_do_and_rows_outlive_the_window() {
     let t = TestHome::new(&[]);
     let first = item(
         "C",
@@ -82,17 +82,10 @@ async fn only_a_strictly_newer_version_updates_and_rows_outlive_the_window() {
     );
     t.write_source(std::slice::from_ref(&first));
     t.setup_and_ingest(AS_OF).await;
-    // The same timestamp with other content does not overwrite.
-    let same_ts = item(
-        "C",
-        "2026-11-18T10:00:00",
-        "2026-11-19",
-        json!({"status": "PENDING_ENRICHMENT"}),
-    );
-    t.write_source(&[same_ts]);
+    // Running the same source again changes nothing.
     t.run("ingestion", json!({"asOf": AS_OF})).await;
     assert_eq!(item_row(&t, "C")[0], s("ENRICHED"));
-    // An older version arriving late does not overwrite either.
+    // An older version arriving late does not overwrite.
     let older = item(
         "C",
         "2026-11-17T09:00:00",
@@ -380,4 +373,73 @@ async fn aggregates_ignore_projections_created_before_the_month() {
         vec![vec![s("2026-10-20")]],
         "created on 2026-10-19 is before as-of minus one month"
     );
+}
+
+/// Ingests `runs` one after another (each a replacement of the source) into a fresh home and
+/// returns the two projections.
+async fn ingest_in_runs(
+    runs: &[Vec<synthetic_cdc::CdcRow>],
+) -> Vec<(String, Vec<Vec<Option<String>>>)> {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    for rows in runs {
+        t.write_source(rows);
+        t.run("ingestion", json!({"asOf": AS_OF})).await;
+    }
+    t.dump_all()
+        .into_iter()
+        .filter(|(table, _)| table.ends_with("_status"))
+        .collect()
+}
+
+#[tokio::test]
+async fn exact_ties_are_decided_by_content_whatever_the_arrival_order() {
+    // Same timestamp and the same completion state: only the content differs.
+    let ts = "2026-11-18T10:00:00";
+    let x = item(
+        "T",
+        ts,
+        "2026-11-18",
+        json!({"status": "ENRICHED", "nhsnumber": "9990000018"}),
+    );
+    let y = item(
+        "T",
+        ts,
+        "2026-11-19",
+        json!({"status": "PENDING_ENRICHMENT", "nhsnumber": "9990000026"}),
+    );
+    let done_a = plan(
+        "PT",
+        "T",
+        ts,
+        "2026-11-18",
+        json!({"status": "DELIVERED", "completeddate": "2026-11-18T10:00:00.000Z"}),
+    );
+    let done_b = plan(
+        "PT",
+        "T",
+        ts,
+        "2026-11-19",
+        json!({"status": "FAILED", "completeddate": "2026-11-18T10:00:00.001Z", "failedreason": "x"}),
+    );
+    let together =
+        ingest_in_runs(&[vec![x.clone(), y.clone(), done_a.clone(), done_b.clone()]]).await;
+    let reversed_files =
+        ingest_in_runs(&[vec![done_b.clone(), y.clone(), done_a.clone(), x.clone()]]).await;
+    let x_first = ingest_in_runs(&[
+        vec![x.clone(), done_a.clone()],
+        vec![y.clone(), done_b.clone()],
+    ])
+    .await;
+    let y_first = ingest_in_runs(&[
+        vec![y.clone(), done_b.clone()],
+        vec![x.clone(), done_a.clone()],
+    ])
+    .await;
+    assert_eq!(reversed_files, together);
+    assert_eq!(x_first, together, "x then y");
+    assert_eq!(y_first, together, "y then x");
+    for (table, rows) in &together {
+        assert_eq!(rows.len(), 1, "{table}");
+    }
 }
