@@ -17,7 +17,12 @@ USING (
   GROUP BY clientid
 ) AS s
 ON (t.clientid = s.clientid)
-WHEN MATCHED AND s.createdtime > t.createdtime THEN UPDATE SET
+-- The same order as the source: a later created time, or the same one with a greater name, so two
+-- runs give what one run over both would.
+WHEN MATCHED AND (
+  s.createdtime > t.createdtime
+  OR (s.createdtime = t.createdtime AND COALESCE(s.clientname, '') > COALESCE(t.clientname, ''))
+) THEN UPDATE SET
   clientname = s.clientname,
   createdtime = s.createdtime
 WHEN NOT MATCHED THEN INSERT (clientid, clientname, createdtime)

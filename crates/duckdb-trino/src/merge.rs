@@ -6,7 +6,7 @@ use std::sync::LazyLock;
 
 use regex::Regex;
 
-use crate::scan::{find_top_level_keyword, mask, matching_paren};
+use crate::scan::{find_top_level_keyword, mask, matching_paren, strip_comments};
 use crate::CompatError;
 
 static HEAD: LazyLock<Regex> = LazyLock::new(|| {
@@ -66,14 +66,16 @@ pub fn split(sql: &str) -> Result<Option<MergeParts<'_>>, CompatError> {
 /// (0 means Athena would accept the MERGE). It binds the same parameters as the MERGE, provided all
 /// of the MERGE's `?` markers are inside its USING query (checked by the caller).
 pub fn uniqueness_check(parts: &MergeParts<'_>) -> String {
+    // The parts are spliced into one statement: a trailing `--` comment would swallow what follows.
+    let (source, on) = (strip_comments(parts.source), strip_comments(parts.on));
     format!(
         "WITH merge_source AS MATERIALIZED (SELECT *, row_number() OVER () AS merge_source_row FROM ({source}) AS merge_source_inner)\n\
          SELECT count(DISTINCT {s}.merge_source_row) FROM merge_source AS {s} JOIN merge_source AS {t}\n\
          ON ({on}) AND {s}.merge_source_row <> {t}.merge_source_row",
-        source = parts.source,
+        source = source.trim_end(),
         s = parts.source_alias,
         t = parts.target_alias,
-        on = parts.on
+        on = on.trim_end()
     )
 }
 
@@ -93,6 +95,17 @@ mod tests {
         );
         assert_eq!(p.source_alias, "s");
         assert_eq!(p.on, "(t.a = s.a)");
+    }
+
+    #[test]
+    fn the_check_survives_comments_at_the_ends_of_its_parts() {
+        let sql = "MERGE INTO t AS t USING (SELECT 1 AS k -- last line of the source\n) AS s ON (t.k = s.k)\n-- why\nWHEN MATCHED THEN UPDATE SET k = s.k";
+        let check = uniqueness_check(&split(sql).unwrap().unwrap());
+        assert!(
+            check.contains("FROM (SELECT 1 AS k) AS merge_source_inner"),
+            "{check}"
+        );
+        assert!(check.contains("ON ((t.k = s.k)) AND"), "{check}");
     }
 
     #[test]

@@ -4,6 +4,15 @@
 /// identifiers and comments are replaced by spaces (the quote characters themselves stay), so
 /// that keyword and parenthesis searches only see structure. Offsets are valid in both.
 pub fn mask(sql: &str) -> String {
+    masked(sql, true)
+}
+
+/// A copy of `sql` with only its comments replaced by spaces: literals stay as they are.
+pub fn strip_comments(sql: &str) -> String {
+    masked(sql, false)
+}
+
+fn masked(sql: &str, literals: bool) -> String {
     let bytes = sql.as_bytes();
     let mut out = bytes.to_vec();
     let mut i = 0;
@@ -14,14 +23,18 @@ pub fn mask(sql: &str) -> String {
                 while j < bytes.len() {
                     if bytes[j] == q {
                         if q == b'\'' && j + 1 < bytes.len() && bytes[j + 1] == b'\'' {
-                            out[j] = b' ';
-                            out[j + 1] = b' ';
+                            if literals {
+                                out[j] = b' ';
+                                out[j + 1] = b' ';
+                            }
                             j += 2;
                             continue;
                         }
                         break;
                     }
-                    out[j] = b' ';
+                    if literals {
+                        out[j] = b' ';
+                    }
                     j += 1;
                 }
                 i = j + 1;
@@ -113,6 +126,15 @@ mod tests {
         assert_eq!(m.len(), sql.len());
         assert!(!m.contains("WHEN") && !m.contains("a(b"));
         assert_eq!(find_top_level_keyword(&m, "from", 0), sql.find("FROM"));
+    }
+
+    #[test]
+    fn strips_comments_but_keeps_literals() {
+        let sql = "a = '--x' -- note\n/* c */ AND b = 'it''s'";
+        assert_eq!(
+            strip_comments(sql),
+            "a = '--x'        \n        AND b = 'it''s'"
+        );
     }
 
     #[test]

@@ -10,7 +10,7 @@
 
 mod model;
 pub mod nhs_number;
-mod rng;
+pub mod rng;
 mod write;
 
 use std::path::PathBuf;

@@ -41,6 +41,11 @@ impl Rng {
         &items[self.below(items.len() as u64) as usize]
     }
 
+    /// A copy of one of `items`.
+    pub fn choose<T: Copy>(&mut self, items: &[T]) -> T {
+        *self.pick(items)
+    }
+
     /// A version-4-shaped GUID.
     pub fn guid(&mut self) -> String {
         let a = self.next_u64();
