@@ -111,6 +111,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
                     "nhsnumber": nhs,
                     "completedcommunicationtypes": if done { channels.clone() } else { Value::Null },
                     "requestid": "R1",
+                    "billingref": "BILL-1",
                 }),
             );
             r.fields.insert("clientid".into(), json!(client));
@@ -139,6 +140,8 @@ fn history(seed: u64) -> Vec<CdcRow> {
                         "campaignid": campaign,
                         "failedreason": if status == "FAILED" { json!(reason) } else { Value::Null },
                         "ordernumber": p + 1,
+                        "failedreasoncode": if status == "FAILED" { json!("CM_P01") } else { Value::Null },
+                        "senderodscode": "A81001",
                     }),
                 );
                 r.fields.insert("clientid".into(), json!(client));
@@ -151,19 +154,23 @@ fn history(seed: u64) -> Vec<CdcRow> {
 
 /// A fresh home, the runs applied in order (each replaces the source: rows, file seed, asOf).
 async fn ingest(runs: &[(&[CdcRow], u64, &str)]) -> Tables {
+    ingest_from(runs, "2000-01-01").await.0
+}
+
+/// Like [`ingest`], with files captured before `late_columns_from` lacking the late columns; also
+/// returns the home for further queries.
+async fn ingest_from(
+    runs: &[(&[CdcRow], u64, &str)],
+    late_columns_from: &str,
+) -> (Tables, TestHome) {
     let t = TestHome::new(&["client-a"]);
     t.run("setup", json!({})).await;
+    let from = reporting_core::CalendarDate::parse(late_columns_from).unwrap();
     for (rows, file_seed, as_of) in runs {
-        synthetic_cdc::write_parquet(
-            &t.source_root,
-            rows,
-            reporting_core::CalendarDate::parse("2000-01-01").unwrap(),
-            *file_seed,
-        )
-        .unwrap();
+        synthetic_cdc::write_parquet(&t.source_root, rows, from, *file_seed).unwrap();
         t.run("ingestion", json!({"asOf": as_of})).await;
     }
-    t.dump_all()
+    (t.dump_all(), t)
 }
 
 fn table(rows: &[CdcRow]) -> String {
@@ -302,6 +309,104 @@ async fn late_older_versions_never_win() {
         let after = ingest(&[(&rows, 1, AS_OF), (&older, 1, AS_OF)]).await;
         // Projections and client names stay; aggregates are recomputed from them, so they stay too.
         differ("after older versions arrived", &before, &after)
+    })
+    .await;
+}
+
+#[tokio::test]
+async fn files_without_the_late_columns_read_them_as_null() {
+    check("schema-drift", |rows| async move {
+        // Files captured before 2026-11-17 do not have the late columns at all ...
+        let (drifted, _) = ingest_from(&[(&rows, 1, AS_OF)], "2026-11-17").await;
+        // ... which must read as those columns being NULL in the rows of those days.
+        let nulled: Vec<CdcRow> = rows
+            .iter()
+            .map(|r| {
+                let mut r = r.clone();
+                if r.capture_day < reporting_core::CalendarDate::parse("2026-11-17").unwrap() {
+                    for c in synthetic_cdc::LATE_COLUMNS {
+                        r.fields.remove(*c);
+                    }
+                }
+                r
+            })
+            .collect();
+        let reference = ingest(&[(&nulled, 1, AS_OF)]).await;
+        differ(
+            "files without late columns vs the same rows with them NULL",
+            &drifted,
+            &reference,
+        )
+    })
+    .await;
+}
+
+/// Each aggregate recomputed from the projections with plain DuckDB SQL, independent of the
+/// MERGE assets: (aggregate query, recomputation), both restricted to the aggregation window.
+const AGGREGATES: &[(&str, &str)] = &[
+    (
+        "SELECT * FROM request_item_plan_completed_summary WHERE createddate >= DATE '2026-10-20' ORDER BY ALL",
+        "SELECT NULLIF(clientid, ''), NULLIF(campaignid, ''), NULLIF(sendinggroupid, ''), NULLIF(sendinggroupidversion, ''), \
+         NULLIF(communicationtype, ''), NULLIF(supplier, ''), CAST(createdtime AS DATE), CAST(completedtime AS DATE), status, \
+         NULLIF(failedreason, ''), NULLIF(contactdetailsource, ''), NULLIF(channeltype, ''), count(DISTINCT requestitemid) \
+         FROM request_item_plan_status WHERE status IN ('DELIVERED', 'FAILED') AND CAST(createdtime AS DATE) >= DATE '2026-10-20' \
+         GROUP BY ALL ORDER BY ALL",
+    ),
+    (
+        "SELECT * FROM request_item_plan_completed_summary_batch WHERE createddate >= DATE '2026-10-20' ORDER BY ALL",
+        "SELECT NULLIF(clientid, ''), NULLIF(campaignid, ''), NULLIF(sendinggroupid, ''), NULLIF(sendinggroupidversion, ''), \
+         NULLIF(requestrefid, ''), NULLIF(requestid, ''), NULLIF(communicationtype, ''), NULLIF(supplier, ''), \
+         CAST(createdtime AS DATE), CAST(completedtime AS DATE), status, NULLIF(failedreason, ''), \
+         NULLIF(contactdetailsource, ''), NULLIF(channeltype, ''), count(DISTINCT requestitemid) \
+         FROM request_item_plan_status WHERE status IN ('DELIVERED', 'FAILED') AND CAST(createdtime AS DATE) >= DATE '2026-10-20' \
+         AND clientid = 'client-a' GROUP BY ALL ORDER BY ALL",
+    ),
+    (
+        "SELECT * FROM request_item_status_summary WHERE createddate >= DATE '2026-10-20' ORDER BY ALL",
+        "SELECT NULLIF(clientid, ''), NULLIF(campaignid, ''), NULLIF(sendinggroupid, ''), NULLIF(sendinggroupidversion, ''), \
+         CAST(createdtime AS DATE), count(DISTINCT requestitemid), count_if(status = 'DELIVERED'), count_if(status = 'FAILED'), \
+         count_if(status IN ('DELIVERED', 'FAILED')), count_if(status NOT IN ('DELIVERED', 'FAILED')), \
+         count_if(COALESCE(list_contains(completedcommunicationtypes, 'NHSAPP'), false)), count_if(COALESCE(list_contains(completedcommunicationtypes, 'EMAIL'), false)), \
+         count_if(COALESCE(list_contains(completedcommunicationtypes, 'SMS'), false)), count_if(COALESCE(list_contains(completedcommunicationtypes, 'LETTER'), false)), \
+         count_if(COALESCE(list_contains(failedcommunicationtypes, 'NHSAPP'), false)), count_if(COALESCE(list_contains(failedcommunicationtypes, 'EMAIL'), false)), \
+         count_if(COALESCE(list_contains(failedcommunicationtypes, 'SMS'), false)), count_if(COALESCE(list_contains(failedcommunicationtypes, 'LETTER'), false)) \
+         FROM request_item_status WHERE CAST(createdtime AS DATE) >= DATE '2026-10-20' GROUP BY ALL ORDER BY ALL",
+    ),
+    (
+        "SELECT * FROM request_item_status_summary_batch WHERE createddate >= DATE '2026-10-20' ORDER BY ALL",
+        "SELECT NULLIF(clientid, ''), NULLIF(campaignid, ''), NULLIF(sendinggroupid, ''), NULLIF(sendinggroupidversion, ''), \
+         NULLIF(requestrefid, ''), NULLIF(requestid, ''), CAST(createdtime AS DATE), count(DISTINCT requestitemid), count_if(status = 'DELIVERED'), count_if(status = 'FAILED'), \
+         count_if(status IN ('DELIVERED', 'FAILED')), count_if(status NOT IN ('DELIVERED', 'FAILED')), \
+         count_if(COALESCE(list_contains(completedcommunicationtypes, 'NHSAPP'), false)), count_if(COALESCE(list_contains(completedcommunicationtypes, 'EMAIL'), false)), \
+         count_if(COALESCE(list_contains(completedcommunicationtypes, 'SMS'), false)), count_if(COALESCE(list_contains(completedcommunicationtypes, 'LETTER'), false)), \
+         count_if(COALESCE(list_contains(failedcommunicationtypes, 'NHSAPP'), false)), count_if(COALESCE(list_contains(failedcommunicationtypes, 'EMAIL'), false)), \
+         count_if(COALESCE(list_contains(failedcommunicationtypes, 'SMS'), false)), count_if(COALESCE(list_contains(failedcommunicationtypes, 'LETTER'), false)) \
+         FROM request_item_status WHERE CAST(createdtime AS DATE) >= DATE '2026-10-20' AND clientid = 'client-a' GROUP BY ALL ORDER BY ALL",
+    ),
+];
+
+#[tokio::test]
+async fn aggregates_equal_a_group_by_over_the_projections() {
+    check("aggregates-agree", |rows| async move {
+        // A third of the rows arrive first; then everything.
+        let early: Vec<CdcRow> = rows.iter().step_by(3).cloned().collect();
+        let all = rows.clone();
+        // One run, and the same history arriving in two runs.
+        for runs in [
+            vec![(&all[..], 1u64, AS_OF)],
+            vec![(&early[..], 1, AS_OF), (&all[..], 1, AS_OF)],
+        ] {
+            let (_, t) = ingest_from(&runs, "2000-01-01").await;
+            for (aggregate, recomputed) in AGGREGATES {
+                let (a, b) = (t.select(aggregate), t.select(recomputed));
+                if a != b {
+                    return Err(format!(
+                        "{aggregate}\n  aggregate:  {a:?}\n  recomputed: {b:?}"
+                    ));
+                }
+            }
+        }
+        Ok(())
     })
     .await;
 }
