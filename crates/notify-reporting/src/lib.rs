@@ -7,4 +7,4 @@ pub mod run;
 pub mod tasks;
 
 pub use home::Home;
-pub use run::{run_machine, RunError, RunReport};
+pub use run::{backfill, backfill_dates, run_machine, RunError, RunReport};

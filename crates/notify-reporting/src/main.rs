@@ -71,6 +71,18 @@ enum Command {
         #[arg(long)]
         source: Option<PathBuf>,
     },
+    /// Run ingestion for every window from --from to --to (YYYY-MM-DD, UTC), in order: one window a
+    /// week, and the last one ending at --to. Re-running a backfill changes nothing.
+    Backfill {
+        #[arg(long, value_parser = parse_date)]
+        from: CalendarDate,
+        #[arg(long, value_parser = parse_date)]
+        to: CalendarDate,
+        /// The Firehose Parquet folder read as transaction_history.
+        /// Default: `<home>/source/transaction_history`.
+        #[arg(long)]
+        source: Option<PathBuf>,
+    },
 }
 
 fn parse_date(s: &str) -> Result<CalendarDate, String> {
@@ -136,6 +148,38 @@ fn main() -> ExitCode {
                 Err(e) => {
                     eprintln!("error: {e}");
                     ExitCode::from(2)
+                }
+            }
+        }
+        Command::Backfill { from, to, source } => {
+            let source = source.unwrap_or_else(|| home.default_source());
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .expect("tokio runtime");
+            let started = Instant::now();
+            match runtime.block_on(notify_reporting::backfill(&home, &source, from, to, true)) {
+                Ok(reports) => {
+                    println!(
+                        "backfill from {from} to {to}: {} windows in {:.2} s",
+                        reports.len(),
+                        started.elapsed().as_secs_f64()
+                    );
+                    if let Some(last) = reports.last() {
+                        println!("\n{:<56} {:>12}", "table", "rows");
+                        for (table, rows) in &last.table_rows {
+                            println!("{table:<56} {rows:>12}");
+                        }
+                    }
+                    ExitCode::SUCCESS
+                }
+                Err(e @ RunError::InvalidInput(_)) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(2)
+                }
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    ExitCode::from(1)
                 }
             }
         }

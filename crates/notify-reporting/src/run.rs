@@ -206,3 +206,52 @@ pub async fn run_machine(
         virtual_seconds: execution.virtual_seconds,
     })
 }
+
+/// The reference dates a backfill walks: `from`, then every 7 days (each window is the week up to
+/// its date, so consecutive windows meet), and `to` last.
+pub fn backfill_dates(from: CalendarDate, to: CalendarDate) -> Result<Vec<CalendarDate>, RunError> {
+    if to < from {
+        return Err(RunError::InvalidInput(format!(
+            "--to {to} is before --from {from}"
+        )));
+    }
+    if to.to_days() - from.to_days() > 3660 {
+        return Err(RunError::InvalidInput(
+            "a backfill covers at most 3660 days; split it".into(),
+        ));
+    }
+    let mut dates: Vec<CalendarDate> = (0..)
+        .map(|w| from.add_days(7 * w))
+        .take_while(|d| *d < to)
+        .collect();
+    dates.push(to);
+    Ok(dates)
+}
+
+/// Runs ingestion for each window from `from` to `to`, in order.
+pub async fn backfill(
+    home: &Home,
+    source: &Path,
+    from: CalendarDate,
+    to: CalendarDate,
+    print: bool,
+) -> Result<Vec<RunReport>, RunError> {
+    let dates = backfill_dates(from, to)?;
+    let mut reports = Vec::with_capacity(dates.len());
+    for (n, as_of) in dates.iter().enumerate() {
+        if print {
+            eprintln!("window {}/{}: as of {as_of}", n + 1, dates.len());
+        }
+        reports.push(
+            run_machine(
+                home,
+                source,
+                "ingestion",
+                serde_json::json!({"asOf": as_of.to_string()}),
+                print,
+            )
+            .await?,
+        );
+    }
+    Ok(reports)
+}

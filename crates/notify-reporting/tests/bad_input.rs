@@ -87,6 +87,14 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
             &["generate", "--days", "0", "--out", "/nonexistent/never"],
             "--days",
         ),
+        (
+            &["backfill", "--from", "2026-11-25", "--to", "2026-11-12"],
+            "before --from",
+        ),
+        (
+            &["backfill", "--from", "2026-11-25", "--to", "2026-13-01"],
+            "not a calendar date",
+        ),
     ];
     for (args, expected) in cases {
         let (code, stderr) = cli(&home, args);

@@ -109,3 +109,48 @@ async fn the_sample_window_and_late_columns_are_handled() {
         "{oldest:?}"
     );
 }
+
+#[test]
+fn backfill_walks_weekly_windows_ending_at_to() {
+    let d = |s: &str| CalendarDate::parse(s).unwrap();
+    let dates: Vec<String> = notify_reporting::backfill_dates(d("2026-11-01"), d("2026-11-20"))
+        .unwrap()
+        .iter()
+        .map(|x| x.to_string())
+        .collect();
+    assert_eq!(
+        dates,
+        ["2026-11-01", "2026-11-08", "2026-11-15", "2026-11-20"]
+    );
+    assert_eq!(
+        notify_reporting::backfill_dates(d("2026-11-20"), d("2026-11-20"))
+            .unwrap()
+            .len(),
+        1
+    );
+    assert!(notify_reporting::backfill_dates(d("2026-11-21"), d("2026-11-20")).is_err());
+}
+
+#[tokio::test]
+async fn a_weekly_backfill_equals_daily_scheduled_runs() {
+    // 20 days of history; daily runs (as the schedule would) against one backfill of the same days.
+    let daily = TestHome::new(&[]);
+    let summary = generate(&daily, 20, 11);
+    let end = CalendarDate::parse(END).unwrap();
+    let first = end.add_days(-19);
+    daily.run("setup", json!({})).await;
+    for n in 0..20 {
+        daily
+            .run("ingestion", json!({"asOf": first.add_days(n).to_string()}))
+            .await;
+    }
+    let weekly = TestHome::new(&[]);
+    generate(&weekly, 20, 11);
+    weekly.run("setup", json!({})).await;
+    let reports = notify_reporting::backfill(&weekly.home, &weekly.source(), first, end, false)
+        .await
+        .unwrap();
+    assert_eq!(reports.len(), 4);
+    assert!(summary.rows > 1000);
+    assert_eq!(weekly.dump_all(), daily.dump_all());
+}
