@@ -410,3 +410,58 @@ async fn aggregates_equal_a_group_by_over_the_projections() {
     })
     .await;
 }
+
+/// The hash of each item, by item id, after ingesting `rows` in a home with `key`.
+async fn hashes(rows: &[CdcRow], key: &str) -> Vec<Vec<Option<String>>> {
+    let t = TestHome::with_key(&[], key);
+    t.write_source(rows);
+    t.setup_and_ingest(AS_OF).await;
+    t.select("SELECT requestitemid, nhsnumberhash FROM request_item_status ORDER BY 1")
+}
+
+#[tokio::test]
+async fn hashes_depend_on_the_number_and_the_environment_key_only() {
+    const OTHER_KEY: &str = "b3RoZXIta2V5LTAwMDAwMDAwMDAwMDAwMDAwMDAwMDA=";
+    check("pii", |rows| async move {
+        let a = hashes(&rows, KEY).await;
+        let again = hashes(&rows, KEY).await;
+        let b = hashes(&rows, OTHER_KEY).await;
+        if a != again {
+            return Err(format!(
+                "the same key gave other hashes: {a:?} vs {again:?}"
+            ));
+        }
+        for (x, y) in a.iter().zip(&b) {
+            if let (Some(hx), Some(hy)) = (&x[1], &y[1]) {
+                if hx == hy {
+                    return Err(format!("two keys gave one hash for {:?}", x[0]));
+                }
+                if hx.len() != 44 || !hx.ends_with('=') {
+                    return Err(format!("{hx} is not Base64 of 32 bytes"));
+                }
+            }
+        }
+        // Items with the same NHS number share a hash; different numbers never do.
+        let mut by_hash =
+            std::collections::BTreeMap::<String, std::collections::BTreeSet<String>>::new();
+        for r in &rows {
+            if let (Some(n), Some(id)) = (
+                r.fields.get("nhsnumber").and_then(Value::as_str),
+                r.fields.get("requestitemid").and_then(Value::as_str),
+            ) {
+                let hash = a
+                    .iter()
+                    .find(|row| row[0].as_deref() == Some(id))
+                    .and_then(|row| row[1].clone());
+                if let Some(h) = hash {
+                    by_hash.entry(h).or_default().insert(n.to_string());
+                }
+            }
+        }
+        match by_hash.values().find(|numbers| numbers.len() > 1) {
+            Some(numbers) => Err(format!("one hash for several NHS numbers: {numbers:?}")),
+            None => Ok(()),
+        }
+    })
+    .await;
+}

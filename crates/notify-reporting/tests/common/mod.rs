@@ -23,6 +23,11 @@ pub struct TestHome {
 impl TestHome {
     /// A home with the known test hash key and, optionally, batch clients.
     pub fn new(batch_clients: &[&str]) -> Self {
+        Self::with_key(batch_clients, KEY)
+    }
+
+    /// A home whose hash key is `key`.
+    pub fn with_key(batch_clients: &[&str], key: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let home = Home::new(dir.path().join("home"));
         home.write_config(&notify_reporting::home::HomeConfig {
@@ -30,7 +35,7 @@ impl TestHome {
         })
         .unwrap();
         ParameterFile::new(home.parameters_file())
-            .set_secret(&Deployment::local().hash_key_parameter(), KEY)
+            .set_secret(&Deployment::local().hash_key_parameter(), key)
             .unwrap();
         let source_root = dir.path().join("source");
         std::fs::create_dir_all(source_root.join("transaction_history")).unwrap();
