@@ -465,3 +465,85 @@ async fn hashes_depend_on_the_number_and_the_environment_key_only() {
     })
     .await;
 }
+
+/// Every table's rows keyed by its catalog key, with the values by column name.
+fn keyed(
+    t: &TestHome,
+) -> Vec<(
+    String,
+    std::collections::BTreeMap<Vec<Option<String>>, Vec<(String, Option<String>)>>,
+)> {
+    reporting_core::catalog::TABLES
+        .iter()
+        .map(|table| {
+            let columns: Vec<String> = t
+                .select(&format!(
+                    "SELECT column_name FROM (DESCRIBE {})",
+                    table.name
+                ))
+                .into_iter()
+                .map(|r| r[0].clone().unwrap())
+                .collect();
+            let rows = t.select(&format!("SELECT * FROM {}", table.name));
+            let by_key = rows
+                .into_iter()
+                .map(|row| {
+                    let named: Vec<(String, Option<String>)> =
+                        columns.iter().cloned().zip(row).collect();
+                    let key = table
+                        .key
+                        .iter()
+                        .map(|k| {
+                            named
+                                .iter()
+                                .find(|(c, _)| c == k)
+                                .and_then(|(_, v)| v.clone())
+                        })
+                        .collect();
+                    (key, named)
+                })
+                .collect();
+            (table.name.to_string(), by_key)
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn moving_the_window_forward_never_removes_a_row_or_lowers_a_count() {
+    check("window-moves", |rows| async move {
+        let days = 1 + (rows.len() as i64 * 7919) % 12;
+        let later = reporting_core::CalendarDate::parse(AS_OF)
+            .unwrap()
+            .add_days(days)
+            .to_string();
+        let t = TestHome::new(&["client-a"]);
+        t.write_source(&rows);
+        t.setup_and_ingest(AS_OF).await;
+        let before = keyed(&t);
+        t.run("ingestion", json!({"asOf": later})).await;
+        let after = keyed(&t);
+        for ((table, was), (_, now)) in before.iter().zip(&after) {
+            for (key, old) in was {
+                let Some(new) = now.get(key) else {
+                    return Err(format!(
+                        "{table}: the row {key:?} disappeared when the window moved {days} days"
+                    ));
+                };
+                for ((column, a), (_, b)) in old.iter().zip(new) {
+                    let monotone = column.ends_with("count") && column != "outstandingcount";
+                    let lowered = || {
+                        a.as_deref().unwrap_or("0").parse::<i64>().unwrap()
+                            > b.as_deref().unwrap_or("0").parse::<i64>().unwrap()
+                    };
+                    if monotone && lowered() {
+                        return Err(format!(
+                            "{table} {key:?}: {column} fell from {a:?} to {b:?}"
+                        ));
+                    }
+                }
+            }
+        }
+        Ok(())
+    })
+    .await;
+}
