@@ -466,13 +466,13 @@ async fn hashes_depend_on_the_number_and_the_environment_key_only() {
     .await;
 }
 
+/// A row as (column, value) pairs.
+type NamedRow = Vec<(String, Option<String>)>;
+/// A table's rows by the values of its catalog key.
+type RowsByKey = std::collections::BTreeMap<Vec<Option<String>>, NamedRow>;
+
 /// Every table's rows keyed by its catalog key, with the values by column name.
-fn keyed(
-    t: &TestHome,
-) -> Vec<(
-    String,
-    std::collections::BTreeMap<Vec<Option<String>>, Vec<(String, Option<String>)>>,
-)> {
+fn keyed(t: &TestHome) -> Vec<(String, RowsByKey)> {
     reporting_core::catalog::TABLES
         .iter()
         .map(|table| {
