@@ -85,6 +85,22 @@ enum Command {
     },
 }
 
+/// Prints a run's failure; input refused before anything ran exits 2, a failed run 1.
+fn failed(e: RunError) -> ExitCode {
+    eprintln!("error: {e}");
+    match e {
+        RunError::InvalidInput(_) => ExitCode::from(2),
+        _ => ExitCode::from(1),
+    }
+}
+
+fn print_table_rows(table_rows: &[(String, u64)]) {
+    println!("\n{:<56} {:>12}", "table", "rows");
+    for (table, rows) in table_rows {
+        println!("{table:<56} {rows:>12}");
+    }
+}
+
 fn parse_date(s: &str) -> Result<CalendarDate, String> {
     CalendarDate::parse(s).map_err(|e| e.to_string())
 }
@@ -166,21 +182,11 @@ fn main() -> ExitCode {
                         started.elapsed().as_secs_f64()
                     );
                     if let Some(last) = reports.last() {
-                        println!("\n{:<56} {:>12}", "table", "rows");
-                        for (table, rows) in &last.table_rows {
-                            println!("{table:<56} {rows:>12}");
-                        }
+                        print_table_rows(&last.table_rows);
                     }
                     ExitCode::SUCCESS
                 }
-                Err(e @ RunError::InvalidInput(_)) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
+                Err(e) => failed(e),
             }
         }
         Command::Run {
@@ -240,20 +246,10 @@ fn main() -> ExitCode {
                             );
                         }
                     }
-                    println!("\n{:<56} {:>12}", "table", "rows");
-                    for (table, rows) in &report.table_rows {
-                        println!("{table:<56} {rows:>12}");
-                    }
+                    print_table_rows(&report.table_rows);
                     ExitCode::SUCCESS
                 }
-                Err(e @ RunError::InvalidInput(_)) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(2)
-                }
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    ExitCode::from(1)
-                }
+                Err(e) => failed(e),
             }
         }
     }
