@@ -85,6 +85,14 @@ enum Command {
     },
 }
 
+/// One thread is enough: the local engine runs one query at a time.
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime")
+}
+
 /// Prints a run's failure; input refused before anything ran exits 2, a failed run 1.
 fn failed(e: RunError) -> ExitCode {
     eprintln!("error: {e}");
@@ -169,10 +177,7 @@ fn main() -> ExitCode {
         }
         Command::Backfill { from, to, source } => {
             let source = source.unwrap_or_else(|| home.default_source());
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let runtime = runtime();
             let started = Instant::now();
             match runtime.block_on(notify_reporting::backfill(&home, &source, from, to, true)) {
                 Ok(reports) => {
@@ -222,10 +227,7 @@ fn main() -> ExitCode {
                 }
             }
             let source = source.unwrap_or_else(|| home.default_source());
-            let runtime = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-                .expect("tokio runtime");
+            let runtime = runtime();
             let started = Instant::now();
             eprintln!("running {machine} in {}", home.root.display());
             match runtime.block_on(run_machine(&home, &source, &machine, input, true)) {
