@@ -107,6 +107,13 @@ impl DuckDbEngine {
         self.execute_locked(&inner.conn, sql, params)
     }
 
+    /// Points `transaction_history` at another Firehose folder (its files as they are now): a new
+    /// delivery of the source without reopening the database.
+    pub fn replace_source(&self, dir: &Path) -> Result<(), PortError> {
+        let inner = self.inner.lock().unwrap();
+        create_source_view(&inner.conn, dir)
+    }
+
     /// Every row of a table, all columns as text, sorted: a stable dump for comparisons.
     pub fn dump_table(&self, table: &str) -> Result<ExecutedQuery, PortError> {
         if !table.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {

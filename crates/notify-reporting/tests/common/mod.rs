@@ -9,6 +9,8 @@ use notify_reporting::{run_machine, Home, RunReport};
 use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
 use reporting_local::{DuckDbEngine, EngineOptions, ParameterFile};
+pub mod lab;
+
 use serde_json::{json, Map, Value};
 use synthetic_cdc::CdcRow;
 
