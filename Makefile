@@ -12,7 +12,7 @@ SELECTION := --workspace --all-targets
 AS_OF ?=
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run build test lint fmt clippy asl clean-local
+.PHONY: run build test proptest-long lint fmt clippy asl clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables and run ingestion end to end.
 run: build
@@ -29,6 +29,14 @@ build:
 ARGS ?=
 test:
 	$(CARGO) test $(SELECTION) -- $(ARGS)
+
+## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
+## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.
+PROPTEST_CASES ?= 10000
+PROPTEST_SEED ?= 1
+proptest-long:
+	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
+	  $(CARGO) test $(SELECTION) -- prop_ --nocapture
 
 ## make lint: formatting, clippy (warnings as errors) and the ASL files against the Step Functions rules.
 lint: fmt clippy asl
