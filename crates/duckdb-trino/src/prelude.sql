@@ -22,6 +22,9 @@ CREATE OR REPLACE MACRO trino.from_iso8601_timestamp(s) AS
     END AS TIMESTAMP));
 
 -- Trino's date_add(unit, n, x) and DuckDB's own date_add(x, interval) in one macro.
+-- Known gap: on a DATE, Trino returns a DATE and this a TIMESTAMP (DuckDB's DATE + INTERVAL; a
+-- macro cannot pick its type by its argument's). Comparisons agree; where the value is output,
+-- the SQL casts it (CAST(date_add(...) AS date)), which both engines read the same.
 CREATE OR REPLACE MACRO trino.__interval(unit, n) AS
   CASE lower(unit)
     WHEN 'millisecond' THEN to_milliseconds(n)

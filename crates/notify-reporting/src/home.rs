@@ -12,6 +12,7 @@
 use std::path::{Path, PathBuf};
 
 use reporting_core::config::Deployment;
+use reporting_core::CalendarDate;
 use reporting_local::{DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile};
 use serde::{Deserialize, Serialize};
 
@@ -22,6 +23,9 @@ pub struct HomeConfig {
     /// Clients whose aggregates also go into the `_batch` tables.
     #[serde(default)]
     pub batch_client_ids: Vec<String>,
+    /// Pins the engine's `current_date` (`YYYY-MM-DD`), for tests and replays; unset is today (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub today: Option<String>,
 }
 
 #[derive(Clone, Debug)]
@@ -87,6 +91,14 @@ impl Home {
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
     pub fn open(&self, source: &Path) -> Result<Opened, String> {
         let deployment = self.deployment()?;
+        let today = self
+            .config()?
+            .today
+            .map(|t| {
+                CalendarDate::parse(&t)
+                    .map_err(|e| format!("{}: today: {e}", self.config_file().display()))
+            })
+            .transpose()?;
         std::fs::create_dir_all(self.objects())
             .map_err(|e| format!("{}: {e}", self.root.display()))?;
         let parameters = ParameterFile::new(self.parameters_file());
@@ -97,6 +109,7 @@ impl Home {
             &self.database(),
             EngineOptions {
                 source_dir: Some(source.to_path_buf()),
+                today,
                 ..Default::default()
             },
         )

@@ -22,16 +22,31 @@ pub const MACHINES: &[MachineDef] = &[
         asl: include_str!("../../../statemachines/ingestion.asl.json"),
         input_fields: &["asOf"],
     },
+    MachineDef {
+        name: "completed-comms-report",
+        asl: include_str!("../../../statemachines/completed-comms-report.asl.json"),
+        input_fields: &["completedDate", "clientIds"],
+    },
+    MachineDef {
+        name: "completed-batch-report",
+        asl: include_str!("../../../statemachines/completed-batch-report.asl.json"),
+        input_fields: &["clientIds"],
+    },
 ];
 
 pub const RUN_QUERY: &str = "local:run-query";
 pub const POLL_QUERY: &str = "local:poll-query";
+pub const WRITE_REPORT: &str = "local:write-report";
 
 /// What SAM's `DefinitionSubstitutions` supply in AWS, locally.
 pub fn substitutions() -> BTreeMap<String, String> {
     BTreeMap::from([
         ("RunQueryFunctionArn".to_string(), RUN_QUERY.to_string()),
         ("PollQueryFunctionArn".to_string(), POLL_QUERY.to_string()),
+        (
+            "WriteReportFunctionArn".to_string(),
+            WRITE_REPORT.to_string(),
+        ),
     ])
 }
 

@@ -109,6 +109,50 @@ fn print_table_rows(table_rows: &[(String, u64)]) {
     }
 }
 
+/// The reports' default client lists (SSM in AWS): every client for the completed-communications
+/// report, the batch clients for the batch report.
+fn configure_report_clients(home: &Home, s: &synthetic_cdc::Summary) -> Result<(), String> {
+    let deployment = home.deployment()?;
+    let parameters = reporting_local::ParameterFile::new(home.parameters_file());
+    for (report, clients) in [
+        ("completed-comms-report", &s.client_ids),
+        ("completed-batch-report", &s.batch_client_ids),
+    ] {
+        let name = deployment.report_clients_parameter(report);
+        let value = serde_json::to_string(clients).expect("strings serialise");
+        parameters
+            .set_text(&name, &value)
+            .map_err(|e| e.to_string())?;
+    }
+    Ok(())
+}
+
+/// Every report a report machine's output lists: (key, status, rows).
+fn deliveries(output: &Value) -> Vec<(String, String, Option<u64>)> {
+    let mut out = Vec::new();
+    let mut stack = vec![output];
+    while let Some(v) = stack.pop() {
+        match v {
+            Value::Object(m) => {
+                if let (Some(Value::String(key)), Some(Value::String(status))) =
+                    (m.get("key"), m.get("status"))
+                {
+                    out.push((
+                        key.clone(),
+                        status.clone(),
+                        m.get("rows").and_then(Value::as_u64),
+                    ));
+                } else {
+                    stack.extend(m.values());
+                }
+            }
+            Value::Array(a) => stack.extend(a.iter().rev()),
+            _ => {}
+        }
+    }
+    out
+}
+
 fn parse_date(s: &str) -> Result<CalendarDate, String> {
     CalendarDate::parse(s).map_err(|e| e.to_string())
 }
@@ -156,8 +200,12 @@ fn main() -> ExitCode {
                     if into_home {
                         let config = HomeConfig {
                             batch_client_ids: s.batch_client_ids.clone(),
+                            today: None,
                         };
-                        if let Err(e) = home.write_config(&config) {
+                        if let Err(e) = home
+                            .write_config(&config)
+                            .and_then(|()| configure_report_clients(&home, &s))
+                        {
                             eprintln!("error: {e}");
                             return ExitCode::from(1);
                         }
@@ -248,7 +296,24 @@ fn main() -> ExitCode {
                             );
                         }
                     }
-                    print_table_rows(&report.table_rows);
+                    if machine.ends_with("-report") {
+                        let reports = deliveries(&report.output);
+                        if reports.is_empty() {
+                            println!("\nno reports: no clients, or nothing completed");
+                        } else {
+                            println!("\n{:<10} {:>8}  report", "status", "rows");
+                            let bucket = home.objects().join("ingress");
+                            for (key, status, rows) in reports {
+                                println!(
+                                    "{status:<10} {:>8}  {}",
+                                    rows.map_or("-".into(), |r| r.to_string()),
+                                    bucket.join(key).display()
+                                );
+                            }
+                        }
+                    } else {
+                        print_table_rows(&report.table_rows);
+                    }
                     ExitCode::SUCCESS
                 }
                 Err(e) => failed(e),

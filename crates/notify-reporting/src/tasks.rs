@@ -1,12 +1,12 @@
 //! Task dispatch: each Lambda ARN of the ASL maps to the handler function the Lambda runs.
 
 use async_trait::async_trait;
-use reporting_handlers::{poll_query, run_query, PollPolicy};
+use reporting_handlers::{poll_query, run_query, write_report, PollPolicy, ReportPorts};
 use serde_json::Value;
 use state_machine::{TaskFailure, Tasks};
 
 use crate::home::Opened;
-use crate::machines::{POLL_QUERY, RUN_QUERY};
+use crate::machines::{POLL_QUERY, RUN_QUERY, WRITE_REPORT};
 
 pub struct LocalTasks<'a> {
     pub home: &'a Opened,
@@ -17,11 +17,23 @@ pub struct LocalTasks<'a> {
 impl Tasks for LocalTasks<'_> {
     async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
         let h = self.home;
+        let progress = |p| serde_json::to_value(p).expect("progress serialises");
         let result = match resource {
-            RUN_QUERY => {
-                run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy).await
+            RUN_QUERY => run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy)
+                .await
+                .map(progress),
+            POLL_QUERY => poll_query(input, &h.engine, &self.policy)
+                .await
+                .map(progress),
+            WRITE_REPORT => {
+                let ports = ReportPorts {
+                    engine: &h.engine,
+                    objects: &h.objects,
+                    parameters: &h.parameters,
+                    deployment: &h.deployment,
+                };
+                write_report(input, &ports).await
             }
-            POLL_QUERY => poll_query(input, &h.engine, &self.policy).await,
             other => {
                 return Err(TaskFailure {
                     error: "States.Runtime".into(),
@@ -29,11 +41,9 @@ impl Tasks for LocalTasks<'_> {
                 })
             }
         };
-        result
-            .map(|progress| serde_json::to_value(progress).expect("progress serialises"))
-            .map_err(|e| TaskFailure {
-                error: e.kind.error_type().to_string(),
-                cause: e.message,
-            })
+        result.map_err(|e| TaskFailure {
+            error: e.kind.error_type().to_string(),
+            cause: e.message,
+        })
     }
 }

@@ -20,7 +20,12 @@ fn every_definition_loads_and_uses_only_local_tasks() {
             .unwrap_or_else(|e| panic!("{}: {e}", m.name));
         for r in sm.resources() {
             assert!(
-                [machines::RUN_QUERY, machines::POLL_QUERY].contains(&r.as_str()),
+                [
+                    machines::RUN_QUERY,
+                    machines::POLL_QUERY,
+                    machines::WRITE_REPORT
+                ]
+                .contains(&r.as_str()),
                 "{}: {r}",
                 m.name
             );
@@ -48,4 +53,47 @@ fn ingestion_passes_are_the_catalog_passes() {
         strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]),
         tables
     );
+    let views: Vec<String> = catalog::QUERIES
+        .iter()
+        .filter(|q| q.purpose == Purpose::CreateView)
+        .map(|q| q.id.to_string())
+        .collect();
+    assert_eq!(
+        strings(&setup["States"]["Plan Setup"]["Parameters"]["views"]),
+        views
+    );
+}
+
+/// Every `"query": "<id>"` a definition names is in the catalog, and every report query is used.
+#[test]
+fn report_machines_name_catalog_queries() {
+    fn collect(v: &Value, out: &mut Vec<String>) {
+        match v {
+            Value::Object(m) => {
+                if let Some(Value::String(q)) = m.get("query") {
+                    out.push(q.clone());
+                }
+                m.values().for_each(|x| collect(x, out));
+            }
+            Value::Array(a) => a.iter().for_each(|x| collect(x, out)),
+            _ => {}
+        }
+    }
+    let mut named = Vec::new();
+    for m in MACHINES {
+        collect(&serde_json::from_str(m.asl).unwrap(), &mut named);
+    }
+    for q in &named {
+        assert!(catalog::query(q).is_some(), "{q} is not in the catalog");
+    }
+    for q in catalog::QUERIES
+        .iter()
+        .filter(|q| q.purpose == Purpose::Report)
+    {
+        assert!(
+            named.iter().any(|n| n == q.id),
+            "no state machine runs {}",
+            q.id
+        );
+    }
 }

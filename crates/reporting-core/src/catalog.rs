@@ -34,6 +34,12 @@ pub enum Param {
     HashKey,
     /// The window's reference date (UTC), from the execution's `asOf`.
     AsOf,
+    /// A client id, validated as an identifier (it also names report objects).
+    ClientId,
+    /// A report's completion date (UTC).
+    CompletedDate,
+    /// A request (batch) id, validated as an identifier.
+    RequestId,
 }
 
 /// What a query is for.
@@ -43,6 +49,10 @@ pub enum Purpose {
     CreateTable,
     /// A `MERGE INTO` a staging table, in ingestion pass 1 (projections) or 2 (aggregations).
     Ingestion { pass: u8 },
+    /// `CREATE OR REPLACE VIEW` over the staging tables.
+    CreateView,
+    /// A read-only query whose result a report or a state machine uses.
+    Report,
 }
 
 /// How a staging table is maintained.
@@ -71,7 +81,7 @@ pub struct Query {
     pub purpose: Purpose,
     pub workgroup: Workgroup,
     pub params: &'static [Param],
-    /// The staging table it writes.
+    /// The staging table or view it writes (setup, ingestion) or mainly reads (reports).
     pub table: &'static str,
     /// The SQL text, with `${placeholders}`, in Athena dialect.
     pub sql: &'static str,
@@ -84,7 +94,7 @@ impl Query {
     pub fn pass(&self) -> Option<u8> {
         match self.purpose {
             Purpose::Ingestion { pass } => Some(pass),
-            Purpose::CreateTable => None,
+            Purpose::CreateTable | Purpose::CreateView | Purpose::Report => None,
         }
     }
 }
@@ -212,6 +222,32 @@ macro_rules! ingestion {
     };
 }
 
+macro_rules! view {
+    ($name:literal) => {
+        Query {
+            id: concat!("views/", $name),
+            purpose: Purpose::CreateView,
+            workgroup: Workgroup::Setup,
+            params: &[],
+            table: $name,
+            sql: asset!("views", $name),
+        }
+    };
+}
+
+macro_rules! report {
+    ($name:literal, $workgroup:expr, reads $table:literal, $params:expr) => {
+        Query {
+            id: concat!("reports/", $name),
+            purpose: Purpose::Report,
+            workgroup: $workgroup,
+            params: $params,
+            table: $table,
+            sql: asset!("reports", $name),
+        }
+    };
+}
+
 /// Every query asset the handlers may run.
 pub const QUERIES: &[Query] = &[
     create_table!("request_item_status"),
@@ -228,6 +264,13 @@ pub const QUERIES: &[Query] = &[
     ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::AsOf]),
     ingestion!("request_item_status_summary", pass 2, &[Param::AsOf]),
     ingestion!("request_item_status_summary_batch", pass 2, &[Param::AsOf]),
+    view!("completed_comms"),
+    report!("yesterday", Workgroup::User, reads "", &[]),
+    report!("completed_comms_report", Workgroup::Core, reads "completed_comms",
+        &[Param::ClientId, Param::CompletedDate, Param::CompletedDate]),
+    report!("completed_batches", Workgroup::User, reads "request_item_status", &[Param::ClientId]),
+    report!("completed_batch_report", Workgroup::Core, reads "completed_comms",
+        &[Param::ClientId, Param::RequestId]),
 ];
 
 /// The source table's columns as the core account's Glue table has them (Hive DDL). The local

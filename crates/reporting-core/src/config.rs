@@ -15,12 +15,20 @@ pub struct Deployment {
     pub data_location: String,
     /// Clients whose aggregates also go into the `_batch` tables.
     pub batch_client_ids: Vec<String>,
+    /// The core account's report ingress bucket (reports are delivered there).
+    pub ingress_bucket: String,
 }
 
 impl Deployment {
     /// The SSM SecureString that holds the hash key.
     pub fn hash_key_parameter(&self) -> String {
         format!("/{}/hash-key", self.csi)
+    }
+
+    /// The SSM String parameter (a JSON array) listing a report's default clients;
+    /// `report` is `completed-comms-report` or `completed-batch-report`.
+    pub fn report_clients_parameter(&self, report: &str) -> String {
+        format!("/{}/{report}/clientIds", self.csi)
     }
 
     /// The local home's deployment: the source is the `transaction_history` view over Parquet.
@@ -31,11 +39,13 @@ impl Deployment {
             source_table: "transaction_history".into(),
             data_location: "s3://local-data".into(),
             batch_client_ids: Vec::new(),
+            ingress_bucket: "ingress".into(),
         }
     }
 
     /// Reads the deployment from environment variables (Lambda configuration):
-    /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array).
+    /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array),
+    /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let required = |name: &str| {
             get(name)
@@ -53,6 +63,7 @@ impl Deployment {
             source_table: required("SOURCE_TABLE")?,
             data_location: required("DATA_LOCATION")?,
             batch_client_ids: batch,
+            ingress_bucket: get("INGRESS_BUCKET").unwrap_or_default(),
         };
         deployment.validate()?;
         Ok(deployment)

@@ -8,6 +8,7 @@
 
 pub mod catalog;
 pub mod config;
+pub mod csv;
 pub mod date;
 pub mod error;
 pub mod ports;

@@ -6,9 +6,11 @@
 
 mod poll_query;
 mod run_query;
+mod write_report;
 
 pub use poll_query::{poll_query, PollPolicy};
 pub use run_query::{run_query, RunQueryInput};
+pub use write_report::{client_ids, write_report, Report, ReportPorts, ReportTarget};
 
 use reporting_core::ports::{QueryState, QueryStatistics};
 use reporting_core::HandlerError;

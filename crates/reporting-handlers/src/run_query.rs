@@ -16,6 +16,48 @@ pub struct RunQueryInput {
     /// The reference date, `YYYY-MM-DD` (UTC), for queries that take one.
     #[serde(default)]
     pub as_of: Option<String>,
+    /// The client, for report queries.
+    #[serde(default)]
+    pub client_id: Option<String>,
+    /// The report's completion date, `YYYY-MM-DD` (UTC).
+    #[serde(default)]
+    pub completed_date: Option<String>,
+    /// The batch's request id, for the batch report.
+    #[serde(default)]
+    pub request_id: Option<String>,
+}
+
+/// The value of one parameter slot from the input; present exactly when the query takes it.
+fn slot_value<'a>(
+    query: &catalog::Query,
+    slot: Param,
+    field: &str,
+    value: &'a Option<String>,
+) -> Result<Option<&'a str>, HandlerError> {
+    match (value, query.params.contains(&slot)) {
+        (Some(text), true) => Ok(Some(text)),
+        (None, true) => Err(HandlerError::invalid(format!(
+            "query {} needs {field}",
+            query.id
+        ))),
+        (Some(_), false) => Err(HandlerError::invalid(format!(
+            "query {} takes no {field}",
+            query.id
+        ))),
+        (None, false) => Ok(None),
+    }
+}
+
+fn date(field: &str, text: Option<&str>) -> Result<Option<CalendarDate>, HandlerError> {
+    text.map(|t| CalendarDate::parse(t).map_err(|e| HandlerError::invalid(format!("{field}: {e}"))))
+        .transpose()
+}
+
+fn identifier<'a>(field: &str, text: Option<&'a str>) -> Result<Option<&'a str>, HandlerError> {
+    if let Some(t) = text {
+        validate::identifier(field, t).map_err(HandlerError::invalid)?;
+    }
+    Ok(text)
 }
 
 /// Starts a catalog query. Reads the hash key from the parameter store here, binds it, and never
@@ -36,24 +78,27 @@ pub async fn run_query(
             known.join(", ")
         ))
     })?;
-    let as_of = match (&input.as_of, query.params.contains(&Param::AsOf)) {
-        (Some(text), true) => Some(
-            CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("asOf: {e}")))?,
-        ),
-        (None, true) => {
-            return Err(HandlerError::invalid(format!(
-                "query {} needs asOf (YYYY-MM-DD)",
-                query.id
-            )))
-        }
-        (Some(_), false) => {
-            return Err(HandlerError::invalid(format!(
-                "query {} takes no asOf",
-                query.id
-            )))
-        }
-        (None, false) => None,
-    };
+    let as_of = date(
+        "asOf",
+        slot_value(query, Param::AsOf, "asOf", &input.as_of)?,
+    )?;
+    let completed_date = date(
+        "completedDate",
+        slot_value(
+            query,
+            Param::CompletedDate,
+            "completedDate",
+            &input.completed_date,
+        )?,
+    )?;
+    let client_id = identifier(
+        "clientId",
+        slot_value(query, Param::ClientId, "clientId", &input.client_id)?,
+    )?;
+    let request_id = identifier(
+        "requestId",
+        slot_value(query, Param::RequestId, "requestId", &input.request_id)?,
+    )?;
     let sql = render::render(query.sql, deployment)
         .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{}: {e}", query.id)))?;
 
@@ -61,6 +106,9 @@ pub async fn run_query(
     for slot in query.params {
         params.push(match slot {
             Param::AsOf => QueryParam::Date(as_of.expect("checked above")),
+            Param::CompletedDate => QueryParam::Date(completed_date.expect("checked above")),
+            Param::ClientId => QueryParam::Text(client_id.expect("checked above").to_string()),
+            Param::RequestId => QueryParam::Text(request_id.expect("checked above").to_string()),
             Param::HashKey => {
                 let name = deployment.hash_key_parameter();
                 let key = parameters.get_secret(&name).await?.ok_or_else(|| {

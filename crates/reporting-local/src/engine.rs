@@ -26,6 +26,8 @@ pub struct EngineOptions {
     pub source_dir: Option<PathBuf>,
     /// Check before each MERGE that no two source rows match one target row (Athena would fail).
     pub check_merge_sources: bool,
+    /// Pins `current_date` (tests, replays); `None` is today in UTC.
+    pub today: Option<reporting_core::CalendarDate>,
 }
 
 impl Default for EngineOptions {
@@ -33,6 +35,7 @@ impl Default for EngineOptions {
         Self {
             source_dir: None,
             check_merge_sources: true,
+            today: None,
         }
     }
 }
@@ -88,6 +91,10 @@ impl DuckDbEngine {
 
     fn with_connection(conn: Connection, options: EngineOptions) -> Result<Self, PortError> {
         duckdb_trino::install(&conn).map_err(engine_error)?;
+        if let Some(day) = options.today {
+            conn.execute_batch(&format!("SET VARIABLE trino_current_date = DATE '{day}'"))
+                .map_err(engine_error)?;
+        }
         if let Some(dir) = &options.source_dir {
             create_source_view(&conn, dir)?;
         }

@@ -45,6 +45,8 @@ pub struct Summary {
     pub partitions: u64,
     /// The clients that send large batches (to configure as batch clients).
     pub batch_client_ids: Vec<String>,
+    /// Every client of the history.
+    pub client_ids: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -82,5 +84,6 @@ pub fn generate(options: &Options) -> Result<Summary, GenerateError> {
     summary.request_items = generated.request_items;
     summary.plans = generated.plans;
     summary.batch_client_ids = generated.batch_client_ids;
+    summary.client_ids = generated.client_ids;
     Ok(summary)
 }

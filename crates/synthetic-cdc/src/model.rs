@@ -24,6 +24,8 @@ pub struct Generated {
     pub request_items: u64,
     pub plans: u64,
     pub batch_client_ids: Vec<String>,
+    /// Every client the history has.
+    pub client_ids: Vec<String>,
 }
 
 /// Columns that Firehose files only carry from the schema-change day on.
@@ -449,6 +451,7 @@ pub fn generate_rows(options: &Options) -> Generated {
             }
         }
     }
+    let client_ids = clients.iter().map(|c| c.id.clone()).collect();
     let batch_client_ids = clients
         .iter()
         .filter(|c| c.large_batches)
@@ -459,6 +462,7 @@ pub fn generate_rows(options: &Options) -> Generated {
         request_items: item_count,
         plans: plan_count,
         batch_client_ids,
+        client_ids,
     }
 }
 

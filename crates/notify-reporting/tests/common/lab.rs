@@ -45,6 +45,7 @@ impl Lab {
         let engine = DuckDbEngine::open_in_memory(EngineOptions {
             source_dir: None,
             check_merge_sources: true,
+            today: None,
         })
         .unwrap();
         let lab = Self {
@@ -98,6 +99,9 @@ impl Lab {
             .map(|slot| match slot {
                 Param::AsOf => QueryParam::Date(as_of.expect("asOf")),
                 Param::HashKey => QueryParam::Secret(Secret::new(self.key.clone())),
+                other => {
+                    panic!("the lab runs setup and ingestion only, not a query taking {other:?}")
+                }
             })
             .collect();
         self.engine

@@ -34,6 +34,7 @@ impl TestHome {
         let home = Home::new(dir.path().join("home"));
         home.write_config(&notify_reporting::home::HomeConfig {
             batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
+            today: None,
         })
         .unwrap();
         ParameterFile::new(home.parameters_file())
@@ -46,6 +47,46 @@ impl TestHome {
             home,
             source_root,
         }
+    }
+
+    /// Pins the engine's `current_date` for every later run in this home.
+    pub fn pin_today(&self, day: &str) {
+        let mut config = self.home.config().unwrap();
+        config.today = Some(day.to_string());
+        self.home.write_config(&config).unwrap();
+    }
+
+    /// Sets a report's default client list (the SSM String parameter, a JSON array).
+    pub fn set_report_clients(&self, report: &str, clients: &[&str]) {
+        ParameterFile::new(self.home.parameters_file())
+            .set_text(
+                &Deployment::local().report_clients_parameter(report),
+                &serde_json::to_string(clients).unwrap(),
+            )
+            .unwrap();
+    }
+
+    /// Every object under the local ingress bucket: (key, text).
+    pub fn ingress(&self) -> Vec<(String, String)> {
+        let root = self.home.objects().join("ingress");
+        let mut out = Vec::new();
+        let mut stack = vec![root.clone()];
+        while let Some(dir) = stack.pop() {
+            let Ok(entries) = std::fs::read_dir(&dir) else {
+                continue;
+            };
+            for e in entries.flatten() {
+                let p = e.path();
+                if p.is_dir() {
+                    stack.push(p);
+                } else {
+                    let key = p.strip_prefix(&root).unwrap().to_string_lossy().to_string();
+                    out.push((key, std::fs::read_to_string(&p).unwrap_or_default()));
+                }
+            }
+        }
+        out.sort();
+        out
     }
 
     pub fn source(&self) -> PathBuf {

@@ -1,0 +1,238 @@
+//! write-report over fakes: every result page is read, ids are checked before they name keys,
+//! and a report is delivered once, whole, and verified.
+
+use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use reporting_core::config::Deployment;
+use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::ports::*;
+use reporting_core::Secret;
+use reporting_handlers::{write_report, ReportPorts};
+use serde_json::json;
+
+/// A finished query whose rows come in pages of 1,000, as GetQueryResults gives them.
+struct PagedEngine {
+    columns: Vec<String>,
+    rows: Vec<Vec<Option<String>>>,
+    pages_read: AtomicUsize,
+}
+
+#[async_trait]
+impl QueryEngine for PagedEngine {
+    async fn start(&self, _: QueryRequest) -> Result<String, PortError> {
+        unimplemented!("write-report never starts a query")
+    }
+    async fn status(&self, _: &str) -> Result<QueryStatus, PortError> {
+        unimplemented!()
+    }
+    async fn cancel(&self, _: &str) -> Result<(), PortError> {
+        unimplemented!()
+    }
+    async fn results(&self, _: &str, token: Option<&str>) -> Result<ResultPage, PortError> {
+        self.pages_read.fetch_add(1, Ordering::SeqCst);
+        let start: usize = token.map_or(0, |t| t.parse().unwrap());
+        let end = (start + 1000).min(self.rows.len());
+        Ok(ResultPage {
+            columns: self.columns.clone(),
+            rows: self.rows[start..end].to_vec(),
+            next_token: (end < self.rows.len()).then(|| end.to_string()),
+        })
+    }
+}
+
+/// S3 in memory; `truncate` drops the last byte of every PUT (a write that did not land whole).
+#[derive(Default)]
+struct MemoryStore {
+    objects: Mutex<BTreeMap<(String, String), Vec<u8>>>,
+    truncate: bool,
+}
+
+#[async_trait]
+impl ObjectStore for MemoryStore {
+    async fn put(&self, bucket: &str, key: &str, mut body: Vec<u8>) -> Result<(), PortError> {
+        if self.truncate {
+            body.pop();
+        }
+        self.objects
+            .lock()
+            .unwrap()
+            .insert((bucket.into(), key.into()), body);
+        Ok(())
+    }
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .get(&(bucket.into(), key.into()))
+            .cloned())
+    }
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError> {
+        Ok(self
+            .objects
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|((b, k), _)| b == bucket && k.starts_with(prefix))
+            .map(|((_, k), v)| ObjectInfo {
+                key: k.clone(),
+                size: v.len() as u64,
+            })
+            .collect())
+    }
+    async fn delete(&self, _: &str, _: &str) -> Result<(), PortError> {
+        unimplemented!()
+    }
+}
+
+struct NoParameters;
+
+#[async_trait]
+impl Parameters for NoParameters {
+    async fn get_text(&self, _: &str) -> Result<Option<String>, PortError> {
+        Ok(None)
+    }
+    async fn get_secret(&self, _: &str) -> Result<Option<Secret>, PortError> {
+        Ok(None)
+    }
+}
+
+fn engine(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> PagedEngine {
+    PagedEngine {
+        columns: columns.iter().map(|c| c.to_string()).collect(),
+        rows,
+        pages_read: AtomicUsize::new(0),
+    }
+}
+
+#[tokio::test]
+async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
+    let mut rows: Vec<Vec<Option<String>>> = (0..2500)
+        .map(|i| vec![Some(format!("R{i:04}")), Some(format!("REF-{i}"))])
+        .collect();
+    rows.push(vec![Some("R/9".into()), Some("REF".into())]);
+    rows.push(vec![Some("R10".into()), None]);
+    let engine = engine(&["requestid", "requestrefid"], rows);
+    let (store, deployment) = (MemoryStore::default(), Deployment::local());
+    let ports = ReportPorts {
+        engine: &engine,
+        objects: &store,
+        parameters: &NoParameters,
+        deployment: &deployment,
+    };
+    let out = write_report(
+        json!({"action": "batches", "queryExecutionId": "q1"}),
+        &ports,
+    )
+    .await
+    .unwrap();
+    assert_eq!(out["batches"].as_array().unwrap().len(), 2500);
+    assert_eq!(out["batches"][2499]["requestId"], "R2499");
+    assert_eq!(out["rejected"].as_array().unwrap().len(), 2);
+    assert_eq!(engine.pages_read.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_report_is_delivered_once_whole_and_checked() {
+    let rows: Vec<Vec<Option<String>>> = (0..1500)
+        .map(|i| vec![Some(format!("R{i}")), None])
+        .collect();
+    let engine = engine(&["requestid", "requestrefid"], rows);
+    let (store, deployment) = (MemoryStore::default(), Deployment::local());
+    let ports = ReportPorts {
+        engine: &engine,
+        objects: &store,
+        parameters: &NoParameters,
+        deployment: &deployment,
+    };
+    let input = json!({"action": "deliver", "report": "completed-comms-report", "clientId": "C1",
+        "completedDate": "2026-11-20", "queryExecutionId": "q1"});
+    let out = write_report(input.clone(), &ports).await.unwrap();
+    assert_eq!(out["status"], "created");
+    assert_eq!(out["rows"], 1500);
+    let key = "completed_comms_report/C1/2026-11-20/completed_comms_report_C1_2026-11-20.csv";
+    assert_eq!(out["key"], key);
+    let body = String::from_utf8(store.get("ingress", key).await.unwrap().unwrap()).unwrap();
+    assert_eq!(body.lines().count(), 1501);
+    assert!(body.ends_with("\"R1499\",\n"));
+    let pages = engine.pages_read.load(Ordering::SeqCst);
+    let again = write_report(input, &ports).await.unwrap();
+    assert_eq!(again["status"], "exists");
+    assert_eq!(
+        engine.pages_read.load(Ordering::SeqCst),
+        pages,
+        "no results read again"
+    );
+}
+
+#[tokio::test]
+async fn a_report_that_did_not_land_whole_is_a_retryable_error() {
+    let engine = engine(&["requestid"], vec![vec![Some("R1".into())]]);
+    let store = MemoryStore {
+        truncate: true,
+        ..Default::default()
+    };
+    let deployment = Deployment::local();
+    let ports = ReportPorts {
+        engine: &engine,
+        objects: &store,
+        parameters: &NoParameters,
+        deployment: &deployment,
+    };
+    let err = write_report(
+        json!({"action": "deliver", "report": "completed-batch-report", "clientId": "C1",
+            "requestId": "R1", "requestRefId": "REF-1", "queryExecutionId": "q1"}),
+        &ports,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::Transient, "{}", err.message);
+}
+
+#[tokio::test]
+async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
+    let engine = engine(&["x"], vec![]);
+    let (store, deployment) = (MemoryStore::default(), Deployment::local());
+    let ports = ReportPorts {
+        engine: &engine,
+        objects: &store,
+        parameters: &NoParameters,
+        deployment: &deployment,
+    };
+    let err = write_report(
+        json!({"action": "plan", "report": "completed-comms-report", "input": {}}),
+        &ports,
+    )
+    .await
+    .unwrap_err();
+    assert_eq!(err.kind, ErrorKind::ConfigMissing);
+    assert!(
+        err.message.contains("/completed-comms-report/clientIds"),
+        "{}",
+        err.message
+    );
+    for (input, says) in [
+        (json!({"action": "publish"}), "unknown write-report action"),
+        (json!({"report": "x"}), "needs an action"),
+        (
+            json!({"action": "find", "report": "weekly", "clientId": "C1"}),
+            "unknown report",
+        ),
+        (
+            json!({"action": "find", "report": "completed-batch-report", "clientId": "C1", "requestId": "R1", "requestRefId": "../x"}),
+            "requestRefId contains",
+        ),
+        (
+            json!({"action": "find", "report": "completed-comms-report", "clientId": "C1", "completedDate": "2026-11-20", "bucket": "other"}),
+            "'bucket'",
+        ),
+    ] {
+        let err = write_report(input.clone(), &ports).await.unwrap_err();
+        assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
+        assert!(err.message.contains(says), "{input}: {}", err.message);
+    }
+    assert!(store.objects.lock().unwrap().is_empty());
+}
