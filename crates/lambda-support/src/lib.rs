@@ -1,7 +1,7 @@
 //! Start-up and error plumbing shared by the Lambda binaries, so each `main.rs` is a few lines.
 
 use lambda_runtime::Diagnostic;
-use reporting_aws::{AthenaEngine, SsmParameters};
+use reporting_aws::{AthenaEngine, S3Objects, SsmParameters};
 use reporting_core::config::Deployment;
 use reporting_core::HandlerError;
 use reporting_handlers::PollPolicy;
@@ -64,5 +64,39 @@ impl QueryLambda {
             deployment,
             policy: PollPolicy::default(),
         })
+    }
+}
+
+/// What write-report works with: Athena (to read results), S3 (the ingress bucket), SSM (the
+/// report client lists). `INGRESS_BUCKET` is required; `INGRESS_KMS_KEY_ARN` is the core
+/// account's key for the objects it delivers, if its bucket policy asks for one.
+pub struct ReportLambda {
+    pub query: QueryLambda,
+    pub objects: S3Objects,
+}
+
+impl ReportLambda {
+    pub async fn from_env() -> Result<Self, String> {
+        let query = QueryLambda::from_env().await?;
+        if query.deployment.ingress_bucket.is_empty() {
+            return Err("environment variable INGRESS_BUCKET is not set".into());
+        }
+        let config = reporting_aws::sdk_config().await;
+        let kms = std::env::var("INGRESS_KMS_KEY_ARN")
+            .ok()
+            .filter(|k| !k.is_empty());
+        Ok(Self {
+            query,
+            objects: S3Objects::new(aws_sdk_s3::Client::new(&config), kms),
+        })
+    }
+
+    pub fn ports(&self) -> reporting_handlers::ReportPorts<'_> {
+        reporting_handlers::ReportPorts {
+            engine: &self.query.engine,
+            objects: &self.objects,
+            parameters: &self.query.parameters,
+            deployment: &self.query.deployment,
+        }
     }
 }

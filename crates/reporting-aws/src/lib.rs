@@ -2,9 +2,11 @@
 
 mod athena;
 mod classify;
+mod s3;
 mod ssm;
 
 pub use athena::{render_parameter, AthenaEngine};
+pub use s3::S3Objects;
 pub use ssm::SsmParameters;
 
 /// The shared SDK configuration (region, credentials) from the Lambda environment.

@@ -1,0 +1,109 @@
+use async_trait::async_trait;
+use aws_sdk_s3::error::SdkError;
+use aws_sdk_s3::operation::get_object::GetObjectError;
+use aws_sdk_s3::primitives::ByteStream;
+use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption};
+use aws_sdk_s3::Client;
+use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::ports::{ObjectInfo, ObjectStore};
+
+use crate::classify::sdk_error;
+
+/// S3. Objects written cross-account (the core ingress bucket) are given to the bucket owner and,
+/// when a KMS key is configured, encrypted with it, as the core account's policy requires.
+#[derive(Clone, Debug)]
+pub struct S3Objects {
+    client: Client,
+    kms_key_id: Option<String>,
+}
+
+impl S3Objects {
+    pub fn new(client: Client, kms_key_id: Option<String>) -> Self {
+        Self { client, kms_key_id }
+    }
+}
+
+#[async_trait]
+impl ObjectStore for S3Objects {
+    async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
+        let mut request = self
+            .client
+            .put_object()
+            .bucket(bucket)
+            .key(key)
+            .content_type("text/csv")
+            .acl(ObjectCannedAcl::BucketOwnerFullControl)
+            .body(ByteStream::from(body));
+        if let Some(kms) = &self.kms_key_id {
+            request = request
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        request
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("PutObject", e))
+    }
+
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        match self
+            .client
+            .get_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| {
+                    PortError::new(ErrorKind::Transient, format!("GetObject {key}: {e}"))
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok(None)
+            }
+            Err(e) => Err(sdk_error("GetObject", e)),
+        }
+    }
+
+    async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError> {
+        let mut out = Vec::new();
+        let mut token: Option<String> = None;
+        loop {
+            let page = self
+                .client
+                .list_objects_v2()
+                .bucket(bucket)
+                .prefix(prefix)
+                .set_continuation_token(token.take())
+                .send()
+                .await
+                .map_err(|e| sdk_error("ListObjectsV2", e))?;
+            for o in page.contents.unwrap_or_default() {
+                if let Some(key) = o.key {
+                    out.push(ObjectInfo {
+                        key,
+                        size: o.size.unwrap_or(0).max(0) as u64,
+                    });
+                }
+            }
+            match page.next_continuation_token {
+                Some(t) if page.is_truncated == Some(true) => token = Some(t),
+                _ => return Ok(out),
+            }
+        }
+    }
+
+    async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {
+        self.client
+            .delete_object()
+            .bucket(bucket)
+            .key(key)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("DeleteObject", e))
+    }
+}
