@@ -14,11 +14,13 @@ AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
 .PHONY: run build test proptest-long lint fmt clippy asl clean-local
 
-## make run: build, generate a small synthetic sample, create the tables and run ingestion end to end.
+## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 run: build
 	$(BIN) --home $(HOME_DIR) generate --days 14 --items-per-day 400 --clients 4 --seed 1
 	$(BIN) --home $(HOME_DIR) run setup
 	$(BIN) --home $(HOME_DIR) run ingestion $(AS_OF_FLAG)
+	$(BIN) --home $(HOME_DIR) run completed-comms-report
+	$(BIN) --home $(HOME_DIR) run completed-batch-report
 
 build:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
