@@ -87,4 +87,28 @@ CREATE OR REPLACE MACRO trino.at_timezone(t, zone) AS
     ELSE error('at_timezone: the local engine knows only UTC and Europe/London, not ' || zone)
   END;
 
-SET search_path = 'trino,main';
+-- Trino: greatest/least are NULL when any argument is NULL (DuckDB skips NULLs).
+CREATE OR REPLACE MACRO trino.greatest(a, b) AS
+  CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE system.main.greatest(a, b) END,
+  (a, b, c) AS
+  CASE WHEN a IS NULL OR b IS NULL OR c IS NULL THEN NULL ELSE system.main.greatest(a, b, c) END;
+CREATE OR REPLACE MACRO trino.least(a, b) AS
+  CASE WHEN a IS NULL OR b IS NULL THEN NULL ELSE system.main.least(a, b) END,
+  (a, b, c) AS
+  CASE WHEN a IS NULL OR b IS NULL OR c IS NULL THEN NULL ELSE system.main.least(a, b, c) END;
+
+-- Trino: split_part past the last part is NULL (DuckDB gives '').
+CREATE OR REPLACE MACRO trino.split_part(s, d, n) AS
+  CASE WHEN n > len(string_split(s, d)) THEN NULL ELSE system.main.split_part(s, d, n) END;
+
+-- Trino: sequence(a, b) of integers, and sequence(a, b, step) of DATEs by an interval (the only
+-- forms our SQL uses; a timestamp sequence is refused rather than silently turned into dates).
+CREATE OR REPLACE MACRO trino.sequence(a, b) AS generate_series(a, b),
+  (a, b, step) AS CASE WHEN typeof(a) = 'DATE' AND typeof(b) = 'DATE'
+    THEN list_transform(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), step), lambda x: CAST(x AS DATE))
+    ELSE error('sequence: the local engine supports integer and DATE sequences only') END;
+
+-- Trino divides integers as integers (7 / 2 = 3); DuckDB would give 3.5.
+SET integer_division = true;
+
+SET search_path = 'main,trino';
