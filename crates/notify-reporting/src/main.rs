@@ -200,7 +200,9 @@ fn main() -> ExitCode {
                     if into_home {
                         let config = HomeConfig {
                             batch_client_ids: s.batch_client_ids.clone(),
-                            today: None,
+                            sms_nudge_client_id: Some(s.sms_nudge_client_id.clone()),
+                            email_filter_client_ids: s.email_filter_client_ids.clone(),
+                            ..Default::default()
                         };
                         if let Err(e) = home
                             .write_config(&config)

@@ -47,6 +47,10 @@ pub struct Summary {
     pub batch_client_ids: Vec<String>,
     /// Every client of the history.
     pub client_ids: Vec<String>,
+    /// The SMS-nudge client (to configure as such).
+    pub sms_nudge_client_id: String,
+    /// A client with an email-only sending group (to configure as an email-filter client).
+    pub email_filter_client_ids: Vec<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -85,5 +89,7 @@ pub fn generate(options: &Options) -> Result<Summary, GenerateError> {
     summary.plans = generated.plans;
     summary.batch_client_ids = generated.batch_client_ids;
     summary.client_ids = generated.client_ids;
+    summary.sms_nudge_client_id = generated.sms_nudge_client_id;
+    summary.email_filter_client_ids = generated.email_filter_client_ids;
     Ok(summary)
 }

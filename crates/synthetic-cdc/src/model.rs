@@ -24,8 +24,12 @@ pub struct Generated {
     pub request_items: u64,
     pub plans: u64,
     pub batch_client_ids: Vec<String>,
-    /// Every client the history has.
+    /// Every client the history has (the SMS-nudge client too).
     pub client_ids: Vec<String>,
+    /// The client that sends SMS nudges for other clients' NHS App messages.
+    pub sms_nudge_client_id: String,
+    /// A client with an email-only sending group (to configure as an email-filter client).
+    pub email_filter_client_ids: Vec<String>,
 }
 
 /// Columns that Firehose files only carry from the schema-change day on.
@@ -122,7 +126,15 @@ fn make_clients(options: &Options, rng: &mut Rng) -> Vec<Client> {
                     version: format!("{}", 1 + rng.below(3)),
                     name: format!("Client {c} routing {g}"),
                     created: iso(1_700_000_000_000 + rng.below(30 * DAY as u64) as i64),
-                    channels: rng.pick(CHANNEL_PLANS).to_vec(),
+                    // Client 1's first group sends email only (the email-filter view's case);
+                    // the second groups of clients 0 and 2 lead with the NHS App (recipients who
+                    // hear from several clients through the app).
+                    channels: match rng.pick(CHANNEL_PLANS) {
+                        _ if c == 1 && g == 0 => vec!["EMAIL"],
+                        _ if c == 0 && g == 1 => vec!["NHSAPP", "SMS", "LETTER"],
+                        _ if c == 2 && g == 1 => vec!["NHSAPP", "EMAIL"],
+                        channels => channels.to_vec(),
+                    },
                 })
                 .collect();
             Client {
@@ -136,6 +148,111 @@ fn make_clients(options: &Options, rng: &mut Rng) -> Vec<Client> {
             }
         })
         .collect()
+}
+
+/// The SMS-nudge client: when an NHS App message is delivered, it may send an SMS nudge. Its
+/// items carry the originating message in strings, as production does: billingref
+/// `client|campaign|billingref`, requestitemrefid `itemId_planId`.
+fn make_nudge_client(rng: &mut Rng) -> Client {
+    Client {
+        id: rng.guid(),
+        name: "NHS Notify SMS nudge".into(),
+        renamed: "NHS Notify SMS nudge".into(),
+        rename_day: i64::MAX,
+        campaigns: vec![None],
+        groups: vec![SendingGroup {
+            id: rng.guid(),
+            version: "1".into(),
+            name: "SMS nudge".into(),
+            created: iso(1_700_000_000_000),
+            channels: vec!["SMS"],
+        }],
+        large_batches: false,
+    }
+}
+
+/// What a nudge points back to.
+struct Origin<'a> {
+    client: &'a Client,
+    campaign: &'a Option<String>,
+    billingref: &'a Value,
+    item_id: &'a str,
+    plan_id: &'a str,
+    nhsnumber: &'a Value,
+}
+
+/// One SMS nudge (item and plan, created to delivered) for an NHS App message sent at `sent`.
+fn emit_nudge(out: &mut Emitter, rng: &mut Rng, nudge: &Client, origin: &Origin, sent: i64) {
+    let group = &nudge.groups[0];
+    let (request_id, item_id, plan_id) = (rng.guid(), rng.guid(), rng.guid());
+    let created = sent + rng.range(HOUR, 4 * HOUR);
+    let done = created + rng.range(MINUTE, 10 * MINUTE);
+    let billingref = format!(
+        "{}|{}|{}",
+        origin.client.id,
+        origin.campaign.clone().unwrap_or_default(),
+        origin.billingref.as_str().unwrap_or_default()
+    );
+    let mut item = Map::new();
+    for (k, v) in [
+        ("pk", json!(format!("REQUEST#{request_id}"))),
+        ("sk", json!(format!("REQUEST_ITEM#{item_id}"))),
+        ("clientid", json!(nudge.id)),
+        ("clientname", json!(nudge.name)),
+        ("sendinggroupid", json!(group.id)),
+        ("sendinggroupidversion", json!(group.version)),
+        ("sendinggroupname", json!(group.name)),
+        ("sendinggroupcreateddate", json!(group.created)),
+        ("requestitemid", json!(item_id)),
+        (
+            "requestitemrefid",
+            json!(format!("{}_{}", origin.item_id, origin.plan_id)),
+        ),
+        ("requestid", json!(request_id)),
+        ("requestrefid", json!(format!("nudge-{request_id}"))),
+        ("nhsnumber", origin.nhsnumber.clone()),
+        ("createddate", json!(iso(created))),
+        ("billingref", json!(billingref)),
+        ("status", json!("ENRICHED")),
+    ] {
+        item.insert(k.into(), v);
+    }
+    out.emit(created, item.clone());
+    let mut plan = Map::new();
+    for (k, v) in [
+        ("pk", json!(format!("REQUEST#{request_id}"))),
+        ("sk", json!(format!("REQUEST_ITEM_PLAN#{plan_id}"))),
+        ("clientid", json!(nudge.id)),
+        ("sendinggroupid", json!(group.id)),
+        ("sendinggroupidversion", json!(group.version)),
+        ("requestitemrefid", item["requestitemrefid"].clone()),
+        ("requestitemid", json!(item_id)),
+        ("requestrefid", item["requestrefid"].clone()),
+        ("requestid", json!(request_id)),
+        ("requestitemplanid", json!(plan_id)),
+        ("communicationtype", json!("SMS")),
+        ("supplier", json!("GOVUKNOTIFY")),
+        ("createddate", json!(iso(created))),
+        ("datesent", json!(iso(created + SECOND))),
+        ("completeddate", json!(iso(done))),
+        ("status", json!("DELIVERED")),
+        ("contactdetailsource", json!("PDS")),
+        ("channeltype", json!("primary")),
+        ("ordernumber", json!(1)),
+        ("specificationid", json!("spec-sms")),
+        ("specificationbillingid", json!("bill-sms")),
+        ("messagelength", json!(1)),
+        ("messagelengthunits", json!("FRAGMENTS")),
+        ("senderodscode", json!("X26")),
+    ] {
+        plan.insert(k.into(), v);
+    }
+    out.emit(done, plan);
+    item.insert("status".into(), json!("DELIVERED"));
+    item.insert("completeddate".into(), json!(iso(done)));
+    item.insert("completedcommunicationtypes".into(), json!(["SMS"]));
+    item.insert("failedcommunicationtypes".into(), json!([]));
+    out.emit(done + 100, item);
 }
 
 struct Emitter {
@@ -174,6 +291,8 @@ pub fn generate_rows(options: &Options) -> Generated {
     let root = Rng::new(options.seed);
     let mut rng = root.fork(1);
     let clients = make_clients(options, &mut root.fork(2));
+    let nudge = make_nudge_client(&mut root.fork(4));
+    let mut nudges = root.fork(5);
     let first = first_day(options).to_days();
     let switch_day = schema_change_day(options).to_days();
     let mut out = Emitter {
@@ -216,6 +335,13 @@ pub fn generate_rows(options: &Options) -> Generated {
             for _ in 0..batch {
                 item_count += 1;
                 patient += 1 + rng.below(3);
+                // A fifth of the messages go to a small set of frequent recipients (the heavy
+                // and multi-client cases of the recipient views).
+                let recipient = if rng.chance(0.2) {
+                    200_000 + rng.below(50)
+                } else {
+                    patient % 200_000
+                };
                 let item_id = rng.guid();
                 let t0 = t_request + rng.range(0, 30 * SECOND);
                 let late_schema = day >= switch_day;
@@ -237,7 +363,7 @@ pub fn generate_rows(options: &Options) -> Generated {
                     ),
                     ("requestid", json!(request_id)),
                     ("requestrefid", json!(request_ref)),
-                    ("nhsnumber", json!(nhs_number::synthetic(patient % 200_000))),
+                    ("nhsnumber", json!(nhs_number::synthetic(recipient))),
                     ("createddate", json!(iso(t0))),
                     ("completeddate", Value::Null),
                     ("patientodscode", json!(rng.pick(ODS))),
@@ -388,6 +514,17 @@ pub fn generate_rows(options: &Options) -> Generated {
                     t = done;
                     if rng.chance(0.85) {
                         plan.insert("status".into(), json!("DELIVERED"));
+                        if *channel == "NHSAPP" && nudges.chance(0.25) {
+                            let origin = Origin {
+                                client,
+                                campaign: &campaign,
+                                billingref: &item["billingref"],
+                                item_id: &item_id,
+                                plan_id: &plan_id,
+                                nhsnumber: &item["nhsnumber"],
+                            };
+                            emit_nudge(&mut out, &mut nudges, &nudge, &origin, sent);
+                        }
                         out.emit(done, plan);
                         delivered.push(channel);
                         break;
@@ -451,7 +588,17 @@ pub fn generate_rows(options: &Options) -> Generated {
             }
         }
     }
-    let client_ids = clients.iter().map(|c| c.id.clone()).collect();
+    let client_ids = clients
+        .iter()
+        .chain([&nudge])
+        .map(|c| c.id.clone())
+        .collect();
+    let email_filter_client_ids = clients
+        .iter()
+        .skip(1)
+        .take(1)
+        .map(|c| c.id.clone())
+        .collect();
     let batch_client_ids = clients
         .iter()
         .filter(|c| c.large_batches)
@@ -463,6 +610,8 @@ pub fn generate_rows(options: &Options) -> Generated {
         plans: plan_count,
         batch_client_ids,
         client_ids,
+        sms_nudge_client_id: nudge.id,
+        email_filter_client_ids,
     }
 }
 
