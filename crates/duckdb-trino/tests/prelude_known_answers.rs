@@ -314,7 +314,10 @@ fn integers_divide_as_integers() {
 #[test]
 fn greatest_and_least_are_null_when_any_argument_is() {
     let c = conn();
-    assert_eq!(text(&c, "greatest(TIMESTAMP '2000-01-01 00:00:00', NULL)"), "NULL");
+    assert_eq!(
+        text(&c, "greatest(TIMESTAMP '2000-01-01 00:00:00', NULL)"),
+        "NULL"
+    );
     assert_eq!(text(&c, "greatest(1, 3, 2)"), "3");
     assert_eq!(text(&c, "least(2, NULL, 1)"), "NULL");
     assert_eq!(text(&c, "least(2, 1)"), "1");
@@ -333,7 +336,10 @@ fn sequences_of_integers_and_dates() {
     let c = conn();
     assert_eq!(text(&c, "sequence(1, 3)"), "[1, 2, 3]");
     assert_eq!(
-        text(&c, "sequence(DATE '2023-12-31', DATE '2024-01-02', INTERVAL '1' DAY)"),
+        text(
+            &c,
+            "sequence(DATE '2023-12-31', DATE '2024-01-02', INTERVAL '1' DAY)"
+        ),
         "[2023-12-31, 2024-01-01, 2024-01-02]"
     );
     assert!(fails(
@@ -346,9 +352,13 @@ fn sequences_of_integers_and_dates() {
 #[test]
 fn tables_go_to_main_and_the_macros_still_win() {
     let c = conn();
-    c.execute_batch("CREATE TABLE made_here (a integer)").unwrap();
+    c.execute_batch("CREATE TABLE made_here (a integer)")
+        .unwrap();
     assert_eq!(
-        text(&c, "(SELECT table_schema FROM information_schema.tables WHERE table_name = 'made_here')"),
+        text(
+            &c,
+            "(SELECT table_schema FROM information_schema.tables WHERE table_name = 'made_here')"
+        ),
         "main"
     );
     assert_eq!(text(&c, "day_of_week(DATE '2024-03-31')"), "7");

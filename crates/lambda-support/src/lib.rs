@@ -52,7 +52,7 @@ impl QueryLambda {
     pub async fn from_env() -> Result<Self, String> {
         let env = |k: &str| std::env::var(k).ok();
         let deployment = Deployment::from_env(env)?;
-        let database = env("DATABASE").unwrap_or_else(|| format!("{}-database", deployment.csi));
+        let database = deployment.database.clone();
         let config = reporting_aws::sdk_config().await;
         Ok(Self {
             engine: AthenaEngine::new(

@@ -23,6 +23,12 @@ pub struct HomeConfig {
     /// Clients whose aggregates also go into the `_batch` tables.
     #[serde(default)]
     pub batch_client_ids: Vec<String>,
+    /// The SMS-nudge client (its SMS are billed to the originating client).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sms_nudge_client_id: Option<String>,
+    /// Clients whose email-only sending groups the email-filter view hides.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub email_filter_client_ids: Vec<String>,
     /// Pins the engine's `current_date` (`YYYY-MM-DD`), for tests and replays; unset is today (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub today: Option<String>,
@@ -80,6 +86,8 @@ impl Home {
         let config = self.config()?;
         let deployment = Deployment {
             batch_client_ids: config.batch_client_ids,
+            sms_nudge_client_id: config.sms_nudge_client_id,
+            email_filter_client_ids: config.email_filter_client_ids,
             ..Deployment::local()
         };
         deployment

@@ -64,6 +64,29 @@ fn ingestion_passes_are_the_catalog_passes() {
     );
 }
 
+#[test]
+fn the_view_list_is_the_catalog_view_queries() {
+    let from_queries: Vec<String> = catalog::QUERIES
+        .iter()
+        .filter(|q| q.purpose == Purpose::CreateView)
+        .map(|q| q.id.trim_start_matches("views/").to_string())
+        .collect();
+    let listed: Vec<String> = catalog::VIEWS.iter().map(|v| v.name.to_string()).collect();
+    assert_eq!(from_queries, listed);
+    // Each view's file creates the view it is named after.
+    for q in catalog::QUERIES
+        .iter()
+        .filter(|q| q.purpose == Purpose::CreateView)
+    {
+        let name = q.id.trim_start_matches("views/");
+        assert!(
+            q.sql.contains(&format!("CREATE OR REPLACE VIEW {name} AS")),
+            "{} does not create {name}",
+            q.id
+        );
+    }
+}
+
 /// Every `"query": "<id>"` a definition names is in the catalog, and every report query is used.
 #[test]
 fn report_machines_name_catalog_queries() {

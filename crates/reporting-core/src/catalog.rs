@@ -40,6 +40,8 @@ pub enum Param {
     CompletedDate,
     /// A request (batch) id, validated as an identifier.
     RequestId,
+    /// A migration id from the catalog (setup's ledger).
+    MigrationId,
 }
 
 /// What a query is for.
@@ -53,6 +55,93 @@ pub enum Purpose {
     CreateView,
     /// A read-only query whose result a report or a state machine uses.
     Report,
+    /// A small read-only metadata query whose rows poll-query hands to the state machine
+    /// (at most [`PROBE_ROW_LIMIT`]; never data rows).
+    Probe,
+    /// Setup's own bookkeeping (the migration ledger).
+    Setup,
+    /// A recorded schema change, applied once, in order (see [`MIGRATIONS`]).
+    Migration,
+    /// OPTIMIZE or VACUUM of the staging table named by `${table}`.
+    Housekeeping,
+    /// Rebuilds a projection from all the history there is (no window).
+    Backfill,
+}
+
+/// The most rows a [`Purpose::Probe`] query may return into state-machine data.
+pub const PROBE_ROW_LIMIT: usize = 100;
+
+/// A schema change to an existing staging table. The table's DDL under `sql/tables/` already
+/// has the change (new environments are created at the latest schema), so setup applies a
+/// migration only to a table that exists and lacks the column, records it in the ledger
+/// (`schema_migrations`) either way, and never applies one twice.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Migration {
+    /// Four digits; migrations apply in this order.
+    pub id: &'static str,
+    /// Its catalog query id, `migrations/<id>_<what>`.
+    pub query: &'static str,
+    pub table: &'static str,
+    /// The column it adds (how setup knows whether the table already has it).
+    pub adds_column: &'static str,
+}
+
+/// Every migration, in order.
+pub const MIGRATIONS: &[Migration] = &[
+    Migration {
+        id: "0001",
+        query: "migrations/0001_request_item_status_failedreasoncode",
+        table: "request_item_status",
+        adds_column: "failedreasoncode",
+    },
+    Migration {
+        id: "0002",
+        query: "migrations/0002_request_item_plan_status_failedreasoncode",
+        table: "request_item_plan_status",
+        adds_column: "failedreasoncode",
+    },
+];
+
+/// A view over the staging tables. Created in this order (later views read earlier ones).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct View {
+    pub name: &'static str,
+    /// Read by Power BI through the `user` workgroup (granted to the read-only consumers).
+    pub power_bi: bool,
+}
+
+macro_rules! views {
+    ($($name:literal => $power_bi:literal),* $(,)?) => {
+        /// The views, in creation order.
+        pub const VIEWS: &[View] = &[$(View { name: $name, power_bi: $power_bi }),*];
+    };
+}
+
+views! {
+    "completed_comms" => false,
+    "delivered_messages" => true,
+    "daily_recipient_count" => true,
+    "daily_recipient_distribution" => true,
+    "monthly_app_recipients_distribution" => true,
+    "monthly_app_recipients_multiple_clients" => true,
+    "monthly_messages_per_recipient" => true,
+    "monthly_recipient_with_more_than_five_messages" => true,
+    "monthly_recipients_distribution" => true,
+    "monthly_recipients_distribution_by_integrator" => true,
+    "dates" => true,
+    "raw_latency_3m" => true,
+    "latency_percentiles" => true,
+    "letters_invoice_dates" => false,
+    "letters_invoice_units_monthly" => true,
+    "letters_invoice_units_weekly" => true,
+    "request_item_status_smsnudge_staging" => true,
+    "request_item_plan_status_smsnudge" => true,
+    "request_item_status_smsnudge" => true,
+    "request_item_plan_read_status_smsnudge" => true,
+    "billing_transactions" => true,
+    "request_item_plan_completed_summary_all" => true,
+    "request_item_status_summary_all" => true,
+    "request_item_status_summary_all_email_filter" => true,
 }
 
 /// How a staging table is maintained.
@@ -94,7 +183,7 @@ impl Query {
     pub fn pass(&self) -> Option<u8> {
         match self.purpose {
             Purpose::Ingestion { pass } => Some(pass),
-            Purpose::CreateTable | Purpose::CreateView | Purpose::Report => None,
+            _ => None,
         }
     }
 }
@@ -235,6 +324,19 @@ macro_rules! view {
     };
 }
 
+macro_rules! simple {
+    ($folder:literal / $name:literal, $purpose:expr, $workgroup:expr, $table:literal, $params:expr) => {
+        Query {
+            id: concat!($folder, "/", $name),
+            purpose: $purpose,
+            workgroup: $workgroup,
+            params: $params,
+            table: $table,
+            sql: asset!($folder, $name),
+        }
+    };
+}
+
 macro_rules! report {
     ($name:literal, $workgroup:expr, reads $table:literal, $params:expr) => {
         Query {
@@ -264,7 +366,86 @@ pub const QUERIES: &[Query] = &[
     ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::AsOf]),
     ingestion!("request_item_status_summary", pass 2, &[Param::AsOf]),
     ingestion!("request_item_status_summary_batch", pass 2, &[Param::AsOf]),
+    simple!(
+        "setup" / "schema_migrations",
+        Purpose::Setup,
+        Workgroup::Setup,
+        "schema_migrations",
+        &[]
+    ),
+    simple!(
+        "setup" / "pending_migrations",
+        Purpose::Probe,
+        Workgroup::Setup,
+        "schema_migrations",
+        &[]
+    ),
+    simple!(
+        "setup" / "record_migration",
+        Purpose::Setup,
+        Workgroup::Setup,
+        "schema_migrations",
+        &[Param::MigrationId]
+    ),
+    simple!(
+        "setup" / "record_baseline",
+        Purpose::Setup,
+        Workgroup::Setup,
+        "schema_migrations",
+        &[]
+    ),
+    simple!(
+        "migrations" / "0001_request_item_status_failedreasoncode",
+        Purpose::Migration,
+        Workgroup::Setup,
+        "request_item_status",
+        &[]
+    ),
+    simple!(
+        "migrations" / "0002_request_item_plan_status_failedreasoncode",
+        Purpose::Migration,
+        Workgroup::Setup,
+        "request_item_plan_status",
+        &[]
+    ),
+    simple!(
+        "housekeeping" / "optimize",
+        Purpose::Housekeeping,
+        Workgroup::Housekeeping,
+        "",
+        &[]
+    ),
+    simple!(
+        "housekeeping" / "vacuum",
+        Purpose::Housekeeping,
+        Workgroup::Housekeeping,
+        "",
+        &[]
+    ),
     view!("completed_comms"),
+    view!("delivered_messages"),
+    view!("daily_recipient_count"),
+    view!("daily_recipient_distribution"),
+    view!("monthly_app_recipients_distribution"),
+    view!("monthly_app_recipients_multiple_clients"),
+    view!("monthly_messages_per_recipient"),
+    view!("monthly_recipient_with_more_than_five_messages"),
+    view!("monthly_recipients_distribution"),
+    view!("monthly_recipients_distribution_by_integrator"),
+    view!("dates"),
+    view!("raw_latency_3m"),
+    view!("latency_percentiles"),
+    view!("letters_invoice_dates"),
+    view!("letters_invoice_units_monthly"),
+    view!("letters_invoice_units_weekly"),
+    view!("request_item_status_smsnudge_staging"),
+    view!("request_item_plan_status_smsnudge"),
+    view!("request_item_status_smsnudge"),
+    view!("request_item_plan_read_status_smsnudge"),
+    view!("billing_transactions"),
+    view!("request_item_plan_completed_summary_all"),
+    view!("request_item_status_summary_all"),
+    view!("request_item_status_summary_all_email_filter"),
     report!("yesterday", Workgroup::User, reads "", &[]),
     report!("completed_comms_report", Workgroup::Core, reads "completed_comms",
         &[Param::ClientId, Param::CompletedDate, Param::CompletedDate]),

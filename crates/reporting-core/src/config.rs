@@ -17,6 +17,12 @@ pub struct Deployment {
     pub batch_client_ids: Vec<String>,
     /// The core account's report ingress bucket (reports are delivered there).
     pub ingress_bucket: String,
+    /// The Glue database of the staging tables (`main` locally); what `${database}` renders to.
+    pub database: String,
+    /// The SMS-nudge client, whose SMS are billed to the originating client (none: no nudges).
+    pub sms_nudge_client_id: Option<String>,
+    /// Clients whose email-only sending groups are hidden from the email-filter view.
+    pub email_filter_client_ids: Vec<String>,
 }
 
 impl Deployment {
@@ -40,12 +46,16 @@ impl Deployment {
             data_location: "s3://local-data".into(),
             batch_client_ids: Vec::new(),
             ingress_bucket: "ingress".into(),
+            database: "main".into(),
+            sms_nudge_client_id: None,
+            email_filter_client_ids: Vec::new(),
         }
     }
 
     /// Reads the deployment from environment variables (Lambda configuration):
     /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array),
-    /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere).
+    /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere), `DATABASE` (default
+    /// `<csi>-database`), `SMS_NUDGE_CLIENT_ID`, `EMAIL_FILTER_CLIENT_IDS` (a JSON array).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
         let required = |name: &str| {
             get(name)
@@ -57,8 +67,19 @@ impl Deployment {
             Some(json) => serde_json::from_str::<Vec<String>>(&json)
                 .map_err(|e| format!("BATCH_CLIENT_IDS must be a JSON array of strings: {e}"))?,
         };
+        let list = |name: &str| match get(name).filter(|v| !v.trim().is_empty()) {
+            None => Ok(Vec::new()),
+            Some(json) => serde_json::from_str::<Vec<String>>(&json)
+                .map_err(|e| format!("{name} must be a JSON array of strings: {e}")),
+        };
+        let csi = required("CSI")?;
         let deployment = Self {
-            csi: required("CSI")?,
+            database: get("DATABASE")
+                .filter(|v| !v.is_empty())
+                .unwrap_or_else(|| format!("{csi}-database")),
+            sms_nudge_client_id: get("SMS_NUDGE_CLIENT_ID").filter(|v| !v.is_empty()),
+            email_filter_client_ids: list("EMAIL_FILTER_CLIENT_IDS")?,
+            csi,
             environment: required("ENVIRONMENT")?,
             source_table: required("SOURCE_TABLE")?,
             data_location: required("DATA_LOCATION")?,
@@ -74,6 +95,13 @@ impl Deployment {
         for id in &self.batch_client_ids {
             validate::identifier("batch client id", id)?;
         }
+        for id in &self.email_filter_client_ids {
+            validate::identifier("email filter client id", id)?;
+        }
+        if let Some(id) = &self.sms_nudge_client_id {
+            validate::identifier("SMS-nudge client id", id)?;
+        }
+        validate::identifier("database", &self.database)?;
         let table_ok = |s: &str| {
             !s.is_empty()
                 && s.chars()

@@ -6,7 +6,7 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, batch_client_ids"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
@@ -15,6 +15,16 @@ pub enum RenderError {
 
 /// Substitutes every `${name}` in `sql`. Unknown names are an error, never left in place.
 pub fn render(sql: &str, deployment: &Deployment) -> Result<String, RenderError> {
+    render_for_table(sql, deployment, None)
+}
+
+/// Like [`render`], for a query that names one staging table (`${table}`, housekeeping). The
+/// name must be a catalog table: it is checked here, because it becomes SQL text.
+pub fn render_for_table(
+    sql: &str,
+    deployment: &Deployment,
+    table: Option<&str>,
+) -> Result<String, RenderError> {
     let mut out = String::with_capacity(sql.len());
     let mut rest = sql;
     let mut offset = 0;
@@ -25,7 +35,7 @@ pub fn render(sql: &str, deployment: &Deployment) -> Result<String, RenderError>
             .find('}')
             .ok_or(RenderError::Unterminated(offset + start))?;
         let name = &after[..end];
-        out.push_str(&value(name, deployment)?);
+        out.push_str(&value(name, deployment, table)?);
         let consumed = start + 2 + end + 1;
         offset += consumed;
         rest = &rest[consumed..];
@@ -34,18 +44,48 @@ pub fn render(sql: &str, deployment: &Deployment) -> Result<String, RenderError>
     Ok(out)
 }
 
-fn value(name: &str, d: &Deployment) -> Result<String, RenderError> {
+/// An SQL IN list of string literals; empty is `NULL`, which matches nothing (and whose negation,
+/// written `NOT COALESCE(x IN (...), false)`, matches everything).
+fn in_list<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
+    let quoted: Vec<String> = items
+        .into_iter()
+        .map(|id| format!("'{}'", id.replace('\'', "''")))
+        .collect();
+    if quoted.is_empty() {
+        "NULL".to_string()
+    } else {
+        quoted.join(", ")
+    }
+}
+
+fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, RenderError> {
     Ok(match name {
-        "source_table" => d.source_table.clone(),
-        "data_location" => d.data_location.clone(),
-        // An IN list; empty renders as NULL, which matches nothing (as upstream's 'NULL' default did).
-        "batch_client_ids" if d.batch_client_ids.is_empty() => "NULL".to_string(),
-        "batch_client_ids" => d
-            .batch_client_ids
+        "database" => d.database.clone(),
+        "sms_nudge_client_ids" => in_list(d.sms_nudge_client_id.iter()),
+        "email_filter_client_ids" => in_list(d.email_filter_client_ids.iter()),
+        // The migrations the catalog knows, as VALUES rows (id, query, table, column).
+        "migrations" => crate::catalog::MIGRATIONS
             .iter()
-            .map(|id| format!("'{}'", id.replace('\'', "''")))
+            .map(|m| {
+                format!(
+                    "('{}', '{}', '{}', '{}')",
+                    m.id, m.query, m.table, m.adds_column
+                )
+            })
             .collect::<Vec<_>>()
             .join(", "),
+        "table" => match table {
+            Some(t) if crate::catalog::table(t).is_some() => t.to_string(),
+            _ => {
+                return Err(RenderError::Unknown(
+                    "table (no catalog table given)".into(),
+                ))
+            }
+        },
+        "source_table" => d.source_table.clone(),
+        "data_location" => d.data_location.clone(),
+        // Empty renders as NULL, which matches nothing (upstream's 'NULL' string default did too).
+        "batch_client_ids" => in_list(d.batch_client_ids.iter()),
         other => return Err(RenderError::Unknown(other.to_string())),
     })
 }

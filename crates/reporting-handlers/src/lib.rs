@@ -33,6 +33,10 @@ pub struct QueryProgress {
     pub waited_seconds: u32,
     #[serde(default)]
     pub statistics: QueryStatistics,
+    /// The result rows of a finished probe (a small metadata query; see `Purpose::Probe`), by
+    /// column name. Never present for any other query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
 /// Parses a handler's JSON input, turning serde's complaint into a clear `Input.Invalid`.

@@ -1,3 +1,4 @@
+use reporting_core::catalog::{self, Purpose, PROBE_ROW_LIMIT};
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{QueryEngine, QueryState};
 use reporting_core::HandlerError;
@@ -46,6 +47,9 @@ pub async fn poll_query(
             progress.statistics = status.statistics;
             progress.waited_seconds = waited;
             progress.wait_seconds = 0;
+            if catalog::query(&progress.query).is_some_and(|q| q.purpose == Purpose::Probe) {
+                progress.rows = Some(probe_rows(engine, &progress).await?);
+            }
             Ok(progress)
         }
         QueryState::Failed => {
@@ -85,6 +89,37 @@ pub async fn poll_query(
             Ok(progress)
         }
     }
+}
+
+/// A probe's rows as objects by column name; more than the limit is an error, not a truncation.
+async fn probe_rows(
+    engine: &dyn QueryEngine,
+    progress: &QueryProgress,
+) -> Result<Vec<serde_json::Map<String, serde_json::Value>>, HandlerError> {
+    let page = engine.results(&progress.query_execution_id, None).await?;
+    if page.next_token.is_some() || page.rows.len() > PROBE_ROW_LIMIT {
+        return Err(HandlerError::new(
+            ErrorKind::Internal,
+            format!(
+                "probe {} returned more than {PROBE_ROW_LIMIT} rows",
+                progress.query
+            ),
+        ));
+    }
+    Ok(page
+        .rows
+        .into_iter()
+        .map(|row| {
+            page.columns
+                .iter()
+                .cloned()
+                .zip(
+                    row.into_iter()
+                        .map(|v| v.map_or(serde_json::Value::Null, serde_json::Value::String)),
+                )
+                .collect()
+        })
+        .collect())
 }
 
 fn next_wait(policy: &PollPolicy, poll_count: u32) -> u32 {

@@ -25,6 +25,12 @@ pub struct RunQueryInput {
     /// The batch's request id, for the batch report.
     #[serde(default)]
     pub request_id: Option<String>,
+    /// A catalog migration id, for setup's ledger.
+    #[serde(default)]
+    pub migration_id: Option<String>,
+    /// A catalog staging table, for housekeeping (rendered as `${table}`).
+    #[serde(default)]
+    pub table: Option<String>,
 }
 
 /// The value of one parameter slot from the input; present exactly when the query takes it.
@@ -99,7 +105,46 @@ pub async fn run_query(
         "requestId",
         slot_value(query, Param::RequestId, "requestId", &input.request_id)?,
     )?;
-    let sql = render::render(query.sql, deployment)
+    let migration_id = slot_value(
+        query,
+        Param::MigrationId,
+        "migrationId",
+        &input.migration_id,
+    )?;
+    if let Some(id) = migration_id {
+        if !catalog::MIGRATIONS.iter().any(|m| m.id == id) {
+            return Err(HandlerError::invalid(format!(
+                "migrationId '{}' is not a catalog migration",
+                id.chars().take(20).collect::<String>()
+            )));
+        }
+    }
+    let renders_table = query.sql.contains("${table}");
+    let table = match (&input.table, renders_table) {
+        (Some(t), true) if catalog::table(t).is_some() => Some(t.as_str()),
+        (Some(t), true) => {
+            let known: Vec<_> = catalog::TABLES.iter().map(|t| t.name).collect();
+            return Err(HandlerError::invalid(format!(
+                "table '{}' is not a staging table; known: {}",
+                t.chars().take(80).collect::<String>(),
+                known.join(", ")
+            )));
+        }
+        (None, true) => {
+            return Err(HandlerError::invalid(format!(
+                "query {} needs table",
+                query.id
+            )))
+        }
+        (Some(_), false) => {
+            return Err(HandlerError::invalid(format!(
+                "query {} takes no table",
+                query.id
+            )))
+        }
+        (None, false) => None,
+    };
+    let sql = render::render_for_table(query.sql, deployment, table)
         .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{}: {e}", query.id)))?;
 
     let mut params = Vec::with_capacity(query.params.len());
@@ -109,6 +154,7 @@ pub async fn run_query(
             Param::CompletedDate => QueryParam::Date(completed_date.expect("checked above")),
             Param::ClientId => QueryParam::Text(client_id.expect("checked above").to_string()),
             Param::RequestId => QueryParam::Text(request_id.expect("checked above").to_string()),
+            Param::MigrationId => QueryParam::Text(migration_id.expect("checked above").to_string()),
             Param::HashKey => {
                 let name = deployment.hash_key_parameter();
                 let key = parameters.get_secret(&name).await?.ok_or_else(|| {
@@ -143,5 +189,6 @@ pub async fn run_query(
         wait_seconds: policy.first_wait_seconds,
         waited_seconds: 0,
         statistics: Default::default(),
+        rows: None,
     })
 }

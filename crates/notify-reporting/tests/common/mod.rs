@@ -34,7 +34,7 @@ impl TestHome {
         let home = Home::new(dir.path().join("home"));
         home.write_config(&notify_reporting::home::HomeConfig {
             batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
-            today: None,
+            ..Default::default()
         })
         .unwrap();
         ParameterFile::new(home.parameters_file())

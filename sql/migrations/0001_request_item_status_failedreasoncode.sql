@@ -1,0 +1,2 @@
+-- The item's failure reason code (CM_*), added in production by ALTER before the DDL had it.
+ALTER TABLE request_item_status ADD COLUMNS (failedreasoncode string)

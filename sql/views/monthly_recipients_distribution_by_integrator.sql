@@ -1,0 +1,9 @@
+-- monthly_recipients_distribution_by_integrator: the monthly distribution per client.
+CREATE OR REPLACE VIEW monthly_recipients_distribution_by_integrator AS
+SELECT createdmonth, clientid, messagedeliveredcount, count(*) AS recipientcount
+FROM (
+  SELECT createdmonth, clientid, nhsnumberhash, count(*) AS messagedeliveredcount
+  FROM delivered_messages
+  GROUP BY createdmonth, clientid, nhsnumberhash
+) per_recipient
+GROUP BY createdmonth, clientid, messagedeliveredcount
