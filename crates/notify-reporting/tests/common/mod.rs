@@ -56,6 +56,23 @@ impl TestHome {
         self.home.write_config(&config).unwrap();
     }
 
+    /// Changes the home's configuration (clients for batch tables, nudges, the email filter).
+    pub fn configure(&self, change: impl FnOnce(&mut notify_reporting::home::HomeConfig)) {
+        let mut config = self.home.config().unwrap();
+        change(&mut config);
+        self.home.write_config(&config).unwrap();
+    }
+
+    /// Runs statements on the home's database (test data straight into staging tables).
+    pub fn exec(&self, sql: &str) {
+        let engine = self.engine();
+        for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
+            engine
+                .execute(statement, &[])
+                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+        }
+    }
+
     /// Sets a report's default client list (the SSM String parameter, a JSON array).
     pub fn set_report_clients(&self, report: &str, clients: &[&str]) {
         ParameterFile::new(self.home.parameters_file())

@@ -1,0 +1,171 @@
+//! Setup's lifecycle through the real state machine: fresh, repeated, migrating an old schema,
+//! stopping at a failed migration and resuming; and every view on the default sample.
+
+mod common;
+
+use common::*;
+use notify_reporting::{run_machine, RunError};
+use serde_json::json;
+
+/// Every staging column as (table, position, column, type), and the ledger's ids and kinds.
+fn schema(t: &TestHome) -> Vec<Vec<Option<String>>> {
+    t.select(
+        "SELECT table_name, ordinal_position, column_name, data_type FROM information_schema.columns \
+         WHERE table_schema = 'main' ORDER BY ALL",
+    )
+}
+
+fn ledger(t: &TestHome) -> Vec<Vec<Option<String>>> {
+    t.select("SELECT id, query, how FROM schema_migrations ORDER BY id")
+}
+
+fn views(t: &TestHome) -> Vec<Vec<Option<String>>> {
+    t.select(
+        "SELECT table_name FROM information_schema.tables WHERE table_type = 'VIEW' ORDER BY 1",
+    )
+}
+
+#[tokio::test]
+async fn a_second_setup_changes_nothing() {
+    let t = TestHome::new(&[]);
+    let first = t.run("setup", json!({})).await;
+    assert_eq!(first.output["migrationsApplied"], json!([]));
+    let (schema_1, ledger_1, views_1) = (schema(&t), ledger(&t), views(&t));
+    // A fresh database is created at the latest schema: every migration is baseline.
+    assert_eq!(
+        ledger_1,
+        vec![
+            vec![
+                s("0001"),
+                s("migrations/0001_request_item_status_failedreasoncode"),
+                s("baseline")
+            ],
+            vec![
+                s("0002"),
+                s("migrations/0002_request_item_plan_status_failedreasoncode"),
+                s("baseline")
+            ],
+        ]
+    );
+    assert_eq!(views_1.len(), reporting_core::catalog::VIEWS.len());
+    let second = t.run("setup", json!({})).await;
+    assert_eq!(second.output["migrationsApplied"], json!([]));
+    assert_eq!(schema(&t), schema_1);
+    assert_eq!(ledger(&t), ledger_1);
+    assert_eq!(views(&t), views_1);
+}
+
+/// The two projections as they were before failedreasoncode, with one row each.
+const OLD_SCHEMA: &str = "
+CREATE TABLE request_item_status (clientid varchar, campaignid varchar, sendinggroupid varchar, sendinggroupidversion varchar, sendinggroupname varchar, sendinggroupcreatedtime timestamp, requestitemrefid varchar, requestitemid varchar, requestrefid varchar, requestid varchar, nhsnumberhash varchar, createdtime timestamp, completedtime timestamp, completedcommunicationtypes varchar[], failedcommunicationtypes varchar[], status varchar, failedreason varchar, patientodscode varchar, billingref varchar, \"timestamp\" bigint);
+CREATE TABLE request_item_plan_status (clientid varchar, campaignid varchar, sendinggroupid varchar, sendinggroupidversion varchar, requestitemrefid varchar, requestitemid varchar, requestrefid varchar, requestid varchar, requestitemplanid varchar, communicationtype varchar, supplier varchar, createdtime timestamp, completedtime timestamp, sendtime timestamp, status varchar, failedreason varchar, contactdetailsource varchar, channeltype varchar, ordernumber integer, recipientcontactid varchar, templateid varchar, specificationid varchar, specificationbillingid varchar, messagelength integer, messagelengthunits varchar, senderodscode varchar, \"timestamp\" bigint);
+INSERT INTO request_item_status (clientid, requestitemid, status) VALUES ('C1', 'I1', 'DELIVERED');
+INSERT INTO request_item_plan_status (clientid, requestitemid, requestitemplanid, status) VALUES ('C1', 'I1', 'P1', 'DELIVERED')
+";
+
+#[tokio::test]
+async fn an_old_database_migrated_equals_a_fresh_one_and_keeps_its_rows() {
+    let fresh = TestHome::new(&[]);
+    fresh.run("setup", json!({})).await;
+
+    let old = TestHome::new(&[]);
+    old.exec(OLD_SCHEMA);
+    let run = old.run("setup", json!({})).await;
+    assert_eq!(
+        run.output["migrationsApplied"],
+        json!([
+            {"id": "0001", "query": "migrations/0001_request_item_status_failedreasoncode"},
+            {"id": "0002", "query": "migrations/0002_request_item_plan_status_failedreasoncode"},
+        ])
+    );
+    // The table DDLs are exactly what the migrations make of the old tables.
+    assert_eq!(schema(&old), schema(&fresh));
+    assert_eq!(
+        ledger(&old)
+            .iter()
+            .map(|r| r[2].clone())
+            .collect::<Vec<_>>(),
+        vec![s("applied"), s("applied")]
+    );
+    assert_eq!(
+        old.select("SELECT requestitemid, status, failedreasoncode FROM request_item_status"),
+        vec![vec![s("I1"), s("DELIVERED"), None]]
+    );
+    // And it ingests like any other.
+    let again = old.run("setup", json!({})).await;
+    assert_eq!(again.output["migrationsApplied"], json!([]));
+}
+
+#[tokio::test]
+async fn a_failed_migration_stops_setup_by_name_and_the_next_run_resumes() {
+    let t = TestHome::new(&[]);
+    t.exec(OLD_SCHEMA);
+    // request_item_plan_status is, wrongly, a view: its ALTER cannot succeed.
+    t.exec(
+        "DROP TABLE request_item_plan_status;\n\
+         CREATE VIEW request_item_plan_status AS SELECT 'C1' AS clientid",
+    );
+    let failure = match run_machine(&t.home, &t.source(), "setup", json!({}), false).await {
+        Err(RunError::Failed { error, cause }) => (error, cause),
+        other => panic!("setup should fail: {:?}", other.map(|r| r.output)),
+    };
+    assert_eq!(failure.0, "Query.Failed");
+    assert!(
+        failure
+            .1
+            .contains("migrations/0002_request_item_plan_status_failedreasoncode"),
+        "{}",
+        failure.1
+    );
+    // 0001 went through and is recorded; 0002 is not.
+    assert_eq!(ledger(&t).len(), 1);
+    assert_eq!(ledger(&t)[0][0], s("0001"));
+
+    // Repaired by hand, the next run applies 0002 only.
+    t.exec(&format!(
+        "DROP VIEW request_item_plan_status;\n{}",
+        OLD_SCHEMA.split(";\n").nth(1).unwrap()
+    ));
+    let run = t.run("setup", json!({})).await;
+    assert_eq!(
+        run.output["migrationsApplied"],
+        json!([{"id": "0002", "query": "migrations/0002_request_item_plan_status_failedreasoncode"}])
+    );
+    assert_eq!(ledger(&t).len(), 2);
+}
+
+#[tokio::test]
+async fn every_view_returns_rows_on_the_default_sample() {
+    let t = TestHome::new(&[]);
+    let summary = synthetic_cdc::generate(&synthetic_cdc::Options {
+        out: t.source_root.clone(),
+        end: reporting_core::CalendarDate::today_utc(),
+        days: 14,
+        items_per_day: 400,
+        clients: 4,
+        seed: 1,
+    })
+    .unwrap();
+    t.configure(|c| {
+        c.batch_client_ids = summary.batch_client_ids.clone();
+        c.sms_nudge_client_id = Some(summary.sms_nudge_client_id.clone());
+        c.email_filter_client_ids = summary.email_filter_client_ids.clone();
+    });
+    t.setup_and_ingest(&reporting_core::CalendarDate::today_utc().to_string())
+        .await;
+    for view in reporting_core::catalog::VIEWS {
+        let rows = t.select(&format!("SELECT count(*) FROM {}", view.name));
+        let n: u64 = rows[0][0].as_deref().unwrap().parse().unwrap();
+        assert!(n > 0, "{} is empty on the default sample", view.name);
+    }
+    // The email filter hides something for the configured client, and only for it.
+    let hidden = t.select(
+        "SELECT DISTINCT clientid FROM request_item_status_summary_all \
+         EXCEPT SELECT DISTINCT clientid FROM request_item_status_summary_all_email_filter",
+    );
+    assert!(hidden.is_empty(), "a whole client disappeared: {hidden:?}");
+    let counts = t.select(
+        "SELECT (SELECT count(*) FROM request_item_status_summary_all) - (SELECT count(*) FROM request_item_status_summary_all_email_filter)",
+    );
+    assert_ne!(counts[0][0], s("0"));
+}
