@@ -132,8 +132,22 @@ impl TestHome {
         self.run("ingestion", json!({"asOf": as_of})).await
     }
 
+    /// The home's database, with its pinned `current_date` if it has one.
     pub fn engine(&self) -> DuckDbEngine {
-        DuckDbEngine::open(&self.home.database(), EngineOptions::default()).unwrap()
+        let today = self
+            .home
+            .config()
+            .unwrap()
+            .today
+            .map(|d| CalendarDate::parse(&d).unwrap());
+        DuckDbEngine::open(
+            &self.home.database(),
+            EngineOptions {
+                today,
+                ..Default::default()
+            },
+        )
+        .unwrap()
     }
 
     /// `SELECT <columns> FROM <table> ORDER BY ALL`, as text.

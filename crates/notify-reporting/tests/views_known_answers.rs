@@ -1,0 +1,404 @@
+//! Known answers for the views with rules in them, on rows written straight into the staging
+//! tables of a set-up home. Each expectation is worked out by hand from the domain reference.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+async fn home(today: &str) -> TestHome {
+    let t = TestHome::new(&[]);
+    t.pin_today(today);
+    t.run("setup", json!({})).await;
+    t
+}
+
+fn letter(plan: &str, supplier: &str, sendtime: &str) -> String {
+    format!(
+        "INSERT INTO request_item_plan_status (clientid, campaignid, requestitemplanid, communicationtype, supplier, status, sendtime) \
+         VALUES ('C', 'K', '{plan}', 'LETTER', '{supplier}', 'DELIVERED', TIMESTAMP '{sendtime}');\n"
+    )
+}
+
+#[tokio::test]
+async fn letters_are_invoiced_on_each_suppliers_calendar() {
+    let t = home("2024-07-01").await;
+    let mut sql = String::new();
+    for (plan, supplier, sendtime) in [
+        // MBA: Thursday to Saturday + 4 days, Sunday + 3, Monday to Wednesday + 2.
+        ("m-thu", "MBA", "2024-02-29 10:00:00"), // leap day, Thursday: Monday 4 March
+        ("m-sat", "MBA", "2024-03-02 23:59:59"), // Saturday: Wednesday 6 March
+        ("m-sun", "MBA", "2024-03-31 01:30:00"), // Sunday (the BST change): Wednesday 3 April
+        ("m-mon", "MBA", "2024-01-01 00:00:00"), // Monday: Wednesday 3 January
+        // PRECISIONPROCO and SYNERTEC: weekends move to Monday.
+        ("p-sat", "PRECISIONPROCO", "2020-12-26 12:00:00"), // Saturday: Monday 28 Dec (ISO week 53 of 2020)
+        ("p-fri", "PRECISIONPROCO", "2021-01-01 12:00:00"), // Friday, same day: ISO week 53 of 2020
+        ("p-sun", "PRECISIONPROCO", "2021-01-03 12:00:00"), // Sunday: Monday 4 January, ISO week 1 of 2021
+        ("s-sun", "SYNERTEC", "2024-06-30 08:00:00"),       // Sunday: Monday 1 July
+        ("s-sat", "SYNERTEC", "2024-06-29 08:00:00"),       // Saturday: Monday 1 July
+        // Anyone else: the send date.
+        ("o-sat", "OTHERPOST", "2024-06-29 08:00:00"),
+    ] {
+        sql.push_str(&letter(plan, supplier, sendtime));
+    }
+    // Not invoiced: not delivered, not a letter, or never sent.
+    sql.push_str("INSERT INTO request_item_plan_status (clientid, requestitemplanid, communicationtype, supplier, status, sendtime) VALUES \
+        ('C', 'x1', 'LETTER', 'MBA', 'FAILED', TIMESTAMP '2024-06-03 10:00:00'), \
+        ('C', 'x2', 'SMS', 'MBA', 'DELIVERED', TIMESTAMP '2024-06-03 10:00:00'), \
+        ('C', 'x3', 'LETTER', 'MBA', 'DELIVERED', NULL)");
+    t.exec(&sql);
+    // letters_invoice_dates has no plan id; match on supplier and invoice time.
+    let got = t.select(
+        "SELECT supplier, CAST(CAST(invoicetime AS date) AS varchar) FROM letters_invoice_dates ORDER BY 1, 2",
+    );
+    let expected: Vec<Vec<Option<String>>> = [
+        ("MBA", "2024-01-03"),
+        ("MBA", "2024-03-04"),
+        ("MBA", "2024-03-06"),
+        ("MBA", "2024-04-03"),
+        ("OTHERPOST", "2024-06-29"),
+        ("PRECISIONPROCO", "2020-12-28"),
+        ("PRECISIONPROCO", "2021-01-01"),
+        ("PRECISIONPROCO", "2021-01-04"),
+        ("SYNERTEC", "2024-07-01"),
+        ("SYNERTEC", "2024-07-01"),
+    ]
+    .iter()
+    .map(|(a, b)| vec![s(a), s(b)])
+    .collect();
+    assert_eq!(got, expected);
+
+    let weekly = t.select(
+        "SELECT invoiceyear, invoiceweek, unitcount FROM letters_invoice_units_weekly WHERE supplier = 'PRECISIONPROCO' ORDER BY 1, 2",
+    );
+    assert_eq!(
+        weekly,
+        vec![
+            vec![s("2020"), s("53"), s("2")], // 28 Dec 2020 and 1 Jan 2021
+            vec![s("2021"), s("1"), s("1")],
+        ]
+    );
+    let monthly = t.select(
+        "SELECT invoiceyear, invoicemonth, unitcount FROM letters_invoice_units_monthly WHERE supplier IN ('PRECISIONPROCO', 'SYNERTEC') ORDER BY 1, 2",
+    );
+    assert_eq!(
+        monthly,
+        vec![
+            vec![s("2020"), s("12"), s("1")],
+            vec![s("2021"), s("1"), s("2")],
+            vec![s("2024"), s("7"), s("2")],
+        ]
+    );
+}
+
+/// A request (one item, created at `start`) whose first primary plan is sent an hour later.
+fn first_send(request: &str, start: &str) -> String {
+    format!(
+        "INSERT INTO request_item_status (clientid, requestid, requestitemid, createdtime) VALUES ('C', '{request}', 'i-{request}', TIMESTAMP '{start}');\n\
+         INSERT INTO request_item_plan_status (clientid, campaignid, sendinggroupid, communicationtype, requestid, requestitemid, requestitemplanid, ordernumber, channeltype, createdtime, sendtime) \
+         VALUES ('C', 'K', 'G', 'EMAIL', '{request}', 'i-{request}', 'p-{request}', 1, 'primary', TIMESTAMP '{start}', TIMESTAMP '{start}' + INTERVAL '1' HOUR);\n"
+    )
+}
+
+#[tokio::test]
+async fn latency_counts_weekday_london_business_hours_with_a_two_minute_margin() {
+    let t = home("2024-05-15").await;
+    let mut sql = String::new();
+    for (request, start) in [
+        ("gmt-0801", "2024-03-29 08:01:00"), // Friday, GMT: 07:59 two minutes before: out
+        ("gmt-0802", "2024-03-29 08:02:00"), // 08:00 to 08:04: in
+        ("bst-0702", "2024-04-02 07:02:00"), // Tuesday, BST: 08:02 London: in (07:02 UTC)
+        ("bst-1657", "2024-04-02 16:57:00"), // 17:55 to 17:59 London: in
+        ("bst-1658", "2024-04-02 16:58:00"), // 18:00 London two minutes after: out
+        ("gmt-1758", "2024-03-29 17:58:00"), // 18:00 two minutes after: out
+        ("sat-1000", "2024-04-06 10:00:00"), // Saturday: out
+        ("old-1000", "2024-02-01 10:00:00"), // over 3 months before 15 May: out
+    ] {
+        sql.push_str(&first_send(request, start));
+    }
+    t.exec(&sql);
+    let got = t.select("SELECT CAST(starttime AS varchar) FROM raw_latency_3m ORDER BY 1");
+    assert_eq!(
+        got,
+        vec![
+            vec![s("2024-03-29 08:02:00")],
+            vec![s("2024-04-02 07:02:00")],
+            vec![s("2024-04-02 16:57:00")],
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_fallback_starts_at_the_latest_of_up_to_three_earlier_completions() {
+    let t = home("2024-05-15").await;
+    // One item on Wednesday 3 April 2024 (BST), five primary plans in order. Plan 1 completed
+    // last of all, so only a window of three earlier plans keeps it from plan 5's start.
+    let plan = |n: u32, completed: &str, sent: &str| {
+        format!(
+            "INSERT INTO request_item_plan_status (clientid, campaignid, sendinggroupid, communicationtype, requestid, requestitemid, requestitemplanid, ordernumber, channeltype, createdtime, completedtime, sendtime) \
+             VALUES ('C', 'K', 'G', 'SMS', 'R', 'I', 'P{n}', {n}, 'primary', TIMESTAMP '2024-04-03 08:00:00', {completed}, TIMESTAMP '{sent}');\n"
+        )
+    };
+    let mut sql = String::from(
+        "INSERT INTO request_item_status (clientid, requestid, requestitemid, createdtime) VALUES ('C', 'R', 'I', TIMESTAMP '2024-04-03 08:00:00');\n",
+    );
+    sql.push_str(&plan(
+        1,
+        "TIMESTAMP '2024-04-03 13:00:00'",
+        "2024-04-03 08:30:00",
+    ));
+    sql.push_str(&plan(
+        2,
+        "TIMESTAMP '2024-04-03 09:00:00'",
+        "2024-04-03 09:30:00",
+    ));
+    sql.push_str(&plan(3, "NULL", "2024-04-03 10:30:00"));
+    sql.push_str(&plan(
+        4,
+        "TIMESTAMP '2024-04-03 11:00:00'",
+        "2024-04-03 11:30:00",
+    ));
+    sql.push_str(&plan(5, "NULL", "2024-04-03 12:30:00"));
+    t.exec(&sql);
+    let got = t.select(
+        "SELECT CAST(starttime AS varchar), CAST(endtime AS varchar) FROM raw_latency_3m ORDER BY 2",
+    );
+    let e = |a: &str, b: &str| vec![s(a), s(b)];
+    assert_eq!(
+        got,
+        vec![
+            e("2024-04-03 08:00:00", "2024-04-03 08:30:00"), // first send, from the request
+            e("2024-04-03 13:00:00", "2024-04-03 09:30:00"), // plan 2 after plan 1 (13:00)
+            e("2024-04-03 13:00:00", "2024-04-03 10:30:00"), // plan 3: plans 2 and 1
+            e("2024-04-03 13:00:00", "2024-04-03 11:30:00"), // plan 4: plans 3, 2, 1
+            e("2024-04-03 11:00:00", "2024-04-03 12:30:00"), // plan 5: plans 4, 3, 2 only
+        ]
+    );
+}
+
+#[tokio::test]
+async fn sms_nudge_ids_are_parsed_and_billing_goes_to_the_originator() {
+    let t = home("2024-05-15").await;
+    t.exec(
+        "INSERT INTO request_item_status (clientid, campaignid, requestitemid, requestitemrefid, billingref, sendinggroupid, createdtime) VALUES \
+         ('ORIG', 'CAMP-O', 'IO', 'ref-o', 'BILL-O', 'GROUP-O', TIMESTAMP '2024-05-01 09:00:00'), \
+         ('NUDGE', NULL, 'N1', 'IO_PO', 'ORIG|CAMP-O|BILL-O', 'GROUP-N', TIMESTAMP '2024-05-01 12:00:00'), \
+         ('NUDGE', NULL, 'N2', 'IX_', 'ORIG||', 'GROUP-N', TIMESTAMP '2024-05-01 12:00:00'), \
+         ('NUDGE', NULL, 'N3', 'IY', 'ORIG', 'GROUP-N', TIMESTAMP '2024-05-01 12:00:00'), \
+         ('NUDGE', NULL, 'N4', NULL, '|CAMP-Z|BILL-Z', 'GROUP-N', TIMESTAMP '2024-05-01 12:00:00');\n\
+         INSERT INTO request_item_plan_status (clientid, campaignid, requestitemid, requestitemplanid, communicationtype, status, createdtime, completedtime, sendtime, senderodscode, specificationid) VALUES \
+         ('ORIG', 'CAMP-O', 'IO', 'PO', 'NHSAPP', 'DELIVERED', TIMESTAMP '2024-05-01 09:00:00', TIMESTAMP '2024-05-01 15:00:00', TIMESTAMP '2024-05-01 09:01:00', 'ODS-O', 'spec-app'), \
+         ('ORIG', 'CAMP-O', 'IO', 'PL', 'LETTER', 'DELIVERED', TIMESTAMP '2024-05-01 09:00:00', TIMESTAMP '2024-05-02 10:00:00', TIMESTAMP '2024-05-01 10:00:00', 'ODS-O', 'spec-letter'), \
+         ('NUDGE', NULL, 'N1', 'PN1', 'SMS', 'DELIVERED', TIMESTAMP '2024-05-01 12:00:00', TIMESTAMP '2024-05-01 12:05:00', TIMESTAMP '2024-05-01 12:01:00', 'ODS-N', 'spec-sms'), \
+         ('NUDGE', NULL, 'N2', 'PN2', 'SMS', 'FAILED', TIMESTAMP '2024-05-01 12:00:00', TIMESTAMP '2024-05-01 12:05:00', NULL, 'ODS-N', 'spec-sms')",
+    );
+    // No nudge client configured: the nudge views are empty, and every plan bills as its own.
+    assert_eq!(
+        t.select("SELECT count(*) FROM request_item_status_smsnudge_staging"),
+        vec![vec![s("0")]]
+    );
+    let own = t.select(
+        "SELECT clientid, communicationtype, messagecount FROM billing_transactions ORDER BY ALL",
+    );
+    assert_eq!(
+        own,
+        vec![
+            vec![s("NUDGE"), s("SMS"), s("1")],
+            vec![s("ORIG"), s("LETTER"), s("1")],
+        ]
+    );
+
+    t.configure(|c| c.sms_nudge_client_id = Some("NUDGE".into()));
+    t.run("setup", json!({})).await; // views are rendered from the configuration
+    let parsed = t.select(
+        "SELECT requestitemid, originatingclientid, originatingcampaignid, originatingbillingref, originatingrequestitemid, originatingrequestitemplanid \
+         FROM request_item_status_smsnudge_staging ORDER BY 1",
+    );
+    assert_eq!(
+        parsed,
+        vec![
+            vec![
+                s("N1"),
+                s("ORIG"),
+                s("CAMP-O"),
+                s("BILL-O"),
+                s("IO"),
+                s("PO")
+            ],
+            vec![s("N2"), s("ORIG"), None, None, s("IX"), None],
+            vec![s("N3"), s("ORIG"), None, None, s("IY"), None],
+            vec![s("N4"), None, s("CAMP-Z"), s("BILL-Z"), None, None],
+        ]
+    );
+    assert_eq!(
+        t.select("SELECT requestitemplanid, originatingsendinggroupid FROM request_item_plan_status_smsnudge ORDER BY 1"),
+        vec![vec![s("PN1"), s("GROUP-O")], vec![s("PN2"), None]]
+    );
+    // Read after the nudge: from the nudge's creation (12:00) to the app message's completion (15:00).
+    assert_eq!(
+        t.select("SELECT requestitemplanid, originalstatus, hrstoread FROM request_item_plan_read_status_smsnudge ORDER BY 1"),
+        vec![vec![s("PN1"), s("DELIVERED"), s("3.0")], vec![s("PN2"), None, None]]
+    );
+    // The delivered nudge SMS is billed to ORIG's campaign and billing ref, with the originating
+    // plan's sender ODS code; the failed one was never sent, so it is not billed at all.
+    let billed = t.select(
+        "SELECT CAST(billingdate AS varchar), clientid, campaignid, billingref, senderodscode, communicationtype, specificationid, messagecount \
+         FROM billing_transactions ORDER BY ALL",
+    );
+    assert_eq!(
+        billed,
+        vec![
+            vec![
+                s("2024-05-01"),
+                s("ORIG"),
+                s("CAMP-O"),
+                s("BILL-O"),
+                s("ODS-O"),
+                s("SMS"),
+                s("spec-sms"),
+                s("1")
+            ],
+            vec![
+                s("2024-05-02"),
+                s("ORIG"),
+                s("CAMP-O"),
+                s("BILL-O"),
+                s("ODS-O"),
+                s("LETTER"),
+                s("spec-letter"),
+                s("1")
+            ],
+        ]
+    );
+}
+
+fn status_summary(table: &str, client: &str, group: &str, batch: bool) -> String {
+    let (cols, vals) = if batch {
+        (", requestrefid, requestid", ", 'REF', 'REQ'")
+    } else {
+        ("", "")
+    };
+    format!(
+        "INSERT INTO {table} (clientid, sendinggroupid, createddate, requestedcount{cols}) VALUES ('{client}', '{group}', DATE '2024-05-01', 1{vals});\n"
+    )
+}
+
+fn plan_summary(table: &str, client: &str, group: &str, channel: &str, batch: bool) -> String {
+    let (cols, vals) = if batch {
+        (", requestrefid, requestid", ", 'REF', 'REQ'")
+    } else {
+        ("", "")
+    };
+    let channel = if channel.is_empty() {
+        "NULL".to_string()
+    } else {
+        format!("'{channel}'")
+    };
+    format!(
+        "INSERT INTO {table} (clientid, sendinggroupid, communicationtype, createddate, status, requestitemcount{cols}) VALUES ('{client}', '{group}', {channel}, DATE '2024-05-01', 'DELIVERED', 1{vals});\n"
+    )
+}
+
+#[tokio::test]
+async fn all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_groups() {
+    let t = home("2024-05-15").await;
+    let mut sql = String::new();
+    // X has plain and batch rows: only its batch rows show. Y has plain rows only.
+    sql.push_str(&status_summary(
+        "request_item_status_summary",
+        "X",
+        "G",
+        false,
+    ));
+    sql.push_str(&status_summary(
+        "request_item_status_summary_batch",
+        "X",
+        "G",
+        true,
+    ));
+    sql.push_str(&status_summary(
+        "request_item_status_summary",
+        "Y",
+        "G",
+        false,
+    ));
+    sql.push_str(&plan_summary(
+        "request_item_plan_completed_summary",
+        "X",
+        "G",
+        "SMS",
+        false,
+    ));
+    sql.push_str(&plan_summary(
+        "request_item_plan_completed_summary_batch",
+        "X",
+        "G",
+        "SMS",
+        true,
+    ));
+    sql.push_str(&plan_summary(
+        "request_item_plan_completed_summary",
+        "Y",
+        "G",
+        "SMS",
+        false,
+    ));
+    // E (configured): G1 email only, G2 email and SMS, G3 email and a NULL channel. F (not
+    // configured): G1 email only.
+    for (client, group, channel) in [
+        ("E", "G1", "EMAIL"),
+        ("E", "G2", "EMAIL"),
+        ("E", "G2", "SMS"),
+        ("E", "G3", "EMAIL"),
+        ("E", "G3", ""),
+        ("F", "G1", "EMAIL"),
+    ] {
+        sql.push_str(&plan_summary(
+            "request_item_plan_completed_summary",
+            client,
+            group,
+            channel,
+            false,
+        ));
+    }
+    for (client, group) in [("E", "G1"), ("E", "G2"), ("E", "G3"), ("F", "G1")] {
+        sql.push_str(&status_summary(
+            "request_item_status_summary",
+            client,
+            group,
+            false,
+        ));
+    }
+    t.exec(&sql);
+    let all = t.select("SELECT clientid, sendinggroupid, requestrefid, requestid FROM request_item_status_summary_all ORDER BY ALL");
+    assert_eq!(
+        all,
+        vec![
+            vec![s("E"), s("G1"), None, None],
+            vec![s("E"), s("G2"), None, None],
+            vec![s("E"), s("G3"), None, None],
+            vec![s("F"), s("G1"), None, None],
+            vec![s("X"), s("G"), s("REF"), s("REQ")],
+            vec![s("Y"), s("G"), None, None],
+        ]
+    );
+    assert_eq!(
+        t.select("SELECT clientid, requestid FROM request_item_plan_completed_summary_all WHERE clientid IN ('X', 'Y') ORDER BY ALL"),
+        vec![vec![s("X"), s("REQ")], vec![s("Y"), None]]
+    );
+    // No client configured: the filter hides nothing.
+    let unfiltered = t.select("SELECT count(*) FROM request_item_status_summary_all_email_filter");
+    assert_eq!(unfiltered, vec![vec![s("6")]]);
+
+    t.configure(|c| c.email_filter_client_ids = vec!["E".into()]);
+    t.run("setup", json!({})).await;
+    assert_eq!(
+        t.select("SELECT clientid, sendinggroupid FROM request_item_status_summary_all_email_filter ORDER BY ALL"),
+        vec![
+            vec![s("E"), s("G2")],
+            vec![s("F"), s("G1")],
+            vec![s("X"), s("G")],
+            vec![s("Y"), s("G")],
+        ]
+    );
+}
