@@ -29,9 +29,27 @@ pub struct HomeConfig {
     /// Clients whose email-only sending groups the email-filter view hides.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub email_filter_client_ids: Vec<String>,
+    /// Faults the local engine injects (for tests and drills).
+    #[serde(default, skip_serializing_if = "Faults::is_none")]
+    pub faults: Faults,
     /// Pins the engine's `current_date` (`YYYY-MM-DD`), for tests and replays; unset is today (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub today: Option<String>,
+}
+
+/// Faults the local engine can inject, as AWS would produce them.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Faults {
+    /// Each OPTIMIZE and VACUUM first answers "more runs needed" this many times.
+    #[serde(default)]
+    pub more_runs_needed: u32,
+}
+
+impl Faults {
+    fn is_none(&self) -> bool {
+        *self == Faults::default()
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -99,8 +117,8 @@ impl Home {
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
     pub fn open(&self, source: &Path) -> Result<Opened, String> {
         let deployment = self.deployment()?;
-        let today = self
-            .config()?
+        let config = self.config()?;
+        let today = config
             .today
             .map(|t| {
                 CalendarDate::parse(&t)
@@ -118,6 +136,7 @@ impl Home {
             EngineOptions {
                 source_dir: Some(source.to_path_buf()),
                 today,
+                more_runs_needed: config.faults.more_runs_needed,
                 ..Default::default()
             },
         )

@@ -23,6 +23,11 @@ pub const MACHINES: &[MachineDef] = &[
         input_fields: &["asOf"],
     },
     MachineDef {
+        name: "housekeeping",
+        asl: include_str!("../../../statemachines/housekeeping.asl.json"),
+        input_fields: &[],
+    },
+    MachineDef {
         name: "completed-comms-report",
         asl: include_str!("../../../statemachines/completed-comms-report.asl.json"),
         input_fields: &["completedDate", "clientIds"],
@@ -37,6 +42,10 @@ pub const MACHINES: &[MachineDef] = &[
 pub const RUN_QUERY: &str = "local:run-query";
 pub const POLL_QUERY: &str = "local:poll-query";
 pub const WRITE_REPORT: &str = "local:write-report";
+/// An AWS SDK integration the local runner stands in for: Glue column statistics become
+/// DuckDB's `ANALYZE <table>`.
+pub const GLUE_COLUMN_STATISTICS: &str =
+    "arn:aws:states:::aws-sdk:glue:startColumnStatisticsTaskRun";
 
 /// What SAM's `DefinitionSubstitutions` supply in AWS, locally.
 pub fn substitutions() -> BTreeMap<String, String> {
@@ -46,6 +55,11 @@ pub fn substitutions() -> BTreeMap<String, String> {
         (
             "WriteReportFunctionArn".to_string(),
             WRITE_REPORT.to_string(),
+        ),
+        ("Database".to_string(), "main".to_string()),
+        (
+            "HousekeepingRoleArn".to_string(),
+            "local:housekeeping-role".to_string(),
         ),
     ])
 }

@@ -6,7 +6,7 @@ use serde_json::Value;
 use state_machine::{TaskFailure, Tasks};
 
 use crate::home::Opened;
-use crate::machines::{POLL_QUERY, RUN_QUERY, WRITE_REPORT};
+use crate::machines::{GLUE_COLUMN_STATISTICS, POLL_QUERY, RUN_QUERY, WRITE_REPORT};
 
 pub struct LocalTasks<'a> {
     pub home: &'a Opened,
@@ -34,6 +34,7 @@ impl Tasks for LocalTasks<'_> {
                 };
                 write_report(input, &ports).await
             }
+            GLUE_COLUMN_STATISTICS => column_statistics(h, &input),
             other => {
                 return Err(TaskFailure {
                     error: "States.Runtime".into(),
@@ -46,4 +47,20 @@ impl Tasks for LocalTasks<'_> {
             cause: e.message,
         })
     }
+}
+
+/// Glue's startColumnStatisticsTaskRun, locally: `ANALYZE` the table (a catalog table only).
+fn column_statistics(h: &Opened, input: &Value) -> Result<Value, reporting_core::HandlerError> {
+    let table = input
+        .get("TableName")
+        .and_then(Value::as_str)
+        .filter(|t| reporting_core::catalog::table(t).is_some())
+        .ok_or_else(|| {
+            reporting_core::HandlerError::invalid(format!(
+                "startColumnStatisticsTaskRun: TableName must be a staging table, not {}",
+                input.get("TableName").unwrap_or(&Value::Null)
+            ))
+        })?;
+    h.engine.execute(&format!("ANALYZE {table}"), &[])?;
+    Ok(serde_json::json!({"ColumnStatisticsTaskRunId": format!("local-analyze-{table}")}))
 }

@@ -23,7 +23,8 @@ fn every_definition_loads_and_uses_only_local_tasks() {
                 [
                     machines::RUN_QUERY,
                     machines::POLL_QUERY,
-                    machines::WRITE_REPORT
+                    machines::WRITE_REPORT,
+                    machines::GLUE_COLUMN_STATISTICS,
                 ]
                 .contains(&r.as_str()),
                 "{}: {r}",
@@ -52,6 +53,13 @@ fn ingestion_passes_are_the_catalog_passes() {
     assert_eq!(
         strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]),
         tables
+    );
+    let housekeeping: Value =
+        serde_json::from_str(machines::find("housekeeping").unwrap().asl).unwrap();
+    let names: Vec<String> = catalog::TABLES.iter().map(|t| t.name.to_string()).collect();
+    assert_eq!(
+        strings(&housekeeping["States"]["Plan Housekeeping"]["Parameters"]["tables"]),
+        names
     );
     let views: Vec<String> = catalog::QUERIES
         .iter()

@@ -48,6 +48,10 @@ where
 pub fn query_failure(reason: &str, retryable: bool) -> ErrorKind {
     if reason.contains("ICEBERG_COMMIT_ERROR") || reason.contains("CommitFailedException") {
         ErrorKind::CommitConflict
+    } else if reason.contains("ICEBERG_OPTIMIZE_MORE_RUNS_NEEDED")
+        || reason.contains("ICEBERG_VACUUM_MORE_RUNS_NEEDED")
+    {
+        ErrorKind::MoreRunsNeeded
     } else if reason.contains("TOO_MANY_REQUESTS")
         || reason.contains("ThrottlingException")
         || reason.contains("Rate exceeded")
@@ -63,6 +67,16 @@ pub fn query_failure(reason: &str, retryable: bool) -> ErrorKind {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn partial_housekeeping_asks_for_more_runs() {
+        for reason in [
+            "ICEBERG_OPTIMIZE_MORE_RUNS_NEEDED: Optimize needs more runs to complete",
+            "ICEBERG_VACUUM_MORE_RUNS_NEEDED: Vacuum needs more runs",
+        ] {
+            assert_eq!(query_failure(reason, false), ErrorKind::MoreRunsNeeded);
+        }
+    }
 
     #[test]
     fn query_failures_are_classified_by_reason() {

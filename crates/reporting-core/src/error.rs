@@ -19,6 +19,10 @@ pub enum ErrorKind {
     QueryCancelled,
     /// The query did not finish within the allowed time (it is cancelled).
     QueryTimeout,
+    /// OPTIMIZE or VACUUM did part of the work and asks to be run again
+    /// (ICEBERG_OPTIMIZE_MORE_RUNS_NEEDED, ICEBERG_VACUUM_MORE_RUNS_NEEDED). Not a retry: the
+    /// housekeeping machine runs it again, a bounded number of times.
+    MoreRunsNeeded,
     /// The caller sent something we refuse (unknown query, malformed date, bad id).
     InvalidInput,
     /// Configuration or a required parameter (the hash key) is missing.
@@ -37,6 +41,7 @@ impl ErrorKind {
             ErrorKind::QueryFailed => "Query.Failed",
             ErrorKind::QueryCancelled => "Query.Cancelled",
             ErrorKind::QueryTimeout => "Query.Timeout",
+            ErrorKind::MoreRunsNeeded => "Query.MoreRunsNeeded",
             ErrorKind::InvalidInput => "Input.Invalid",
             ErrorKind::ConfigMissing => "Config.Missing",
             ErrorKind::Internal => "Internal.Error",
@@ -50,13 +55,14 @@ impl ErrorKind {
         )
     }
 
-    pub const ALL: [ErrorKind; 9] = [
+    pub const ALL: [ErrorKind; 10] = [
         ErrorKind::Throttled,
         ErrorKind::CommitConflict,
         ErrorKind::Transient,
         ErrorKind::QueryFailed,
         ErrorKind::QueryCancelled,
         ErrorKind::QueryTimeout,
+        ErrorKind::MoreRunsNeeded,
         ErrorKind::InvalidInput,
         ErrorKind::ConfigMissing,
         ErrorKind::Internal,

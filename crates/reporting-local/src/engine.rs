@@ -28,6 +28,9 @@ pub struct EngineOptions {
     pub check_merge_sources: bool,
     /// Pins `current_date` (tests, replays); `None` is today in UTC.
     pub today: Option<reporting_core::CalendarDate>,
+    /// Fault injection: each OPTIMIZE and each VACUUM of a table first fails this many times with
+    /// Athena's "more runs needed" answer, as a large Iceberg table does.
+    pub more_runs_needed: u32,
 }
 
 impl Default for EngineOptions {
@@ -36,6 +39,7 @@ impl Default for EngineOptions {
             source_dir: None,
             check_merge_sources: true,
             today: None,
+            more_runs_needed: 0,
         }
     }
 }
@@ -57,6 +61,26 @@ struct Inner {
     conn: Connection,
     executions: HashMap<String, Execution>,
     next_id: u64,
+    /// Injected "more runs needed" answers given so far, by statement (`OPTIMIZE t`, `VACUUM t`).
+    partial_runs: HashMap<String, u32>,
+}
+
+/// `OPTIMIZE <table>` or `VACUUM <table>` when the statement is one (comments skipped).
+fn housekeeping_statement(sql: &str) -> Option<String> {
+    let words: Vec<&str> = sql
+        .lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .flat_map(str::split_whitespace)
+        .take(2)
+        .collect();
+    match words.as_slice() {
+        [verb, table]
+            if verb.eq_ignore_ascii_case("OPTIMIZE") || verb.eq_ignore_ascii_case("VACUUM") =>
+        {
+            Some(format!("{} {table}", verb.to_ascii_uppercase()))
+        }
+        _ => None,
+    }
 }
 
 pub struct DuckDbEngine {
@@ -103,6 +127,7 @@ impl DuckDbEngine {
                 conn,
                 executions: HashMap::new(),
                 next_id: 1,
+                partial_runs: HashMap::new(),
             }),
             options,
         })
@@ -328,6 +353,31 @@ impl QueryEngine for DuckDbEngine {
         let id = format!("local-{:06}", inner.next_id);
         inner.next_id += 1;
         let started = Instant::now();
+        if let Some(statement) = housekeeping_statement(&request.sql) {
+            let given = inner.partial_runs.entry(statement.clone()).or_insert(0);
+            if *given < self.options.more_runs_needed {
+                *given += 1;
+                let code = if statement.starts_with("OPTIMIZE") {
+                    "ICEBERG_OPTIMIZE_MORE_RUNS_NEEDED"
+                } else {
+                    "ICEBERG_VACUUM_MORE_RUNS_NEEDED"
+                };
+                let execution = Execution {
+                    status: QueryStatus {
+                        state: QueryState::Failed,
+                        reason: Some(format!(
+                            "{code}: {statement} needs more runs (injected by the local engine, {given} of {})",
+                            self.options.more_runs_needed
+                        )),
+                        failure_kind: Some(ErrorKind::MoreRunsNeeded),
+                        statistics: QueryStatistics::default(),
+                    },
+                    result: ExecutedQuery::default(),
+                };
+                inner.executions.insert(id.clone(), execution);
+                return Ok(id);
+            }
+        }
         let outcome = self.execute_locked(&inner.conn, &request.sql, &request.params);
         let engine_millis = Some(started.elapsed().as_millis() as u64);
         let execution = match outcome {

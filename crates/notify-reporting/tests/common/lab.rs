@@ -44,8 +44,7 @@ impl Lab {
             .collect();
         let engine = DuckDbEngine::open_in_memory(EngineOptions {
             source_dir: None,
-            check_merge_sources: true,
-            today: None,
+            ..EngineOptions::default()
         })
         .unwrap();
         let lab = Self {

@@ -1,0 +1,77 @@
+//! Housekeeping through the real state machine: every table optimized and vacuumed, runs repeated
+//! while the engine answers "more runs needed" (a bounded number of times), statistics started.
+
+mod common;
+
+use common::*;
+use notify_reporting::{run_machine, RunError};
+use serde_json::{json, Value};
+
+fn per_table(output: &Value, pass: &str) -> Vec<(String, u64)> {
+    output[pass]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| {
+            (
+                r["table"].as_str().unwrap().to_string(),
+                r["extraRuns"].as_u64().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn every_table_is_compacted_vacuumed_and_analyzed() {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    let run = t.run("housekeeping", json!({})).await;
+    let tables: Vec<(String, u64)> = reporting_core::catalog::TABLES
+        .iter()
+        .map(|t| (t.name.to_string(), 0))
+        .collect();
+    assert_eq!(per_table(&run.output, "optimized"), tables);
+    assert_eq!(per_table(&run.output, "vacuumed"), tables);
+    assert_eq!(
+        run.output["statistics"][0]["runId"],
+        "local-analyze-request_item_status"
+    );
+    assert_eq!(run.queries.len(), 2 * tables.len());
+}
+
+#[tokio::test]
+async fn optimize_and_vacuum_run_again_while_more_runs_are_needed() {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    t.configure(|c| c.faults.more_runs_needed = 2);
+    let run = t.run("housekeeping", json!({})).await;
+    let n = reporting_core::catalog::TABLES.len();
+    for pass in ["optimized", "vacuumed"] {
+        assert!(
+            per_table(&run.output, pass)
+                .iter()
+                .all(|(_, extra)| *extra == 2),
+            "{pass}: {:?}",
+            per_table(&run.output, pass)
+        );
+    }
+    // Three runs of each statement: two answered "more runs needed", the third finished.
+    assert_eq!(run.queries.len(), 2 * n);
+}
+
+#[tokio::test]
+async fn a_table_that_never_finishes_fails_housekeeping_after_ten_runs() {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    t.configure(|c| c.faults.more_runs_needed = 10);
+    match run_machine(&t.home, &t.source(), "housekeeping", json!({}), false).await {
+        Err(RunError::Failed { error, cause }) => {
+            assert_eq!(error, "Query.MoreRunsNeeded");
+            assert!(cause.contains("after 10"), "{cause}");
+        }
+        other => panic!("housekeeping should fail: {:?}", other.map(|r| r.output)),
+    }
+    // Nine "more runs" answers are fine.
+    t.configure(|c| c.faults.more_runs_needed = 9);
+    t.run("housekeeping", json!({})).await;
+}
