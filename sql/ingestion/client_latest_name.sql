@@ -2,6 +2,8 @@
 -- the week up to the reference date. Updated only when a later-created item is seen.
 -- Ties on createddate are broken by the name itself, so the result never depends on row order.
 -- Parameters: 1 and 2 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameters: 1 the first capture day of the window; 2 asOf. Ingestion binds asOf - 1 week as the
+-- first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO client_latest_name AS t
 USING (
   SELECT
@@ -13,7 +15,7 @@ USING (
     AND clientid IS NOT NULL
     AND createddate IS NOT NULL
     AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-      BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+      BETWEEN CAST(? AS date) AND CAST(? AS date)
   GROUP BY clientid
 ) AS s
 ON (t.clientid = s.clientid)

@@ -4,6 +4,8 @@
 -- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source so that
 -- no two source rows can match one target row).
 -- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameter: the first created date of the window. Ingestion binds asOf - 1 calendar month,
+-- a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_completed_summary AS t
 USING (
   SELECT
@@ -22,7 +24,7 @@ USING (
     CAST(count(DISTINCT requestitemid) AS integer) AS requestitemcount
   FROM request_item_plan_status
   WHERE status IN ('DELIVERED', 'FAILED')
-    AND CAST(createdtime AS date) >= date_add('month', -1, CAST(? AS date))
+    AND CAST(createdtime AS date) >= CAST(? AS date)
   GROUP BY
     NULLIF(clientid, ''),
     NULLIF(campaignid, ''),

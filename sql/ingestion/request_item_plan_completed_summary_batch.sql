@@ -4,6 +4,8 @@
 -- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source so that
 -- no two source rows can match one target row).
 -- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameter: the first created date of the window. Ingestion binds asOf - 1 calendar month,
+-- a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_completed_summary_batch AS t
 USING (
   SELECT
@@ -24,7 +26,7 @@ USING (
     CAST(count(DISTINCT requestitemid) AS integer) AS requestitemcount
   FROM request_item_plan_status
   WHERE status IN ('DELIVERED', 'FAILED')
-    AND CAST(createdtime AS date) >= date_add('month', -1, CAST(? AS date))
+    AND CAST(createdtime AS date) >= CAST(? AS date)
     AND clientid IN (${batch_client_ids})
   GROUP BY
     NULLIF(clientid, ''),

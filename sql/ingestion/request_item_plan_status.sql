@@ -3,6 +3,8 @@
 -- then completion, then content (a total order), and the update rule uses the same order, so the
 -- result never depends on which version arrived first.
 -- Parameters: 1 and 2 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameters: 1 the first capture day of the window; 2 asOf. Ingestion binds asOf - 1 week as the
+-- first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_status AS t
 USING (
   SELECT
@@ -90,7 +92,7 @@ USING (
         WHERE starts_with(sk, 'REQUEST_ITEM_PLAN#')
           AND requestitemplanid IS NOT NULL
           AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-            BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+            BETWEEN CAST(? AS date) AND CAST(? AS date)
       ) AS v
     ) AS k
   ) AS ranked

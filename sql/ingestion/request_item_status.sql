@@ -4,6 +4,8 @@
 -- so the result never depends on which version arrived first.
 -- NHS numbers are hashed here and never stored: Base64(SHA-256(UTF-8(<key text> || '.' || nhsnumber))).
 -- Parameters: 1 = hash key (SSM SecureString text), 2 and 3 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameters: 1 the hash key; 2 the first capture day of the window; 3 asOf. Ingestion binds
+-- asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status AS t
 USING (
   SELECT
@@ -73,7 +75,7 @@ USING (
         WHERE starts_with(sk, 'REQUEST_ITEM#')
           AND requestitemid IS NOT NULL
           AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-            BETWEEN date_add('week', -1, CAST(? AS date)) AND CAST(? AS date)
+            BETWEEN CAST(? AS date) AND CAST(? AS date)
       ) AS v
     ) AS k
   ) AS ranked

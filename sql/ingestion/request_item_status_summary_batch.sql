@@ -4,6 +4,8 @@
 -- every fact, so outstandingcount may go down while no other total ever shrinks.
 -- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source).
 -- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
+-- Parameter: the first created date of the window. Ingestion binds asOf - 1 calendar month,
+-- a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status_summary_batch AS t
 USING (
   SELECT
@@ -28,7 +30,7 @@ USING (
     CAST(sum(CASE WHEN contains(failedcommunicationtypes, 'SMS') THEN 1 ELSE 0 END) AS integer) AS smsfailedcount,
     CAST(sum(CASE WHEN contains(failedcommunicationtypes, 'LETTER') THEN 1 ELSE 0 END) AS integer) AS letterfailedcount
   FROM request_item_status
-  WHERE CAST(createdtime AS date) >= date_add('month', -1, CAST(? AS date))
+  WHERE CAST(createdtime AS date) >= CAST(? AS date)
     AND clientid IN (${batch_client_ids})
   GROUP BY
     NULLIF(clientid, ''),

@@ -23,6 +23,11 @@ pub const MACHINES: &[MachineDef] = &[
         input_fields: &["asOf"],
     },
     MachineDef {
+        name: "backfill",
+        asl: include_str!("../../../statemachines/backfill.asl.json"),
+        input_fields: &["table", "asOf"],
+    },
+    MachineDef {
         name: "housekeeping",
         asl: include_str!("../../../statemachines/housekeeping.asl.json"),
         input_fields: &[],

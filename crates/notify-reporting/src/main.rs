@@ -58,11 +58,15 @@ enum Command {
     },
     /// Run one of the repository's state machines locally (setup, ingestion).
     Run {
-        /// The state machine: setup or ingestion.
+        /// The state machine: setup, ingestion, backfill, housekeeping, completed-comms-report or
+        /// completed-batch-report.
         machine: String,
         /// The reference date of the ingestion window, YYYY-MM-DD (UTC). Default: today.
         #[arg(long, value_parser = parse_date)]
         as_of: Option<CalendarDate>,
+        /// The staging table to backfill (the backfill machine's `table`).
+        #[arg(long)]
+        table: Option<String>,
         /// The execution input, as JSON (what a schedule or the console would send).
         #[arg(long)]
         input: Option<String>,
@@ -107,6 +111,18 @@ fn print_table_rows(table_rows: &[(String, u64)]) {
     for (table, rows) in table_rows {
         println!("{table:<56} {rows:>12}");
     }
+}
+
+/// Puts a command-line flag into the execution input; the input may already say the same.
+fn set_input_field(input: &mut Value, field: &str, value: String) -> Result<(), String> {
+    let obj = input
+        .as_object_mut()
+        .ok_or("--input must be a JSON object")?;
+    if obj.get(field).is_some_and(|v| v.as_str() != Some(&value)) {
+        return Err(format!("the flag and the input's {field} disagree"));
+    }
+    obj.insert(field.into(), Value::String(value));
+    Ok(())
 }
 
 /// The reports' default client lists (SSM in AWS): every client for the completed-communications
@@ -247,6 +263,7 @@ fn main() -> ExitCode {
         Command::Run {
             machine,
             as_of,
+            table,
             input,
             source,
         } => {
@@ -258,22 +275,11 @@ fn main() -> ExitCode {
                     return ExitCode::from(2);
                 }
             };
-            if let Some(date) = as_of {
-                match input.as_object_mut() {
-                    Some(obj) => {
-                        if obj
-                            .get("asOf")
-                            .is_some_and(|v| v.as_str() != Some(&date.to_string()))
-                        {
-                            eprintln!("error: --as-of and the input's asOf disagree");
-                            return ExitCode::from(2);
-                        }
-                        obj.insert("asOf".into(), Value::String(date.to_string()));
-                    }
-                    None => {
-                        eprintln!("error: --input must be a JSON object");
-                        return ExitCode::from(2);
-                    }
+            for (field, flag) in [("asOf", as_of.map(|d| d.to_string())), ("table", table)] {
+                let Some(value) = flag else { continue };
+                if let Err(e) = set_input_field(&mut input, field, value) {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(2);
                 }
             }
             let source = source.unwrap_or_else(|| home.default_source());

@@ -34,6 +34,12 @@ pub enum Param {
     HashKey,
     /// The window's reference date (UTC), from the execution's `asOf`.
     AsOf,
+    /// The first capture day of the projection window: `asOf` - 1 week.
+    WeekBeforeAsOf,
+    /// The first created date of the aggregation window: `asOf` - 1 calendar month.
+    MonthBeforeAsOf,
+    /// The beginning of history (1970-01-01): a backfill's window start.
+    HistoryStart,
     /// A client id, validated as an identifier (it also names report objects).
     ClientId,
     /// A report's completion date (UTC).
@@ -66,6 +72,27 @@ pub enum Purpose {
     Housekeeping,
     /// Rebuilds a projection from all the history there is (no window).
     Backfill,
+}
+
+impl Param {
+    /// The date a date slot binds for a reference date; `None` for the other slots.
+    pub fn date_for(self, as_of: crate::CalendarDate) -> Option<crate::CalendarDate> {
+        match self {
+            Param::AsOf => Some(as_of),
+            Param::WeekBeforeAsOf => Some(as_of.add_days(-7)),
+            Param::MonthBeforeAsOf => Some(as_of.add_months(-1)),
+            Param::HistoryStart => crate::CalendarDate::new(1970, 1, 1),
+            _ => None,
+        }
+    }
+
+    /// Whether the slot is bound from `asOf`.
+    pub fn needs_as_of(self) -> bool {
+        matches!(
+            self,
+            Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart
+        )
+    }
 }
 
 /// The most rows a [`Purpose::Probe`] query may return into state-machine data.
@@ -311,6 +338,19 @@ macro_rules! ingestion {
     };
 }
 
+macro_rules! backfill {
+    ($name:literal, $params:expr) => {
+        Query {
+            id: concat!("backfill/", $name),
+            purpose: Purpose::Backfill,
+            workgroup: Workgroup::Ingestion,
+            params: $params,
+            table: $name,
+            sql: asset!("ingestion", $name),
+        }
+    };
+}
+
 macro_rules! view {
     ($name:literal) => {
         Query {
@@ -359,13 +399,33 @@ pub const QUERIES: &[Query] = &[
     create_table!("request_item_plan_completed_summary_batch"),
     create_table!("request_item_status_summary"),
     create_table!("request_item_status_summary_batch"),
-    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::AsOf, Param::AsOf]),
-    ingestion!("request_item_plan_status", pass 1, &[Param::AsOf, Param::AsOf]),
-    ingestion!("client_latest_name", pass 1, &[Param::AsOf, Param::AsOf]),
-    ingestion!("request_item_plan_completed_summary", pass 2, &[Param::AsOf]),
-    ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::AsOf]),
-    ingestion!("request_item_status_summary", pass 2, &[Param::AsOf]),
-    ingestion!("request_item_status_summary_batch", pass 2, &[Param::AsOf]),
+    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::WeekBeforeAsOf, Param::AsOf]),
+    ingestion!("request_item_plan_status", pass 1, &[Param::WeekBeforeAsOf, Param::AsOf]),
+    ingestion!("client_latest_name", pass 1, &[Param::WeekBeforeAsOf, Param::AsOf]),
+    ingestion!("request_item_plan_completed_summary", pass 2, &[Param::MonthBeforeAsOf]),
+    ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
+    ingestion!("request_item_status_summary", pass 2, &[Param::MonthBeforeAsOf]),
+    ingestion!("request_item_status_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
+    // Backfills: the same ingestion SQL with the window opened to the beginning of history.
+    backfill!(
+        "request_item_status",
+        &[Param::HashKey, Param::HistoryStart, Param::AsOf]
+    ),
+    backfill!(
+        "request_item_plan_status",
+        &[Param::HistoryStart, Param::AsOf]
+    ),
+    backfill!("client_latest_name", &[Param::HistoryStart, Param::AsOf]),
+    backfill!(
+        "request_item_plan_completed_summary",
+        &[Param::HistoryStart]
+    ),
+    backfill!(
+        "request_item_plan_completed_summary_batch",
+        &[Param::HistoryStart]
+    ),
+    backfill!("request_item_status_summary", &[Param::HistoryStart]),
+    backfill!("request_item_status_summary_batch", &[Param::HistoryStart]),
     simple!(
         "setup" / "schema_migrations",
         Purpose::Setup,
@@ -535,7 +595,30 @@ mod tests {
             .filter(|q| q.needs_hash_key())
             .map(|q| q.id)
             .collect();
-        assert_eq!(hashed, ["ingestion/request_item_status"]);
+        assert_eq!(
+            hashed,
+            [
+                "ingestion/request_item_status",
+                "backfill/request_item_status"
+            ]
+        );
+    }
+
+    #[test]
+    fn a_backfill_is_its_ingestion_query_with_the_window_open() {
+        for b in QUERIES.iter().filter(|q| q.purpose == Purpose::Backfill) {
+            let ingestion = query(&b.id.replace("backfill/", "ingestion/")).unwrap();
+            assert_eq!(b.sql, ingestion.sql, "{}", b.id);
+            let opened: Vec<Param> = ingestion
+                .params
+                .iter()
+                .map(|p| match p {
+                    Param::WeekBeforeAsOf | Param::MonthBeforeAsOf => Param::HistoryStart,
+                    other => *other,
+                })
+                .collect();
+            assert_eq!(b.params, opened.as_slice(), "{}", b.id);
+        }
     }
 
     #[test]

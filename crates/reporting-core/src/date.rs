@@ -98,6 +98,17 @@ impl CalendarDate {
     }
 
     /// ISO weekday: Monday 1 … Sunday 7.
+    /// The same day `n` calendar months later (earlier when negative), clamped to the month's
+    /// last day, as Trino's `date_add('month', n, d)`: 2024-03-31 minus one month is 2024-02-29.
+    pub fn add_months(self, n: i32) -> Self {
+        let index = self.year() * 12 + i32::from(self.month()) - 1 + n;
+        let (year, month) = (index.div_euclid(12), (index.rem_euclid(12) + 1) as u8);
+        (28..=self.day().max(28))
+            .rev()
+            .find_map(|day| Self::new(year, month, day.min(self.day())))
+            .expect("day 28 exists in every month")
+    }
+
     pub fn iso_weekday(self) -> u8 {
         // 1970-01-01 was a Thursday (4).
         ((self.to_days() + 3).rem_euclid(7) + 1) as u8
@@ -160,6 +171,16 @@ impl<'de> Deserialize<'de> for CalendarDate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn months_are_added_as_trino_does() {
+        let d = |s: &str| CalendarDate::parse(s).unwrap();
+        assert_eq!(d("2024-03-31").add_months(-1), d("2024-02-29"));
+        assert_eq!(d("2023-03-31").add_months(-1), d("2023-02-28"));
+        assert_eq!(d("2024-01-15").add_months(-1), d("2023-12-15"));
+        assert_eq!(d("2024-12-31").add_months(2), d("2025-02-28"));
+        assert_eq!(d("2024-05-31").add_months(-3), d("2024-02-29"));
+    }
 
     #[test]
     fn parses_real_dates_only() {

@@ -40,7 +40,17 @@ fn slot_value<'a>(
     field: &str,
     value: &'a Option<String>,
 ) -> Result<Option<&'a str>, HandlerError> {
-    match (value, query.params.contains(&slot)) {
+    slot_value_if(query.params.contains(&slot), query, field, value)
+}
+
+/// An input field that is present exactly when `needed`.
+fn slot_value_if<'a>(
+    needed: bool,
+    query: &catalog::Query,
+    field: &str,
+    value: &'a Option<String>,
+) -> Result<Option<&'a str>, HandlerError> {
+    match (value, needed) {
         (Some(text), true) => Ok(Some(text)),
         (None, true) => Err(HandlerError::invalid(format!(
             "query {} needs {field}",
@@ -77,16 +87,34 @@ pub async fn run_query(
 ) -> Result<QueryProgress, HandlerError> {
     let input: RunQueryInput = crate::parse_input("run-query", input)?;
     let query = catalog::query(&input.query).ok_or_else(|| {
-        let known: Vec<_> = catalog::QUERIES.iter().map(|q| q.id).collect();
+        // Name the queries of the same folder (backfill/…, reports/…), or the folders.
+        let folder = input.query.split('/').next().unwrap_or_default();
+        let mut known: Vec<&str> = catalog::QUERIES
+            .iter()
+            .map(|q| q.id)
+            .filter(|id| id.split('/').next() == Some(folder))
+            .collect();
+        if known.is_empty() {
+            known = catalog::QUERIES
+                .iter()
+                .filter_map(|q| q.id.split('/').next())
+                .collect();
+            known.dedup();
+        }
         HandlerError::invalid(format!(
-            "unknown query '{}'; known queries: {}",
+            "unknown query '{}'; known: {}",
             input.query.chars().take(80).collect::<String>(),
             known.join(", ")
         ))
     })?;
     let as_of = date(
         "asOf",
-        slot_value(query, Param::AsOf, "asOf", &input.as_of)?,
+        slot_value_if(
+            query.params.iter().any(|p| p.needs_as_of()),
+            query,
+            "asOf",
+            &input.as_of,
+        )?,
     )?;
     let completed_date = date(
         "completedDate",
@@ -150,7 +178,12 @@ pub async fn run_query(
     let mut params = Vec::with_capacity(query.params.len());
     for slot in query.params {
         params.push(match slot {
-            Param::AsOf => QueryParam::Date(as_of.expect("checked above")),
+            Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart => {
+                QueryParam::Date(
+                    slot.date_for(as_of.expect("checked above"))
+                        .expect("a date slot"),
+                )
+            }
             Param::CompletedDate => QueryParam::Date(completed_date.expect("checked above")),
             Param::ClientId => QueryParam::Text(client_id.expect("checked above").to_string()),
             Param::RequestId => QueryParam::Text(request_id.expect("checked above").to_string()),

@@ -96,9 +96,13 @@ async fn the_hash_key_is_bound_but_never_returned() {
     let started = engine.started.lock().unwrap();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].params[0], QueryParam::Secret(Secret::new(KEY)));
+    // The window: from a week before asOf to asOf.
     assert_eq!(
-        started[0].params[1],
-        QueryParam::Date("2026-11-25".parse().unwrap())
+        started[0].params[1..],
+        [
+            QueryParam::Date("2026-11-18".parse().unwrap()),
+            QueryParam::Date("2026-11-25".parse().unwrap())
+        ]
     );
     assert!(
         !started[0].sql.contains(KEY),

@@ -96,7 +96,9 @@ impl Lab {
             .params
             .iter()
             .map(|slot| match slot {
-                Param::AsOf => QueryParam::Date(as_of.expect("asOf")),
+                date_slot if date_slot.needs_as_of() => {
+                    QueryParam::Date(date_slot.date_for(as_of.expect("asOf")).unwrap())
+                }
                 Param::HashKey => QueryParam::Secret(Secret::new(self.key.clone())),
                 other => {
                     panic!("the lab runs setup and ingestion only, not a query taking {other:?}")
