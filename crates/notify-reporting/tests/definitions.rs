@@ -128,3 +128,33 @@ fn report_machines_name_catalog_queries() {
         );
     }
 }
+
+/// docs/staging-database.md lists every table and view of the catalog, in order, with its grant.
+#[test]
+fn the_staging_database_page_matches_the_catalog() {
+    let page = include_str!("../../../docs/staging-database.md");
+    let rows: Vec<Vec<&str>> = page
+        .lines()
+        .filter(|l| l.starts_with("| `"))
+        .map(|l| l.split(" | ").collect())
+        .collect();
+    let mut expected: Vec<String> = catalog::TABLES.iter().map(|t| t.name.to_string()).collect();
+    expected.push("schema_migrations".into());
+    let views: Vec<(String, &str)> = catalog::VIEWS
+        .iter()
+        .map(|v| (v.name.to_string(), if v.power_bi { "yes" } else { "no" }))
+        .collect();
+    expected.extend(views.iter().map(|(n, _)| n.clone()));
+    let listed: Vec<String> = rows
+        .iter()
+        .map(|r| {
+            r[0].trim_start_matches("| `")
+                .trim_end_matches('`')
+                .to_string()
+        })
+        .collect();
+    assert_eq!(listed, expected);
+    for (row, (name, grant)) in rows.iter().skip(catalog::TABLES.len() + 1).zip(&views) {
+        assert_eq!(row[1], *grant, "{name}");
+    }
+}
