@@ -1,7 +1,7 @@
 //! Start-up and error plumbing shared by the Lambda binaries, so each `main.rs` is a few lines.
 
 use lambda_runtime::Diagnostic;
-use reporting_aws::{AthenaEngine, S3Objects, SsmParameters};
+use reporting_aws::{AthenaEngine, CloudWatchMetrics, S3Objects, SsmParameters};
 use reporting_core::config::Deployment;
 use reporting_core::HandlerError;
 use reporting_handlers::PollPolicy;
@@ -98,5 +98,22 @@ impl ReportLambda {
             parameters: &self.query.parameters,
             deployment: &self.query.deployment,
         }
+    }
+}
+
+/// What publish-metric works with: Athena (to read results) and CloudWatch.
+pub struct MetricLambda {
+    pub query: QueryLambda,
+    pub metrics: CloudWatchMetrics,
+}
+
+impl MetricLambda {
+    pub async fn from_env() -> Result<Self, String> {
+        let query = QueryLambda::from_env().await?;
+        let config = reporting_aws::sdk_config().await;
+        Ok(Self {
+            query,
+            metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&config)),
+        })
     }
 }

@@ -44,6 +44,9 @@ pub struct Faults {
     /// Each OPTIMIZE and VACUUM first answers "more runs needed" this many times.
     #[serde(default)]
     pub more_runs_needed: u32,
+    /// The first this many metric puts of a run are throttled.
+    #[serde(default)]
+    pub metrics_throttled: u32,
 }
 
 impl Faults {
@@ -145,7 +148,8 @@ impl Home {
             engine,
             parameters,
             objects: DirectoryStore::new(self.objects()),
-            metrics: MetricsFile::new(self.metrics_file()),
+            metrics: MetricsFile::new(self.metrics_file())
+                .throttling_first(config.faults.metrics_throttled),
             deployment,
         })
     }

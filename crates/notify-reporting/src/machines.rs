@@ -28,6 +28,11 @@ pub const MACHINES: &[MachineDef] = &[
         input_fields: &["table", "asOf"],
     },
     MachineDef {
+        name: "watchdog",
+        asl: include_str!("../../../statemachines/watchdog.asl.json"),
+        input_fields: &["asOf"],
+    },
+    MachineDef {
         name: "housekeeping",
         asl: include_str!("../../../statemachines/housekeeping.asl.json"),
         input_fields: &[],
@@ -47,6 +52,7 @@ pub const MACHINES: &[MachineDef] = &[
 pub const RUN_QUERY: &str = "local:run-query";
 pub const POLL_QUERY: &str = "local:poll-query";
 pub const WRITE_REPORT: &str = "local:write-report";
+pub const PUBLISH_METRIC: &str = "local:publish-metric";
 /// An AWS SDK integration the local runner stands in for: Glue column statistics become
 /// DuckDB's `ANALYZE <table>`.
 pub const GLUE_COLUMN_STATISTICS: &str =
@@ -60,6 +66,10 @@ pub fn substitutions() -> BTreeMap<String, String> {
         (
             "WriteReportFunctionArn".to_string(),
             WRITE_REPORT.to_string(),
+        ),
+        (
+            "PublishMetricFunctionArn".to_string(),
+            PUBLISH_METRIC.to_string(),
         ),
         ("Database".to_string(), "main".to_string()),
         (

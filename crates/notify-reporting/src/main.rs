@@ -113,6 +113,35 @@ fn print_table_rows(table_rows: &[(String, u64)]) {
     }
 }
 
+/// What the watchdog alarms would say about the metrics of one run.
+fn print_alarms(published: &[reporting_core::ports::MetricDatum]) {
+    println!(
+        "\n{:<30} {:>7} {:>7} {:>10}  alarm",
+        "metric", "series", "max", "above 0"
+    );
+    for check in reporting_core::catalog::WATCHDOG {
+        let values: Vec<f64> = published
+            .iter()
+            .filter(|d| d.name == check.metric)
+            .map(|d| d.value)
+            .collect();
+        let max = values.iter().cloned().fold(0.0, f64::max);
+        let above = values.iter().filter(|v| **v > 0.0).count();
+        println!(
+            "{:<30} {:>7} {:>7} {:>10}  {}",
+            check.metric,
+            values.len(),
+            max,
+            above,
+            if check.alarm.fires(&values) {
+                "ALARM"
+            } else {
+                "OK"
+            }
+        );
+    }
+}
+
 /// Puts a command-line flag into the execution input; the input may already say the same.
 fn set_input_field(input: &mut Value, field: &str, value: String) -> Result<(), String> {
     let obj = input
@@ -286,6 +315,8 @@ fn main() -> ExitCode {
             let runtime = runtime();
             let started = Instant::now();
             eprintln!("running {machine} in {}", home.root.display());
+            let metrics_file = reporting_local::MetricsFile::new(home.metrics_file());
+            let metrics_before = metrics_file.read_all().map(|m| m.len()).unwrap_or(0);
             match runtime.block_on(run_machine(&home, &source, &machine, input, true)) {
                 Ok(report) => {
                     println!(
@@ -304,7 +335,10 @@ fn main() -> ExitCode {
                             );
                         }
                     }
-                    if machine.ends_with("-report") {
+                    if machine == "watchdog" {
+                        let published = metrics_file.read_all().unwrap_or_default();
+                        print_alarms(published.get(metrics_before..).unwrap_or_default());
+                    } else if machine.ends_with("-report") {
                         let reports = deliveries(&report.output);
                         if reports.is_empty() {
                             println!("\nno reports: no clients, or nothing completed");

@@ -1,12 +1,16 @@
 //! Task dispatch: each Lambda ARN of the ASL maps to the handler function the Lambda runs.
 
 use async_trait::async_trait;
-use reporting_handlers::{poll_query, run_query, write_report, PollPolicy, ReportPorts};
+use reporting_handlers::{
+    poll_query, publish_metric, run_query, write_report, PollPolicy, ReportPorts,
+};
 use serde_json::Value;
 use state_machine::{TaskFailure, Tasks};
 
 use crate::home::Opened;
-use crate::machines::{GLUE_COLUMN_STATISTICS, POLL_QUERY, RUN_QUERY, WRITE_REPORT};
+use crate::machines::{
+    GLUE_COLUMN_STATISTICS, POLL_QUERY, PUBLISH_METRIC, RUN_QUERY, WRITE_REPORT,
+};
 
 pub struct LocalTasks<'a> {
     pub home: &'a Opened,
@@ -35,6 +39,9 @@ impl Tasks for LocalTasks<'_> {
                 write_report(input, &ports).await
             }
             GLUE_COLUMN_STATISTICS => column_statistics(h, &input),
+            PUBLISH_METRIC => publish_metric(input, &h.engine, &h.metrics, &h.deployment)
+                .await
+                .map(|o| serde_json::to_value(o).expect("output serialises")),
             other => {
                 return Err(TaskFailure {
                     error: "States.Runtime".into(),

@@ -25,6 +25,7 @@ fn every_definition_loads_and_uses_only_local_tasks() {
                     machines::POLL_QUERY,
                     machines::WRITE_REPORT,
                     machines::GLUE_COLUMN_STATISTICS,
+                    machines::PUBLISH_METRIC,
                 ]
                 .contains(&r.as_str()),
                 "{}: {r}",
@@ -60,6 +61,15 @@ fn ingestion_passes_are_the_catalog_passes() {
     assert_eq!(
         strings(&housekeeping["States"]["Plan Housekeeping"]["Parameters"]["tables"]),
         names
+    );
+    let watchdog: Value = serde_json::from_str(machines::find("watchdog").unwrap().asl).unwrap();
+    let checks: Vec<String> = catalog::WATCHDOG
+        .iter()
+        .map(|c| c.query.to_string())
+        .collect();
+    assert_eq!(
+        strings(&watchdog["States"]["Plan Checks"]["Parameters"]["checks"]),
+        checks
     );
     let views: Vec<String> = catalog::QUERIES
         .iter()

@@ -2,10 +2,12 @@
 
 mod athena;
 mod classify;
+mod cloudwatch;
 mod s3;
 mod ssm;
 
 pub use athena::{render_parameter, AthenaEngine};
+pub use cloudwatch::CloudWatchMetrics;
 pub use s3::S3Objects;
 pub use ssm::SsmParameters;
 

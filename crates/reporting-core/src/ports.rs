@@ -120,13 +120,15 @@ pub trait Parameters: Send + Sync {
     async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError>;
 }
 
-/// One metric data point (CloudWatch PutMetricData shape, no unit, time of the call).
+/// One metric data point (CloudWatch PutMetricData shape, at the time of the call).
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct MetricDatum {
     pub namespace: String,
     pub name: String,
     pub dimensions: Vec<(String, String)>,
     pub value: f64,
+    /// The CloudWatch unit, e.g. `Count`.
+    pub unit: String,
 }
 
 #[async_trait]

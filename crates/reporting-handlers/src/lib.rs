@@ -5,10 +5,12 @@
 //! handlers speak one JSON shape, [`QueryProgress`], which is also what the Wait state reads.
 
 mod poll_query;
+mod publish_metric;
 mod run_query;
 mod write_report;
 
 pub use poll_query::{poll_query, PollPolicy};
+pub use publish_metric::{publish_metric, PublishInput, PublishOutput, Rejected, BATCH_SIZE};
 pub use run_query::{run_query, RunQueryInput};
 pub use write_report::{client_ids, write_report, Report, ReportPorts, ReportTarget};
 

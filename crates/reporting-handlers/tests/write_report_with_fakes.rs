@@ -2,7 +2,7 @@
 //! and a report is delivered once, whole, and verified.
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::Ordering;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
@@ -13,35 +13,8 @@ use reporting_core::Secret;
 use reporting_handlers::{write_report, ReportPorts};
 use serde_json::json;
 
-/// A finished query whose rows come in pages of 1,000, as GetQueryResults gives them.
-struct PagedEngine {
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
-    pages_read: AtomicUsize,
-}
-
-#[async_trait]
-impl QueryEngine for PagedEngine {
-    async fn start(&self, _: QueryRequest) -> Result<String, PortError> {
-        unimplemented!("write-report never starts a query")
-    }
-    async fn status(&self, _: &str) -> Result<QueryStatus, PortError> {
-        unimplemented!()
-    }
-    async fn cancel(&self, _: &str) -> Result<(), PortError> {
-        unimplemented!()
-    }
-    async fn results(&self, _: &str, token: Option<&str>) -> Result<ResultPage, PortError> {
-        self.pages_read.fetch_add(1, Ordering::SeqCst);
-        let start: usize = token.map_or(0, |t| t.parse().unwrap());
-        let end = (start + 1000).min(self.rows.len());
-        Ok(ResultPage {
-            columns: self.columns.clone(),
-            rows: self.rows[start..end].to_vec(),
-            next_token: (end < self.rows.len()).then(|| end.to_string()),
-        })
-    }
-}
+mod common;
+use common::PagedEngine;
 
 /// S3 in memory; `truncate` drops the last byte of every PUT (a write that did not land whole).
 #[derive(Default)]
@@ -101,11 +74,7 @@ impl Parameters for NoParameters {
 }
 
 fn engine(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> PagedEngine {
-    PagedEngine {
-        columns: columns.iter().map(|c| c.to_string()).collect(),
-        rows,
-        pages_read: AtomicUsize::new(0),
-    }
+    PagedEngine::new(columns, rows)
 }
 
 #[tokio::test]

@@ -10,15 +10,22 @@ use reporting_core::ports::{MetricDatum, Metrics};
 #[derive(Debug)]
 pub struct MetricsFile {
     path: PathBuf,
-    lock: Mutex<()>,
+    /// Fault injection: how many more `put` calls fail as throttled (nothing written).
+    throttle_next: Mutex<u32>,
 }
 
 impl MetricsFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            lock: Mutex::new(()),
+            throttle_next: Mutex::new(0),
         }
+    }
+
+    /// The next `calls` puts fail as CloudWatch throttling would (for tests and drills).
+    pub fn throttling_first(self, calls: u32) -> Self {
+        *self.throttle_next.lock().unwrap() = calls;
+        self
     }
 
     /// Every datum written so far.
@@ -41,7 +48,14 @@ impl MetricsFile {
 #[async_trait]
 impl Metrics for MetricsFile {
     async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError> {
-        let _guard = self.lock.lock().unwrap();
+        let mut throttle = self.throttle_next.lock().unwrap();
+        if *throttle > 0 {
+            *throttle -= 1;
+            return Err(PortError::new(
+                ErrorKind::Throttled,
+                "PutMetricData: Rate exceeded (injected by the local metrics file)",
+            ));
+        }
         let mut lines = String::new();
         for d in &data {
             lines.push_str(&serde_json::to_string(d).expect("metrics serialise"));
@@ -72,6 +86,7 @@ mod tests {
             name: "X".into(),
             dimensions: vec![("clientid".into(), "c".into())],
             value: 2.0,
+            unit: "Count".into(),
         };
         m.put(vec![d.clone()]).await.unwrap();
         m.put(vec![d.clone()]).await.unwrap();

@@ -1,0 +1,31 @@
+-- overdue_requests (OverdueRequestsCount): per client and campaign ('N/A' when none), the requests
+-- first created 2 weeks to 90 days before the reference date that still have an item that is not
+-- FAILED or DELIVERED. A request's date is that of its earliest item. Only items of the last 91
+-- days are read (the request's items are created together; the extra day keeps a request that
+-- began just before the 90 days from looking newer than it is). Zero counts included.
+-- Parameter: the reference date (asOf).
+WITH reference AS (
+  SELECT CAST(CAST(? AS date) AS timestamp) AS d
+),
+requests AS (
+  SELECT
+    i.clientid,
+    COALESCE(NULLIF(i.campaignid, ''), 'N/A') AS campaignid,
+    i.requestid,
+    CAST(min(i.createdtime) AS date) AS createddate,
+    count(*) AS items,
+    count_if(i.status IN ('FAILED', 'DELIVERED')) AS completed
+  FROM request_item_status i
+  CROSS JOIN reference r
+  WHERE i.createdtime >= date_add('day', -91, r.d)
+    AND i.clientid IS NOT NULL
+  GROUP BY i.clientid, COALESCE(NULLIF(i.campaignid, ''), 'N/A'), i.requestid
+)
+SELECT
+  q.clientid,
+  q.campaignid,
+  count_if(q.createddate < CAST(date_add('day', -14, r.d) AS date) AND q.items > q.completed) AS count
+FROM requests q
+CROSS JOIN reference r
+WHERE q.createddate >= CAST(date_add('day', -90, r.d) AS date)
+GROUP BY q.clientid, q.campaignid
