@@ -12,7 +12,7 @@ SELECTION := --workspace --all-targets
 AS_OF ?=
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run build test proptest-long lint fmt clippy asl clean-local
+.PHONY: run build test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 run: build
@@ -41,7 +41,7 @@ proptest-long:
 	  $(CARGO) test $(SELECTION) -- prop_ --nocapture
 
 ## make lint: formatting, clippy (warnings as errors) and the ASL files against the Step Functions rules.
-lint: fmt clippy asl
+lint: fmt clippy asl deploy-check
 fmt:
 	$(CARGO) fmt --all -- --check
 clippy:
@@ -58,3 +58,58 @@ $(ASL_VALIDATOR):
 
 clean-local:
 	rm -rf $(HOME_DIR)
+
+# ----- AWS ------------------------------------------------------------------------------------
+# Deployment tools (pinned, from PyPI) live in a virtualenv next to the build: aws-sam-cli (with
+# cfn-lint) and cargo-lambda (with zig). Nothing is installed system-wide.
+SAM_VERSION := 1.170.0
+CARGO_LAMBDA_VERSION := 1.9.2
+VENV := $(TARGET_DIR)/tools/deploy-venv
+SAM := $(VENV)/bin/sam
+PY := $(VENV)/bin/python
+LAMBDAS := run-query poll-query write-report publish-metric
+$(SAM):
+	@command -v python3 >/dev/null || { echo "python3 is required for the deployment tools"; exit 1; }
+	python3 -m venv $(VENV)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION) cargo-lambda==$(CARGO_LAMBDA_VERSION)
+
+## make deploy-check: the template through sam validate --lint (cfn-lint), and tools/check_deploy.py:
+## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog.
+deploy-check: $(SAM)
+	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
+	$(CARGO) build $(SELECTION)
+	$(PY) tools/check_deploy.py $(BIN)
+
+## make lambdas: the four Lambdas, release, arm64 (target/lambda/<name>/bootstrap).
+lambdas: $(SAM)
+	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(LAMBDAS))
+
+## make sam-build: what sam deploy uploads (.aws-sam/), through cargo-lambda.
+sam-build: $(SAM)
+	PATH=$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
+
+## make bootstrap ENV=prod: create the hash key once (32 random bytes, Base64, SecureString).
+## An existing key is never overwritten: changing it would change every nhsnumberhash.
+PROJECT ?= nhs-notify
+COMPONENT ?= reporting
+CSI = $(PROJECT)-$(ENV)-$(COMPONENT)
+bootstrap:
+	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<environment>"; exit 2; }
+	@if aws ssm get-parameter --name /$(CSI)/hash-key --query Parameter.Name --output text >/dev/null 2>&1; then \
+	  echo "/$(CSI)/hash-key exists; left as it is"; \
+	else \
+	  aws ssm put-parameter --name /$(CSI)/hash-key --type SecureString \
+	    --value "$$(head -c 32 /dev/urandom | base64)" >/dev/null && echo "created /$(CSI)/hash-key"; \
+	fi
+
+## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…:
+## sam build and deploy the stack, then run setup (tables, migrations, views).
+deploy: sam-build
+	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" || \
+	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…"; exit 2; }
+	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
+	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
+	  --parameter-overrides Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
+	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET)
+	aws stepfunctions start-execution --state-machine-arn \
+	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"

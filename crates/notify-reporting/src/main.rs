@@ -26,6 +26,9 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Print the catalog as JSON: staging tables, views (and which are granted to Power BI),
+    /// watchdog checks with their metrics and alarms, state machines. The deployment checks read it.
+    Catalog,
     /// Write a synthetic transaction_history as Firehose Parquet (seeded, deterministic).
     ///
     /// Models NHS Notify traffic: clients send requests (batches) of request items; each item gets
@@ -111,6 +114,26 @@ fn print_table_rows(table_rows: &[(String, u64)]) {
     for (table, rows) in table_rows {
         println!("{table:<56} {rows:>12}");
     }
+}
+
+/// The catalog facts that deployment (the template and its checks) must agree with.
+fn catalog_json() -> Value {
+    use reporting_core::catalog::{AlarmRule, TABLES, VIEWS, WATCHDOG, WATCHDOG_NAMESPACE};
+    serde_json::json!({
+        "tables": TABLES.iter().map(|t| t.name).collect::<Vec<_>>(),
+        "views": VIEWS.iter().map(|v| serde_json::json!({"name": v.name, "powerBi": v.power_bi})).collect::<Vec<_>>(),
+        "watchdog": {
+            "namespace": WATCHDOG_NAMESPACE,
+            "checks": WATCHDOG.iter().map(|c| {
+                let (rule, threshold) = match c.alarm {
+                    AlarmRule::AnySeriesAtLeastOne => ("anySeriesAtLeastOne", 1),
+                    AlarmRule::SeriesAboveZeroAtLeast(n) => ("seriesAboveZeroAtLeast", n),
+                };
+                serde_json::json!({"query": c.query, "metric": c.metric, "alarmSuffix": c.alarm_suffix, "rule": rule, "threshold": threshold})
+            }).collect::<Vec<_>>(),
+        },
+        "stateMachines": notify_reporting::machines::MACHINES.iter().map(|m| m.name).collect::<Vec<_>>(),
+    })
 }
 
 /// What the watchdog alarms would say about the metrics of one run.
@@ -269,6 +292,13 @@ fn main() -> ExitCode {
                     ExitCode::from(2)
                 }
             }
+        }
+        Command::Catalog => {
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&catalog_json()).expect("json")
+            );
+            ExitCode::SUCCESS
         }
         Command::Backfill { from, to, source } => {
             let source = source.unwrap_or_else(|| home.default_source());
