@@ -12,17 +12,17 @@ SELECTION := --workspace --all-targets
 AS_OF ?=
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run build test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
+.PHONY: run local-build build package test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
-run: build
+run: local-build
 	$(BIN) --home $(HOME_DIR) generate --days 14 --items-per-day 400 --clients 4 --seed 1
 	$(BIN) --home $(HOME_DIR) run setup
 	$(BIN) --home $(HOME_DIR) run ingestion $(AS_OF_FLAG)
 	$(BIN) --home $(HOME_DIR) run completed-comms-report
 	$(BIN) --home $(HOME_DIR) run completed-batch-report
 
-build:
+local-build:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
 	$(CARGO) build $(SELECTION)
 
@@ -80,11 +80,13 @@ deploy-check: $(SAM)
 	$(CARGO) build $(SELECTION)
 	$(PY) tools/check_deploy.py $(BIN)
 
-## make lambdas: the four Lambdas, release, arm64 (target/lambda/<name>/bootstrap).
+## make build: the four Lambdas, release, arm64, once (target/lambda/<name>/bootstrap).
+build: lambdas
 lambdas: $(SAM)
 	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release --arm64 $(addprefix -p ,$(LAMBDAS))
 
-## make sam-build: what sam deploy uploads (.aws-sam/), through cargo-lambda.
+## make package (sam-build): what sam deploy uploads, in .aws-sam/build, through cargo-lambda.
+package: sam-build
 sam-build: $(SAM)
 	PATH=$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
 
@@ -104,7 +106,7 @@ bootstrap:
 
 ## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…:
 ## sam build and deploy the stack, then run setup (tables, migrations, views).
-deploy: sam-build
+deploy: package
 	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" || \
 	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…"; exit 2; }
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
