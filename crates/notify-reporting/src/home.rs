@@ -47,6 +47,18 @@ pub struct Faults {
     /// The first this many metric puts of a run are throttled.
     #[serde(default)]
     pub metrics_throttled: u32,
+    /// The first this many query starts of a run are throttled.
+    #[serde(default)]
+    pub throttled_starts: u32,
+    /// The first this many MERGEs of a run lose an Iceberg commit race.
+    #[serde(default)]
+    pub commit_conflicts: u32,
+    /// This catalog query fails as a SQL error.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub failing_query: Option<String>,
+    /// The first this many object writes of a run fail (a report lost between query and delivery).
+    #[serde(default)]
+    pub failing_puts: u32,
 }
 
 impl Faults {
@@ -140,14 +152,27 @@ impl Home {
                 source_dir: Some(source.to_path_buf()),
                 today,
                 more_runs_needed: config.faults.more_runs_needed,
+                throttled_starts: config.faults.throttled_starts,
+                commit_conflicts: config.faults.commit_conflicts,
+                failing_query: config.faults.failing_query.clone(),
                 ..Default::default()
             },
         )
-        .map_err(|e| e.to_string())?;
+        .map_err(|e| {
+            if e.kind == reporting_core::ErrorKind::Throttled {
+                format!(
+                    "another run is using {} (DuckDB allows one writer at a time); try again when it has finished\n({})",
+                    self.database().display(),
+                    e.message
+                )
+            } else {
+                e.to_string()
+            }
+        })?;
         Ok(Opened {
             engine,
             parameters,
-            objects: DirectoryStore::new(self.objects()),
+            objects: DirectoryStore::new(self.objects()).failing_first(config.faults.failing_puts),
             metrics: MetricsFile::new(self.metrics_file())
                 .throttling_first(config.faults.metrics_throttled),
             deployment,

@@ -31,6 +31,13 @@ pub struct EngineOptions {
     /// Fault injection: each OPTIMIZE and each VACUUM of a table first fails this many times with
     /// Athena's "more runs needed" answer, as a large Iceberg table does.
     pub more_runs_needed: u32,
+    /// Fault injection: the first this many query starts are throttled, as Athena's
+    /// TooManyRequestsException on StartQueryExecution.
+    pub throttled_starts: u32,
+    /// Fault injection: the first this many MERGEs fail with ICEBERG_COMMIT_ERROR.
+    pub commit_conflicts: u32,
+    /// Fault injection: this catalog query always fails as a SQL error.
+    pub failing_query: Option<String>,
 }
 
 impl Default for EngineOptions {
@@ -40,6 +47,9 @@ impl Default for EngineOptions {
             check_merge_sources: true,
             today: None,
             more_runs_needed: 0,
+            throttled_starts: 0,
+            commit_conflicts: 0,
+            failing_query: None,
         }
     }
 }
@@ -63,6 +73,18 @@ struct Inner {
     next_id: u64,
     /// Injected "more runs needed" answers given so far, by statement (`OPTIMIZE t`, `VACUUM t`).
     partial_runs: HashMap<String, u32>,
+    /// Injected throttles and commit conflicts given so far.
+    throttles_given: u32,
+    conflicts_given: u32,
+}
+
+/// Whether the statement (comments skipped) is a MERGE.
+fn is_merge(sql: &str) -> bool {
+    sql.lines()
+        .filter(|l| !l.trim_start().starts_with("--"))
+        .flat_map(str::split_whitespace)
+        .next()
+        .is_some_and(|w| w.eq_ignore_ascii_case("MERGE"))
 }
 
 /// `OPTIMIZE <table>` or `VACUUM <table>` when the statement is one (comments skipped).
@@ -128,6 +150,8 @@ impl DuckDbEngine {
                 executions: HashMap::new(),
                 next_id: 1,
                 partial_runs: HashMap::new(),
+                throttles_given: 0,
+                conflicts_given: 0,
             }),
             options,
         })
@@ -352,6 +376,51 @@ impl QueryEngine for DuckDbEngine {
         let mut inner = self.inner.lock().unwrap();
         let id = format!("local-{:06}", inner.next_id);
         inner.next_id += 1;
+        if inner.throttles_given < self.options.throttled_starts {
+            inner.throttles_given += 1;
+            return Err(PortError::new(
+                ErrorKind::Throttled,
+                format!(
+                    "TooManyRequestsException: Rate exceeded (injected by the local engine, {} of {})",
+                    inner.throttles_given, self.options.throttled_starts
+                ),
+            ));
+        }
+        let injected_failure = if self.options.failing_query.as_deref() == Some(&request.query_id) {
+            Some((
+                ErrorKind::QueryFailed,
+                format!(
+                    "SYNTAX_ERROR: {} fails (injected by the local engine)",
+                    request.query_id
+                ),
+            ))
+        } else if is_merge(&request.sql) && inner.conflicts_given < self.options.commit_conflicts {
+            inner.conflicts_given += 1;
+            Some((
+                ErrorKind::CommitConflict,
+                format!(
+                    "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table (injected by the local engine, {} of {})",
+                    inner.conflicts_given, self.options.commit_conflicts
+                ),
+            ))
+        } else {
+            None
+        };
+        if let Some((kind, reason)) = injected_failure {
+            inner.executions.insert(
+                id.clone(),
+                Execution {
+                    status: QueryStatus {
+                        state: QueryState::Failed,
+                        reason: Some(reason),
+                        failure_kind: Some(kind),
+                        statistics: QueryStatistics::default(),
+                    },
+                    result: ExecutedQuery::default(),
+                },
+            );
+            return Ok(id);
+        }
         let started = Instant::now();
         if let Some(statement) = housekeeping_statement(&request.sql) {
             let given = inner.partial_runs.entry(statement.clone()).or_insert(0);
