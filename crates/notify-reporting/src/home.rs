@@ -56,6 +56,9 @@ pub struct Faults {
     /// This catalog query fails as a SQL error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_query: Option<String>,
+    /// The first this many run-query responses of a run are lost after the query started.
+    #[serde(default)]
+    pub lost_responses: u32,
     /// The first this many object writes of a run fail (a report lost between query and delivery).
     #[serde(default)]
     pub failing_puts: u32,

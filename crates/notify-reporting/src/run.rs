@@ -169,9 +169,11 @@ pub async fn run_machine(
     let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
         .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
     let opened = home.open(source).map_err(RunError::Setup)?;
+    let lost_responses = home.config().map(|c| c.faults.lost_responses).unwrap_or(0);
     let tasks = LocalTasks {
         home: &opened,
         policy: PollPolicy::default(),
+        lost_responses: std::sync::Mutex::new(lost_responses),
     };
     let progress = Progress {
         print,

@@ -15,6 +15,9 @@ use crate::machines::{
 pub struct LocalTasks<'a> {
     pub home: &'a Opened,
     pub policy: PollPolicy,
+    /// Fault injection: how many more run-query responses are lost after the query started (as a
+    /// Lambda that timed out on its way back); the state machine's Retry starts it again.
+    pub lost_responses: std::sync::Mutex<u32>,
 }
 
 #[async_trait]
@@ -23,9 +26,22 @@ impl Tasks for LocalTasks<'_> {
         let h = self.home;
         let progress = |p| serde_json::to_value(p).expect("progress serialises");
         let result = match resource {
-            RUN_QUERY => run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy)
-                .await
-                .map(progress),
+            RUN_QUERY => {
+                let started =
+                    run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy)
+                        .await
+                        .map(progress);
+                let mut lost = self.lost_responses.lock().unwrap();
+                if started.is_ok() && *lost > 0 {
+                    *lost -= 1;
+                    return Err(TaskFailure {
+                        error: "Lambda.ServiceException".into(),
+                        cause: "the run-query response was lost after the query started (injected)"
+                            .into(),
+                    });
+                }
+                started
+            }
             POLL_QUERY => poll_query(input, &h.engine, &self.policy)
                 .await
                 .map(progress),

@@ -180,3 +180,26 @@ async fn a_second_writer_fails_clearly_while_one_holds_the_database() {
     assert!(t.dump_all().iter().all(|(_, rows)| rows.is_empty()));
     t.run("ingestion", json!({"asOf": AS_OF})).await;
 }
+
+/// A start whose response is lost is retried with the same request token: the engine hands back
+/// the execution already started, so no query runs twice.
+#[tokio::test]
+async fn a_start_retried_after_a_lost_response_does_not_run_the_query_twice() {
+    let clean = clean().await;
+    let t = home(Faults {
+        lost_responses: 2,
+        ..Default::default()
+    });
+    run_all(&t).await.expect("lost responses are retried");
+    assert_eq!(snapshot(&t), clean);
+    // In each run the first start's response is lost twice; its retries name the same
+    // execution, so the passes still run as executions 1, 2, 3, ... with none in between.
+    let run = t.run("ingestion", json!({"asOf": AS_OF})).await;
+    let ids: Vec<&str> = ["firstPass", "secondPass"]
+        .iter()
+        .flat_map(|pass| run.output[*pass].as_array().unwrap())
+        .map(|q| q["queryExecutionId"].as_str().unwrap())
+        .collect();
+    let expected: Vec<String> = (1..=7).map(|n| format!("local-{n:06}")).collect();
+    assert_eq!(ids, expected);
+}

@@ -11,7 +11,7 @@ mod write_report;
 
 pub use poll_query::{poll_query, PollPolicy};
 pub use publish_metric::{publish_metric, PublishInput, PublishOutput, Rejected, BATCH_SIZE};
-pub use run_query::{run_query, RunQueryInput};
+pub use run_query::{client_request_token, run_query, RunQueryInput};
 pub use write_report::{client_ids, write_report, Report, ReportPorts, ReportTarget};
 
 use reporting_core::ports::{QueryState, QueryStatistics};

@@ -31,6 +31,42 @@ pub struct RunQueryInput {
     /// A catalog staging table, for housekeeping (rendered as `${table}`).
     #[serde(default)]
     pub table: Option<String>,
+    /// Names this start: the state machine passes its execution and the state's entry time, so a
+    /// retried start (same entry) gets the same Athena ClientRequestToken and never runs the
+    /// query twice, while a deliberate rerun (a new entry) runs it again.
+    #[serde(default)]
+    pub request_token: Option<String>,
+}
+
+/// Athena's ClientRequestToken (32 to 128 characters) for one start: the caller's token and
+/// everything that makes the query what it is, hashed (FNV-1a, two seeds, 32 hex digits).
+pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
+    let base = input.request_token.as_ref()?;
+    let identity = [
+        Some(base.as_str()),
+        Some(input.query.as_str()),
+        input.as_of.as_deref(),
+        input.client_id.as_deref(),
+        input.completed_date.as_deref(),
+        input.request_id.as_deref(),
+        input.migration_id.as_deref(),
+        input.table.as_deref(),
+    ];
+    let fnv = |seed: u64| {
+        let mut h = seed;
+        for part in identity {
+            for b in part.unwrap_or("\u{0}").bytes().chain([0x1f]) {
+                h ^= u64::from(b);
+                h = h.wrapping_mul(0x0000_0100_0000_01b3);
+            }
+        }
+        h
+    };
+    Some(format!(
+        "{:016x}{:016x}",
+        fnv(0xcbf2_9ce4_8422_2325),
+        fnv(0x6c62_272e_07bb_0142)
+    ))
 }
 
 /// The value of one parameter slot from the input; present exactly when the query takes it.
@@ -210,7 +246,7 @@ pub async fn run_query(
             params,
             workgroup: query.workgroup,
             output_location: None,
-            client_request_token: None,
+            client_request_token: client_request_token(&input),
         })
         .await?;
     tracing::info!(query = query.id, execution_id = %execution_id, as_of = ?as_of.map(|d| d.to_string()), "query started");
@@ -224,4 +260,41 @@ pub async fn run_query(
         statistics: Default::default(),
         rows: None,
     })
+}
+
+#[cfg(test)]
+mod token_tests {
+    use super::*;
+
+    fn input(json: serde_json::Value) -> RunQueryInput {
+        serde_json::from_value(json).unwrap()
+    }
+
+    #[test]
+    fn a_start_is_named_by_its_entry_and_everything_that_makes_the_query() {
+        let base = serde_json::json!({"query": "ingestion/request_item_status", "asOf": "2026-11-20",
+            "requestToken": "arn:exec/2026-11-20T04:00:00.123Z"});
+        let token = client_request_token(&input(base.clone())).unwrap();
+        assert_eq!(token.len(), 32, "Athena wants 32 to 128 characters");
+        assert_eq!(
+            client_request_token(&input(base.clone())),
+            Some(token.clone())
+        );
+        for (field, value) in [
+            ("requestToken", "arn:exec/2026-11-20T04:00:20.456Z"),
+            ("query", "ingestion/request_item_plan_status"),
+            ("asOf", "2026-11-21"),
+        ] {
+            let mut other = base.clone();
+            other[field] = serde_json::json!(value);
+            assert_ne!(
+                client_request_token(&input(other)).unwrap(),
+                token,
+                "{field}"
+            );
+        }
+        let mut without = base;
+        without.as_object_mut().unwrap().remove("requestToken");
+        assert_eq!(client_request_token(&input(without)), None);
+    }
 }

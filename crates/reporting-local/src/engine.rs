@@ -76,6 +76,8 @@ struct Inner {
     /// Injected throttles and commit conflicts given so far.
     throttles_given: u32,
     conflicts_given: u32,
+    /// Executions by ClientRequestToken: a start with a known token is the same execution.
+    by_token: HashMap<String, String>,
 }
 
 /// Whether the statement (comments skipped) is a MERGE.
@@ -152,6 +154,7 @@ impl DuckDbEngine {
                 partial_runs: HashMap::new(),
                 throttles_given: 0,
                 conflicts_given: 0,
+                by_token: HashMap::new(),
             }),
             options,
         })
@@ -374,6 +377,14 @@ fn has_parquet(dir: &Path) -> bool {
 impl QueryEngine for DuckDbEngine {
     async fn start(&self, request: QueryRequest) -> Result<String, PortError> {
         let mut inner = self.inner.lock().unwrap();
+        // As Athena: a start repeated with its ClientRequestToken returns the first execution.
+        if let Some(existing) = request
+            .client_request_token
+            .as_ref()
+            .and_then(|t| inner.by_token.get(t))
+        {
+            return Ok(existing.clone());
+        }
         let id = format!("local-{:06}", inner.next_id);
         inner.next_id += 1;
         if inner.throttles_given < self.options.throttled_starts {
@@ -385,6 +396,9 @@ impl QueryEngine for DuckDbEngine {
                     inner.throttles_given, self.options.throttled_starts
                 ),
             ));
+        }
+        if let Some(token) = &request.client_request_token {
+            inner.by_token.insert(token.clone(), id.clone());
         }
         let injected_failure = if self.options.failing_query.as_deref() == Some(&request.query_id) {
             Some((
