@@ -10,6 +10,14 @@ BIN := $(TARGET_DIR)/debug/notify-reporting
 HOME_DIR ?= .local
 SELECTION := --workspace --all-targets
 AS_OF ?=
+# Python tools (pinned, from PyPI) live in a virtualenv next to the build: aws-sam-cli (with
+# cfn-lint), cargo-lambda (with zig) and moto (the AWS adapters' tests). Nothing system-wide.
+SAM_VERSION := 1.170.0
+CARGO_LAMBDA_VERSION := 1.9.2
+VENV := $(TARGET_DIR)/tools/deploy-venv
+SAM := $(VENV)/bin/sam
+MOTO_VERSION := 5.2.5
+MOTO := $(VENV)/bin/moto_server
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
 .PHONY: run local-build build package test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
@@ -26,11 +34,12 @@ local-build:
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
 	$(CARGO) build $(SELECTION)
 
-## make test: every test of the workspace (unit, DuckDB integration, state machines).
+## make test: every test of the workspace (unit, DuckDB integration, state machines, and the AWS
+## adapters against moto server, installed with the deployment tools).
 ## make test ARGS=prelude runs only tests whose names contain "prelude", with the same selection.
 ARGS ?=
-test:
-	$(CARGO) test $(SELECTION) -- $(ARGS)
+test: $(MOTO)
+	MOTO_SERVER=$(MOTO) $(CARGO) test $(SELECTION) -- $(ARGS)
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
 ## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.
@@ -60,18 +69,15 @@ clean-local:
 	rm -rf $(HOME_DIR)
 
 # ----- AWS ------------------------------------------------------------------------------------
-# Deployment tools (pinned, from PyPI) live in a virtualenv next to the build: aws-sam-cli (with
-# cfn-lint) and cargo-lambda (with zig). Nothing is installed system-wide.
-SAM_VERSION := 1.170.0
-CARGO_LAMBDA_VERSION := 1.9.2
-VENV := $(TARGET_DIR)/tools/deploy-venv
-SAM := $(VENV)/bin/sam
 PY := $(VENV)/bin/python
 LAMBDAS := run-query poll-query write-report publish-metric
 $(SAM):
 	@command -v python3 >/dev/null || { echo "python3 is required for the deployment tools"; exit 1; }
 	python3 -m venv $(VENV)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION) cargo-lambda==$(CARGO_LAMBDA_VERSION)
+
+$(MOTO): $(SAM)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"
 
 ## make deploy-check: the template through sam validate --lint (cfn-lint), and tools/check_deploy.py:
 ## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog.
