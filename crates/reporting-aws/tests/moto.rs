@@ -275,3 +275,40 @@ async fn athena_queries_go_queued_running_succeeded_and_results_lose_their_heade
     );
     assert_eq!(page.next_token, None);
 }
+
+/// moto never fails a query (FAILED is covered by the reason classification's unit tests);
+/// a stopped one is CANCELLED, and reading its results is refused.
+#[tokio::test]
+async fn a_stopped_athena_query_is_cancelled_and_has_no_results() {
+    let moto = Moto::start();
+    let client = athena(&moto);
+    client
+        .create_work_group()
+        .name("csi-ingestion")
+        .send()
+        .await
+        .unwrap();
+    moto.post(
+        "/moto-api/state-manager/set-transition",
+        json!({"model_name": "athena::execution", "transition": {"progression": "manual", "times": 100}}),
+    );
+    let engine = AthenaEngine::new(client, "csi-database", "csi");
+    let id = engine
+        .start(QueryRequest {
+            query_id: "ingestion/request_item_status".into(),
+            sql:
+                "MERGE INTO t USING s ON (t.k = s.k) WHEN NOT MATCHED THEN INSERT (k) VALUES (s.k)"
+                    .into(),
+            params: vec![],
+            workgroup: Workgroup::Ingestion,
+            output_location: None,
+            client_request_token: None,
+        })
+        .await
+        .unwrap();
+    assert_eq!(engine.status(&id).await.unwrap().state, QueryState::Queued);
+    engine.cancel(&id).await.unwrap();
+    let status = engine.status(&id).await.unwrap();
+    assert_eq!(status.state, QueryState::Cancelled);
+    assert!(engine.results(&id, None).await.is_err());
+}
