@@ -20,7 +20,7 @@ MOTO_VERSION := 5.2.5
 MOTO := $(VENV)/bin/moto_server
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run local-build build package test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
+.PHONY: run local-build build package bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 run: local-build
@@ -121,3 +121,12 @@ deploy: package
 	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET)
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
+
+## make bench-quick: a smoke benchmark, under two minutes once built: each Lambda's start-up (spawn
+## to first response against a Runtime API emulator, peak RSS, binary size; built for this
+## machine's architecture), and the ingestion machine's state transitions for 1, 10 and 60 minute
+## queries. Results go in BENCHMARKS.md.
+bench-quick: $(SAM)
+	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release $(addprefix -p ,$(LAMBDAS))
+	python3 tools/bench_lambda_startup.py $(TARGET_DIR)/lambda 5
+	$(CARGO) test $(SELECTION) -- long_queries_cost --nocapture 2>&1 | grep -E "transitions|min ->"

@@ -1,0 +1,137 @@
+//! State transitions of the ingestion machine when its queries run 1, 10 and 60 minutes: the real
+//! ASL, the real poll-query back-off, and an engine whose queries finish after a set time. Step
+//! Functions bills per transition; the back-off keeps a long query cheap.
+
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use reporting_core::error::PortError;
+use reporting_core::ports::{
+    QueryEngine, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
+};
+use reporting_handlers::{poll_query, PollPolicy, QueryProgress};
+use serde_json::{json, Value};
+use state_machine::{Event, Recorder, StateMachine, TaskFailure, Tasks};
+
+/// Every query takes `seconds`; the engine learns the virtual time from the poll it is asked.
+struct SlowEngine {
+    seconds: u32,
+    now: Mutex<u32>,
+}
+
+#[async_trait]
+impl QueryEngine for SlowEngine {
+    async fn start(&self, _: QueryRequest) -> Result<String, PortError> {
+        unimplemented!()
+    }
+    async fn status(&self, _: &str) -> Result<QueryStatus, PortError> {
+        let done = *self.now.lock().unwrap() >= self.seconds;
+        Ok(QueryStatus {
+            state: if done {
+                QueryState::Succeeded
+            } else {
+                QueryState::Running
+            },
+            reason: None,
+            failure_kind: None,
+            statistics: QueryStatistics::default(),
+        })
+    }
+    async fn cancel(&self, _: &str) -> Result<(), PortError> {
+        Ok(())
+    }
+    async fn results(&self, _: &str, _: Option<&str>) -> Result<ResultPage, PortError> {
+        unimplemented!()
+    }
+}
+
+struct SlowTasks {
+    engine: SlowEngine,
+}
+
+#[async_trait]
+impl Tasks for SlowTasks {
+    async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+        let policy = PollPolicy::default();
+        if resource == "run-query" {
+            return Ok(serde_json::to_value(QueryProgress {
+                query: input["query"].as_str().unwrap().to_string(),
+                query_execution_id: "q".into(),
+                state: QueryState::Queued,
+                poll_count: 0,
+                wait_seconds: policy.first_wait_seconds,
+                waited_seconds: 0,
+                statistics: Default::default(),
+                rows: None,
+            })
+            .unwrap());
+        }
+        // The query has run for the waits so far (each query starts its clock at zero).
+        let waited =
+            input["waitedSeconds"].as_u64().unwrap() + input["waitSeconds"].as_u64().unwrap();
+        *self.engine.now.lock().unwrap() = waited as u32;
+        poll_query(input, &self.engine, &policy)
+            .await
+            .map(|p| serde_json::to_value(p).unwrap())
+            .map_err(|e| TaskFailure {
+                error: e.kind.error_type().into(),
+                cause: e.message,
+            })
+    }
+}
+
+async fn transitions(minutes: u32) -> usize {
+    let asl = include_str!("../../../statemachines/ingestion.asl.json");
+    let substitutions = [
+        ("RunQueryFunctionArn", "run-query"),
+        ("PollQueryFunctionArn", "poll-query"),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    let machine = StateMachine::load("ingestion", asl, &substitutions).unwrap();
+    let tasks = SlowTasks {
+        engine: SlowEngine {
+            seconds: minutes * 60,
+            now: Mutex::new(0),
+        },
+    };
+    let recorder = Recorder(Mutex::new(Vec::new()));
+    machine
+        .execute(
+            "bench",
+            json!({"asOf": "2026-11-20"}),
+            "2026-11-20T04:00:00.000Z",
+            &tasks,
+            &recorder,
+        )
+        .await
+        .unwrap();
+    let events = recorder.0.lock().unwrap();
+    events
+        .iter()
+        .filter(|e| matches!(e, Event::StateEntered { .. }))
+        .count()
+}
+
+#[tokio::test]
+async fn long_queries_cost_few_transitions() {
+    let mut rows = Vec::new();
+    for minutes in [1, 10, 60] {
+        let total = transitions(minutes).await;
+        rows.push((minutes, total));
+    }
+    eprintln!("ingestion run (7 queries): minutes per query -> state transitions");
+    for (m, t) in &rows {
+        eprintln!(
+            "{m:>4} min -> {t:>5} transitions ({:.1} per query)",
+            *t as f64 / 7.0
+        );
+    }
+    // Waits of 2, 4, 8, 16, then 30 s: an hour-long query is polled about 123 times (three
+    // transitions each: Wait, Poll, Choice), where a fixed 2 s poll would take 1,800.
+    let per_query = |t: usize| (t as f64 - 7.0) / 7.0;
+    assert!(per_query(rows[0].1) <= 20.0, "{rows:?}");
+    assert!(per_query(rows[2].1) <= 3.0 * 130.0, "{rows:?}");
+    assert!(rows[0].1 < rows[1].1 && rows[1].1 < rows[2].1, "{rows:?}");
+}
