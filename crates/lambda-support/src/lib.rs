@@ -44,6 +44,8 @@ pub struct QueryLambda {
     pub parameters: SsmParameters,
     pub deployment: Deployment,
     pub policy: PollPolicy,
+    /// Region and credentials, loaded once; the other Lambdas build their extra clients from it.
+    pub sdk: reporting_aws::SdkConfig,
 }
 
 impl QueryLambda {
@@ -63,6 +65,7 @@ impl QueryLambda {
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
             deployment,
             policy: PollPolicy::default(),
+            sdk: config,
         })
     }
 }
@@ -81,13 +84,12 @@ impl ReportLambda {
         if query.deployment.ingress_bucket.is_empty() {
             return Err("environment variable INGRESS_BUCKET is not set".into());
         }
-        let config = reporting_aws::sdk_config().await;
         let kms = std::env::var("INGRESS_KMS_KEY_ARN")
             .ok()
             .filter(|k| !k.is_empty());
         Ok(Self {
+            objects: S3Objects::new(aws_sdk_s3::Client::new(&query.sdk), kms),
             query,
-            objects: S3Objects::new(aws_sdk_s3::Client::new(&config), kms),
         })
     }
 
@@ -110,10 +112,9 @@ pub struct MetricLambda {
 impl MetricLambda {
     pub async fn from_env() -> Result<Self, String> {
         let query = QueryLambda::from_env().await?;
-        let config = reporting_aws::sdk_config().await;
         Ok(Self {
+            metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&query.sdk)),
             query,
-            metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&config)),
         })
     }
 }

@@ -119,7 +119,11 @@ impl Home {
     }
 
     pub fn deployment(&self) -> Result<Deployment, String> {
-        let config = self.config()?;
+        self.deployment_of(self.config()?)
+    }
+
+    /// The deployment a configuration describes (checked: it is rendered into SQL).
+    fn deployment_of(&self, config: HomeConfig) -> Result<Deployment, String> {
         let deployment = Deployment {
             batch_client_ids: config.batch_client_ids,
             sms_nudge_client_id: config.sms_nudge_client_id,
@@ -134,8 +138,8 @@ impl Home {
 
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
     pub fn open(&self, source: &Path) -> Result<Opened, String> {
-        let deployment = self.deployment()?;
         let config = self.config()?;
+        let deployment = self.deployment_of(config.clone())?;
         let today = config
             .today
             .map(|t| {

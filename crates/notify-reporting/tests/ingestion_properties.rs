@@ -21,28 +21,26 @@ const WINDOW_START: &str = "2026-11-13";
 /// Files captured before this day lack the late columns, unless a property says otherwise.
 const ALWAYS: &str = "2000-01-01";
 
-fn cases() -> u64 {
-    std::env::var("NOTIFY_PROPERTY_CASES")
+/// A numeric knob from the environment, or its default.
+fn knob(name: &str, default: u64) -> u64 {
+    std::env::var(name)
         .ok()
         .and_then(|v| v.parse().ok())
-        .unwrap_or(200)
+        .unwrap_or(default)
+}
+
+fn cases() -> u64 {
+    knob("NOTIFY_PROPERTY_CASES", 200)
 }
 
 /// Cases run together as one history (their ids never meet). A failing batch is rerun case by
 /// case to find, shrink and print the failing case.
 fn batch_size() -> u64 {
-    std::env::var("NOTIFY_PROPERTY_BATCH")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(50)
-        .max(1)
+    knob("NOTIFY_PROPERTY_BATCH", 50).max(1)
 }
 
 fn first_seed() -> u64 {
-    std::env::var("NOTIFY_PROPERTY_SEED")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(1)
+    knob("NOTIFY_PROPERTY_SEED", 1)
 }
 
 /// The versions of one object, as the source contract allows them: timestamps that never go back

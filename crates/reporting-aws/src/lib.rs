@@ -11,6 +11,8 @@ pub use cloudwatch::CloudWatchMetrics;
 pub use s3::S3Objects;
 pub use ssm::SsmParameters;
 
+pub use aws_config::SdkConfig;
+
 /// The shared SDK configuration (region, credentials) from the Lambda environment.
 pub async fn sdk_config() -> aws_config::SdkConfig {
     aws_config::defaults(aws_config::BehaviorVersion::latest())

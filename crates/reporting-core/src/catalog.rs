@@ -388,81 +388,54 @@ macro_rules! asset {
     };
 }
 
-macro_rules! create_table {
-    ($name:literal) => {
-        Query {
-            id: concat!("tables/", $name),
-            purpose: Purpose::CreateTable,
-            workgroup: Workgroup::Setup,
-            params: &[],
-            table: $name,
-            sql: asset!("tables", $name),
-        }
-    };
-}
-
-macro_rules! ingestion {
-    ($name:literal, pass $pass:literal, $params:expr) => {
-        Query {
-            id: concat!("ingestion/", $name),
-            purpose: Purpose::Ingestion { pass: $pass },
-            workgroup: Workgroup::Ingestion,
-            params: $params,
-            table: $name,
-            sql: asset!("ingestion", $name),
-        }
-    };
-}
-
-macro_rules! backfill {
-    ($name:literal, $params:expr) => {
-        Query {
-            id: concat!("backfill/", $name),
-            purpose: Purpose::Backfill,
-            workgroup: Workgroup::Ingestion,
-            params: $params,
-            table: $name,
-            sql: asset!("ingestion", $name),
-        }
-    };
-}
-
-macro_rules! view {
-    ($name:literal) => {
-        Query {
-            id: concat!("views/", $name),
-            purpose: Purpose::CreateView,
-            workgroup: Workgroup::Setup,
-            params: &[],
-            table: $name,
-            sql: asset!("views", $name),
-        }
-    };
-}
-
-macro_rules! simple {
-    ($folder:literal / $name:literal, $purpose:expr, $workgroup:expr, $table:literal, $params:expr) => {
+/// One catalog query: `<folder>/<name>`, its SQL from `sql/<asset folder>/<name>.sql`.
+macro_rules! query {
+    ($folder:literal / $name:literal from $asset:literal, $purpose:expr, $workgroup:expr, $table:literal, $params:expr) => {
         Query {
             id: concat!($folder, "/", $name),
             purpose: $purpose,
             workgroup: $workgroup,
             params: $params,
             table: $table,
-            sql: asset!($folder, $name),
+            sql: asset!($asset, $name),
         }
+    };
+}
+
+macro_rules! create_table {
+    ($name:literal) => {
+        query!("tables" / $name from "tables", Purpose::CreateTable, Workgroup::Setup, $name, &[])
+    };
+}
+
+macro_rules! ingestion {
+    ($name:literal, pass $pass:literal, $params:expr) => {
+        query!("ingestion" / $name from "ingestion", Purpose::Ingestion { pass: $pass }, Workgroup::Ingestion, $name, $params)
+    };
+}
+
+/// A backfill runs the table's ingestion SQL (its window bound open).
+macro_rules! backfill {
+    ($name:literal, $params:expr) => {
+        query!("backfill" / $name from "ingestion", Purpose::Backfill, Workgroup::Ingestion, $name, $params)
+    };
+}
+
+macro_rules! view {
+    ($name:literal) => {
+        query!("views" / $name from "views", Purpose::CreateView, Workgroup::Setup, $name, &[])
+    };
+}
+
+macro_rules! simple {
+    ($folder:literal / $name:literal, $purpose:expr, $workgroup:expr, $table:literal, $params:expr) => {
+        query!($folder / $name from $folder, $purpose, $workgroup, $table, $params)
     };
 }
 
 macro_rules! report {
     ($name:literal, $workgroup:expr, reads $table:literal, $params:expr) => {
-        Query {
-            id: concat!("reports/", $name),
-            purpose: Purpose::Report,
-            workgroup: $workgroup,
-            params: $params,
-            table: $table,
-            sql: asset!("reports", $name),
-        }
+        query!("reports" / $name from "reports", Purpose::Report, $workgroup, $table, $params)
     };
 }
 

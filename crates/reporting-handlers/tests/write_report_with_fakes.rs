@@ -77,6 +77,18 @@ fn engine(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> PagedEngine {
     PagedEngine::new(columns, rows)
 }
 
+static LOCAL: std::sync::LazyLock<Deployment> = std::sync::LazyLock::new(Deployment::local);
+
+/// write-report's ports: this engine and store, no parameters, the local deployment.
+fn ports<'a>(engine: &'a PagedEngine, store: &'a MemoryStore) -> ReportPorts<'a> {
+    ReportPorts {
+        engine,
+        objects: store,
+        parameters: &NoParameters,
+        deployment: &LOCAL,
+    }
+}
+
 #[tokio::test]
 async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
     let mut rows: Vec<Vec<Option<String>>> = (0..2500)
@@ -85,13 +97,8 @@ async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
     rows.push(vec![Some("R/9".into()), Some("REF".into())]);
     rows.push(vec![Some("R10".into()), None]);
     let engine = engine(&["requestid", "requestrefid"], rows);
-    let (store, deployment) = (MemoryStore::default(), Deployment::local());
-    let ports = ReportPorts {
-        engine: &engine,
-        objects: &store,
-        parameters: &NoParameters,
-        deployment: &deployment,
-    };
+    let store = MemoryStore::default();
+    let ports = ports(&engine, &store);
     let out = write_report(
         json!({"action": "batches", "queryExecutionId": "q1"}),
         &ports,
@@ -110,13 +117,8 @@ async fn a_report_is_delivered_once_whole_and_checked() {
         .map(|i| vec![Some(format!("R{i}")), None])
         .collect();
     let engine = engine(&["requestid", "requestrefid"], rows);
-    let (store, deployment) = (MemoryStore::default(), Deployment::local());
-    let ports = ReportPorts {
-        engine: &engine,
-        objects: &store,
-        parameters: &NoParameters,
-        deployment: &deployment,
-    };
+    let store = MemoryStore::default();
+    let ports = ports(&engine, &store);
     let input = json!({"action": "deliver", "report": "completed-comms-report", "clientId": "C1",
         "completedDate": "2026-11-20", "queryExecutionId": "q1"});
     let out = write_report(input.clone(), &ports).await.unwrap();
@@ -144,13 +146,7 @@ async fn a_report_that_did_not_land_whole_is_a_retryable_error() {
         truncate: true,
         ..Default::default()
     };
-    let deployment = Deployment::local();
-    let ports = ReportPorts {
-        engine: &engine,
-        objects: &store,
-        parameters: &NoParameters,
-        deployment: &deployment,
-    };
+    let ports = ports(&engine, &store);
     let err = write_report(
         json!({"action": "deliver", "report": "completed-batch-report", "clientId": "C1",
             "requestId": "R1", "requestRefId": "REF-1", "queryExecutionId": "q1"}),
@@ -164,13 +160,8 @@ async fn a_report_that_did_not_land_whole_is_a_retryable_error() {
 #[tokio::test]
 async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
     let engine = engine(&["x"], vec![]);
-    let (store, deployment) = (MemoryStore::default(), Deployment::local());
-    let ports = ReportPorts {
-        engine: &engine,
-        objects: &store,
-        parameters: &NoParameters,
-        deployment: &deployment,
-    };
+    let store = MemoryStore::default();
+    let ports = ports(&engine, &store);
     let err = write_report(
         json!({"action": "plan", "report": "completed-comms-report", "input": {}}),
         &ports,
