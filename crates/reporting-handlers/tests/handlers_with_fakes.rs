@@ -171,6 +171,44 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
             "unknown field",
         ),
         (json!("not an object"), "run-query input"),
+        // Report, setup and housekeeping slots: every id is checked before it is bound or rendered.
+        (
+            json!({"query": "reports/completed_comms_report", "completedDate": "2026-11-24"}),
+            "needs clientId",
+        ),
+        (
+            json!({"query": "reports/completed_comms_report", "clientId": "a/b", "completedDate": "2026-11-24"}),
+            "clientId contains",
+        ),
+        (
+            json!({"query": "reports/completed_comms_report", "clientId": "C1", "completedDate": "2026-02-30"}),
+            "completedDate",
+        ),
+        (
+            json!({"query": "reports/completed_batch_report", "clientId": "C1", "requestId": "x' OR '1'='1"}),
+            "requestId contains",
+        ),
+        (
+            json!({"query": "setup/record_migration", "migrationId": "9999"}),
+            "not a catalog migration",
+        ),
+        (
+            json!({"query": "housekeeping/optimize", "table": "transaction_history"}),
+            "not a staging table",
+        ),
+        (
+            json!({"query": "housekeeping/vacuum", "table": "request_item_status; DROP TABLE x"}),
+            "not a staging table",
+        ),
+        (json!({"query": "housekeeping/optimize"}), "needs table"),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "table": "request_item_status"}),
+            "takes no table",
+        ),
+        (
+            json!({"query": "views/completed_comms", "clientId": "C1"}),
+            "takes no clientId",
+        ),
     ];
     for (input, expected) in cases {
         let (r, engine) = run(input.clone(), Some(KEY)).await;
