@@ -52,6 +52,12 @@ enum Command {
         /// Request items created per day.
         #[arg(long, default_value_t = 400)]
         items_per_day: u32,
+        /// Make the last this many days busier (national-scale windows over a quieter history).
+        #[arg(long, default_value_t = 0)]
+        recent_days: u32,
+        /// Request items created per day in the last --recent-days days.
+        #[arg(long, default_value_t = 0)]
+        recent_items_per_day: u32,
         /// Number of clients; client 0 sends large batches and is configured as a batch client.
         #[arg(long, default_value_t = 4)]
         clients: u32,
@@ -240,6 +246,8 @@ fn main() -> ExitCode {
             end,
             days,
             items_per_day,
+            recent_days,
+            recent_items_per_day,
             clients,
             seed,
         } => {
@@ -249,6 +257,8 @@ fn main() -> ExitCode {
                 end: end.unwrap_or_else(CalendarDate::today_utc),
                 days,
                 items_per_day,
+                recent_days,
+                recent_items_per_day,
                 clients,
                 seed,
             };

@@ -26,6 +26,8 @@ fn home(faults: Faults) -> TestHome {
         items_per_day: 60,
         clients: 2,
         seed: 3,
+        recent_days: 0,
+        recent_items_per_day: 0,
     })
     .unwrap();
     t.configure(|c| {

@@ -17,6 +17,8 @@ fn generate(t: &TestHome, days: u32, seed: u64) -> synthetic_cdc::Summary {
         items_per_day: 120,
         clients: 3,
         seed,
+        recent_days: 0,
+        recent_items_per_day: 0,
     })
     .unwrap()
 }

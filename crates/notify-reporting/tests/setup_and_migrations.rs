@@ -144,6 +144,8 @@ async fn every_view_returns_rows_on_the_default_sample() {
         items_per_day: 400,
         clients: 4,
         seed: 1,
+        recent_days: 0,
+        recent_items_per_day: 0,
     })
     .unwrap();
     t.configure(|c| {

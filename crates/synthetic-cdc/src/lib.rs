@@ -17,8 +17,11 @@ use std::path::PathBuf;
 
 use reporting_core::CalendarDate;
 
-pub use model::{generate_rows, schema_change_day, CdcRow, LATE_COLUMNS};
-pub use write::write_parquet;
+pub use model::{
+    generate_into, generate_rows, schema_change_day, CdcRow, Facts, Generated, RowSink,
+    LATE_COLUMNS,
+};
+pub use write::{write_parquet, ParquetSpool};
 
 /// What to generate.
 #[derive(Clone, Debug)]
@@ -29,8 +32,12 @@ pub struct Options {
     pub end: CalendarDate,
     /// How many capture days, ending at `end`.
     pub days: u32,
-    /// Request items created per day (on average).
+    /// Request items created per day.
     pub items_per_day: u32,
+    /// The last this many days are busier: `recent_items_per_day` items a day (national scale
+    /// for the ingestion window without generating a year of it). 0: no busier period.
+    pub recent_days: u32,
+    pub recent_items_per_day: u32,
     pub clients: u32,
     pub seed: u64,
 }
@@ -73,23 +80,44 @@ pub fn generate(options: &Options) -> Result<Summary, GenerateError> {
             "--clients must be between 1 and 1000".into(),
         ));
     }
-    if options.items_per_day == 0 || options.items_per_day > 5_000_000 {
+    for (flag, n) in [
+        ("--items-per-day", options.items_per_day),
+        ("--recent-items-per-day", options.recent_items_per_day),
+    ] {
+        if n > 5_000_000 || (n == 0 && flag == "--items-per-day") {
+            return Err(GenerateError::Options(format!(
+                "{flag} must be between 1 and 5000000"
+            )));
+        }
+    }
+    if options.recent_days > options.days {
         return Err(GenerateError::Options(
-            "--items-per-day must be between 1 and 5000000".into(),
+            "--recent-days cannot exceed --days".into(),
         ));
     }
-    let generated = generate_rows(options);
-    let mut summary = write_parquet(
-        &options.out,
-        &generated.rows,
-        schema_change_day(options),
-        options.seed,
-    )?;
-    summary.request_items = generated.request_items;
-    summary.plans = generated.plans;
-    summary.batch_client_ids = generated.batch_client_ids;
-    summary.client_ids = generated.client_ids;
-    summary.sms_nudge_client_id = generated.sms_nudge_client_id;
-    summary.email_filter_client_ids = generated.email_filter_client_ids;
-    Ok(summary)
+    if options.recent_days > 0 && options.recent_items_per_day == 0 {
+        return Err(GenerateError::Options(
+            "--recent-days needs --recent-items-per-day".into(),
+        ));
+    }
+    let mut spool = ParquetSpool::new(&options.out, schema_change_day(options))?;
+    let facts = match generate_into(options, &mut spool) {
+        Ok(facts) => facts,
+        Err(e) => {
+            spool.abandon();
+            return Err(e);
+        }
+    };
+    let (files, partitions) = spool.finish()?;
+    Ok(Summary {
+        rows: facts.rows,
+        files,
+        request_items: facts.request_items,
+        plans: facts.plans,
+        partitions,
+        batch_client_ids: facts.batch_client_ids,
+        client_ids: facts.client_ids,
+        sms_nudge_client_id: facts.sms_nudge_client_id,
+        email_filter_client_ids: facts.email_filter_client_ids,
+    })
 }

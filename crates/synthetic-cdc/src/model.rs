@@ -5,7 +5,7 @@ use serde_json::{json, Map, Value};
 
 use crate::nhs_number;
 use crate::rng::Rng;
-use crate::Options;
+use crate::{GenerateError, Options};
 
 const SECOND: i64 = 1000;
 const MINUTE: i64 = 60 * SECOND;
@@ -19,8 +19,33 @@ pub struct CdcRow {
     pub fields: Map<String, Value>,
 }
 
+/// Where generated rows go, in generation order (not capture order).
+pub trait RowSink {
+    fn push(&mut self, row: CdcRow) -> Result<(), GenerateError>;
+    /// Every row captured on `day` or earlier has been pushed: nothing later lands there.
+    fn complete_through(&mut self, day: CalendarDate) -> Result<(), GenerateError>;
+}
+
+impl RowSink for Vec<CdcRow> {
+    fn push(&mut self, row: CdcRow) -> Result<(), GenerateError> {
+        Vec::push(self, row);
+        Ok(())
+    }
+    fn complete_through(&mut self, _day: CalendarDate) -> Result<(), GenerateError> {
+        Ok(())
+    }
+}
+
+/// Every row of a history, in memory (small histories: tests and the property lab).
 pub struct Generated {
     pub rows: Vec<CdcRow>,
+    pub facts: Facts,
+}
+
+/// What a generated history holds, besides its rows.
+#[derive(Clone, Debug, Default)]
+pub struct Facts {
+    pub rows: u64,
     pub request_items: u64,
     pub plans: u64,
     pub batch_client_ids: Vec<String>,
@@ -255,13 +280,16 @@ fn emit_nudge(out: &mut Emitter, rng: &mut Rng, nudge: &Client, origin: &Origin,
     out.emit(done + 100, item);
 }
 
-struct Emitter {
-    rows: Vec<CdcRow>,
+struct Emitter<'a> {
+    sink: &'a mut dyn RowSink,
     rng: Rng,
     last_day: i64,
+    rows: u64,
+    /// The sink's first error; generation stops at the end of the day.
+    failed: Option<GenerateError>,
 }
 
-impl Emitter {
+impl Emitter<'_> {
     /// One version of an object, captured a little later (sometimes days later); versions
     /// captured after the last day are not there yet.
     fn emit(&mut self, ts: i64, fields: Map<String, Value>) {
@@ -276,18 +304,32 @@ impl Emitter {
         }
         let mut fields = fields;
         fields.insert("$classification".into(), json!({"timestamp": ts}));
-        let copies = if self.rng.chance(0.01) { 2 } else { 1 };
-        for _ in 0..copies {
-            self.rows.push(CdcRow {
-                capture_day,
-                fields: fields.clone(),
-            });
+        let row = CdcRow {
+            capture_day,
+            fields,
+        };
+        let duplicate = self.rng.chance(0.01).then(|| row.clone());
+        for row in std::iter::once(row).chain(duplicate) {
+            if self.failed.is_none() {
+                self.rows += 1;
+                if let Err(e) = self.sink.push(row) {
+                    self.failed = Some(e);
+                }
+            }
         }
     }
 }
 
-/// Builds every row of the history.
+/// Builds every row of the history, in memory.
 pub fn generate_rows(options: &Options) -> Generated {
+    let mut rows = Vec::new();
+    let facts = generate_into(options, &mut rows).expect("a Vec sink never fails");
+    Generated { rows, facts }
+}
+
+/// Generates the history day by day into `sink`, telling it when a capture day is complete, so
+/// a history of any size streams through bounded memory.
+pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts, GenerateError> {
     let root = Rng::new(options.seed);
     let mut rng = root.fork(1);
     let clients = make_clients(options, &mut root.fork(2));
@@ -296,15 +338,23 @@ pub fn generate_rows(options: &Options) -> Generated {
     let first = first_day(options).to_days();
     let switch_day = schema_change_day(options).to_days();
     let mut out = Emitter {
-        rows: Vec::new(),
+        sink,
         rng: root.fork(3),
         last_day: options.end.to_days(),
+        rows: 0,
+        failed: None,
     };
+    let first_recent = options.end.to_days() + 1 - i64::from(options.recent_days);
     let (mut item_count, mut plan_count, mut patient) = (0u64, 0u64, 0u64);
 
     for day in first..first + i64::from(options.days) {
+        let items_today = if day >= first_recent {
+            options.recent_items_per_day
+        } else {
+            options.items_per_day
+        };
         let mut created_today = 0u32;
-        while created_today < options.items_per_day {
+        while created_today < items_today {
             let client = &clients[rng.below(clients.len() as u64) as usize];
             let group = rng.pick(&client.groups);
             let campaign = rng.pick(&client.campaigns).clone();
@@ -315,7 +365,7 @@ pub fn generate_rows(options: &Options) -> Generated {
             } else {
                 rng.range(1, 8)
             } as u32;
-            let batch = batch.min(options.items_per_day - created_today);
+            let batch = batch.min(items_today - created_today);
             created_today += batch;
             let t_request = day * DAY + rng.range(6 * HOUR, 20 * HOUR);
             let client_name = if day - first >= client.rename_day {
@@ -587,6 +637,11 @@ pub fn generate_rows(options: &Options) -> Generated {
                 out.emit(t_done, item);
             }
         }
+        if let Some(e) = out.failed.take() {
+            return Err(e);
+        }
+        // Versions are captured at or after their change, so this day's partition is final.
+        out.sink.complete_through(CalendarDate::from_days(day))?;
     }
     let client_ids = clients
         .iter()
@@ -604,7 +659,7 @@ pub fn generate_rows(options: &Options) -> Generated {
         .filter(|c| c.large_batches)
         .map(|c| c.id.clone())
         .collect();
-    Generated {
+    Ok(Facts {
         rows: out.rows,
         request_items: item_count,
         plans: plan_count,
@@ -612,7 +667,7 @@ pub fn generate_rows(options: &Options) -> Generated {
         client_ids,
         sms_nudge_client_id: nudge.id,
         email_filter_client_ids,
-    }
+    })
 }
 
 #[cfg(test)]
@@ -627,6 +682,8 @@ mod tests {
             items_per_day: 300,
             clients: 3,
             seed: 42,
+            recent_days: 0,
+            recent_items_per_day: 0,
         }
     }
 
@@ -645,7 +702,8 @@ mod tests {
     #[test]
     fn has_the_messiness_of_real_capture() {
         let g = generate_rows(&options());
-        assert_eq!(g.request_items, 1800);
+        assert_eq!(g.facts.request_items, 1800);
+        assert_eq!(g.facts.rows, g.rows.len() as u64);
         let ts = |r: &CdcRow| r.fields["$classification"]["timestamp"].as_i64().unwrap();
         let sk = |r: &CdcRow| r.fields["sk"].as_str().unwrap().to_string();
         // Duplicates: identical rows.

@@ -2,13 +2,16 @@
 //! (values not zero-padded), several files a day, rows in no particular order.
 
 use std::collections::BTreeMap;
-use std::io::Write;
-use std::path::Path;
+use std::fs::File;
+use std::io::{BufWriter, Write};
+use std::path::{Path, PathBuf};
+use std::sync::mpsc;
+use std::thread::JoinHandle;
 
 use duckdb::Connection;
 use reporting_core::CalendarDate;
 
-use crate::model::{CdcRow, LATE_COLUMNS};
+use crate::model::{CdcRow, RowSink, LATE_COLUMNS};
 use crate::rng::Rng;
 use crate::{GenerateError, Summary};
 
@@ -67,6 +70,206 @@ fn fail(path: &Path, e: impl std::fmt::Display) -> GenerateError {
     }
 }
 
+/// The DuckDB `read_json` column spec of a capture day's files.
+fn columns_spec(day: CalendarDate, late_columns_from: CalendarDate) -> String {
+    COLUMNS
+        .iter()
+        .filter(|(name, _)| day >= late_columns_from || !LATE_COLUMNS.contains(name))
+        .map(|(name, ty)| format!("'{name}': '{}'", ty.replace('\'', "''")))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn partition_dir(root: &Path, day: CalendarDate) -> PathBuf {
+    root.join(format!(
+        "__year={}/__month={}/__day={}",
+        day.year(),
+        day.month(),
+        day.day()
+    ))
+}
+
+fn sql_text(path: &Path) -> String {
+    path.to_string_lossy().replace('\'', "''")
+}
+
+/// Converts newline-delimited JSON rows into one Parquet file, optionally in change-time order
+/// (the order Firehose delivers them in).
+fn ndjson_to_parquet(
+    conn: &Connection,
+    src: &Path,
+    dst: &Path,
+    spec: &str,
+    in_time_order: bool,
+) -> Result<(), GenerateError> {
+    let order = if in_time_order {
+        " ORDER BY \"$classification\".\"timestamp\""
+    } else {
+        ""
+    };
+    let sql = format!(
+        "COPY (SELECT * FROM read_json('{src}', format = 'newline_delimited', columns = {{{spec}}}){order}) \
+         TO '{dst}' (FORMAT parquet, COMPRESSION zstd)",
+        src = sql_text(src),
+        dst = sql_text(dst),
+    );
+    conn.execute_batch(&sql).map_err(|e| fail(dst, e))
+}
+
+/// A history streamed to Parquet with bounded memory: rows are spooled as JSON lines per capture
+/// day and file, and each day is converted (in time order, on a second thread) as soon as the
+/// generator says it is complete. The folder appears under its final name only when finished.
+pub struct ParquetSpool {
+    out: PathBuf,
+    staging: PathBuf,
+    open: BTreeMap<CalendarDate, Vec<Option<BufWriter<File>>>>,
+    next_part: usize,
+    partitions: u64,
+    converter: Option<(
+        mpsc::Sender<DayFiles>,
+        JoinHandle<Result<u64, GenerateError>>,
+    )>,
+}
+
+struct DayFiles {
+    day: CalendarDate,
+    parts: Vec<(PathBuf, PathBuf)>,
+}
+
+impl ParquetSpool {
+    pub fn new(out: &Path, late_columns_from: CalendarDate) -> Result<Self, GenerateError> {
+        let staging = out.join(format!(
+            ".transaction_history.partial-{}",
+            std::process::id()
+        ));
+        if staging.exists() {
+            std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
+        }
+        std::fs::create_dir_all(staging.join(".spool")).map_err(|e| fail(&staging, e))?;
+        let conn = Connection::open_in_memory().map_err(|e| fail(out, e))?;
+        conn.execute_batch(&format!(
+            "SET memory_limit = '4GB'; SET temp_directory = '{}'",
+            sql_text(&staging.join(".spool"))
+        ))
+        .map_err(|e| fail(out, e))?;
+        let (tx, rx) = mpsc::channel::<DayFiles>();
+        let handle = std::thread::spawn(move || {
+            let mut files = 0;
+            for job in rx {
+                let spec = columns_spec(job.day, late_columns_from);
+                for (src, dst) in &job.parts {
+                    ndjson_to_parquet(&conn, src, dst, &spec, true)?;
+                    std::fs::remove_file(src).map_err(|e| fail(src, e))?;
+                    files += 1;
+                }
+            }
+            Ok(files)
+        });
+        Ok(Self {
+            out: out.to_path_buf(),
+            staging,
+            open: BTreeMap::new(),
+            next_part: 0,
+            partitions: 0,
+            converter: Some((tx, handle)),
+        })
+    }
+
+    fn spool_file(&self, day: CalendarDate, part: usize) -> PathBuf {
+        self.staging
+            .join(".spool")
+            .join(format!("{day}-{part}.ndjson"))
+    }
+
+    fn hand_over(&mut self, day: CalendarDate) -> Result<(), GenerateError> {
+        let Some(writers) = self.open.remove(&day) else {
+            return Ok(());
+        };
+        let dir = partition_dir(&self.staging, day);
+        std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
+        let mut parts = Vec::new();
+        for (n, writer) in writers.into_iter().enumerate() {
+            if let Some(mut w) = writer {
+                let src = self.spool_file(day, n);
+                w.flush().map_err(|e| fail(&src, e))?;
+                parts.push((src, dir.join(format!("part-{:05}.parquet", parts.len()))));
+            }
+        }
+        self.partitions += 1;
+        let sent = self
+            .converter
+            .as_ref()
+            .is_some_and(|(tx, _)| tx.send(DayFiles { day, parts }).is_ok());
+        if sent {
+            Ok(())
+        } else {
+            // The converter stopped: its error says why.
+            self.join().map(|_| ())
+        }
+    }
+
+    fn join(&mut self) -> Result<u64, GenerateError> {
+        let Some((tx, handle)) = self.converter.take() else {
+            return Ok(0);
+        };
+        drop(tx);
+        handle
+            .join()
+            .unwrap_or_else(|_| Err(fail(&self.staging, "the Parquet converter panicked")))
+    }
+
+    /// Converts what is left and moves the folder to `<out>/transaction_history`, replacing it.
+    /// Returns the number of files and partitions written.
+    pub fn finish(mut self) -> Result<(u64, u64), GenerateError> {
+        let days: Vec<CalendarDate> = self.open.keys().copied().collect();
+        for day in days {
+            self.hand_over(day)?;
+        }
+        let files = self.join()?;
+        std::fs::remove_dir_all(self.staging.join(".spool")).ok();
+        let final_dir = self.out.join("transaction_history");
+        if final_dir.exists() {
+            std::fs::remove_dir_all(&final_dir).map_err(|e| fail(&final_dir, e))?;
+        }
+        std::fs::rename(&self.staging, &final_dir).map_err(|e| fail(&final_dir, e))?;
+        Ok((files, self.partitions))
+    }
+
+    /// Stops and removes the partial folder.
+    pub fn abandon(mut self) {
+        self.open.clear();
+        let _ = self.join();
+        std::fs::remove_dir_all(&self.staging).ok();
+    }
+}
+
+impl RowSink for ParquetSpool {
+    fn push(&mut self, row: CdcRow) -> Result<(), GenerateError> {
+        let part = self.next_part;
+        self.next_part = (self.next_part + 1) % FILES_PER_DAY;
+        let path = self.spool_file(row.capture_day, part);
+        let writers = self
+            .open
+            .entry(row.capture_day)
+            .or_insert_with(|| (0..FILES_PER_DAY).map(|_| None).collect());
+        if writers[part].is_none() {
+            let f = File::create(&path).map_err(|e| fail(&path, e))?;
+            writers[part] = Some(BufWriter::with_capacity(1 << 20, f));
+        }
+        let w = writers[part].as_mut().expect("just opened");
+        serde_json::to_writer(&mut *w, &row.fields).map_err(|e| fail(&path, e))?;
+        w.write_all(b"\n").map_err(|e| fail(&path, e))
+    }
+
+    fn complete_through(&mut self, day: CalendarDate) -> Result<(), GenerateError> {
+        let done: Vec<CalendarDate> = self.open.range(..=day).map(|(d, _)| *d).collect();
+        for d in done {
+            self.hand_over(d)?;
+        }
+        Ok(())
+    }
+}
+
 /// Replaces `<out>/transaction_history` with the given rows. Files captured before
 /// `late_columns_from` do not have the late columns at all (schema drift).
 pub fn write_parquet(
@@ -100,21 +303,8 @@ pub fn write_parquet(
 
     for (day, mut day_rows) in by_day {
         rng.shuffle(&mut day_rows);
-        let columns: Vec<&(&str, &str)> = COLUMNS
-            .iter()
-            .filter(|(name, _)| day >= late_columns_from || !LATE_COLUMNS.contains(name))
-            .collect();
-        let spec = columns
-            .iter()
-            .map(|(name, ty)| format!("'{name}': '{}'", ty.replace('\'', "''")))
-            .collect::<Vec<_>>()
-            .join(", ");
-        let dir = staging.join(format!(
-            "__year={}/__month={}/__day={}",
-            day.year(),
-            day.month(),
-            day.day()
-        ));
+        let spec = columns_spec(day, late_columns_from);
+        let dir = partition_dir(&staging, day);
         std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
         let chunk = day_rows.len().div_ceil(FILES_PER_DAY).max(1);
         for (n, part) in day_rows.chunks(chunk).enumerate() {
@@ -128,13 +318,7 @@ pub fn write_parquet(
             f.flush().map_err(|e| fail(&scratch, e))?;
             drop(f);
             let file = dir.join(format!("part-{n:05}.parquet"));
-            let sql = format!(
-                "COPY (SELECT * FROM read_json('{src}', format = 'newline_delimited', columns = {{{spec}}})) \
-                 TO '{dst}' (FORMAT parquet, COMPRESSION zstd)",
-                src = scratch.to_string_lossy().replace('\'', "''"),
-                dst = file.to_string_lossy().replace('\'', "''"),
-            );
-            conn.execute_batch(&sql).map_err(|e| fail(&file, e))?;
+            ndjson_to_parquet(&conn, &scratch, &file, &spec, false)?;
             summary.files += 1;
         }
     }
