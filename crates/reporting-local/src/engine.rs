@@ -38,6 +38,11 @@ pub struct EngineOptions {
     pub commit_conflicts: u32,
     /// Fault injection: this catalog query always fails as a SQL error.
     pub failing_query: Option<String>,
+    /// DuckDB's memory limit, e.g. `3GB` (DuckDB's default: 80% of RAM). Work beyond it spills to
+    /// a temporary folder next to the database.
+    pub memory_limit: Option<String>,
+    /// DuckDB's worker threads (default: one per core).
+    pub threads: Option<u32>,
 }
 
 impl Default for EngineOptions {
@@ -50,6 +55,8 @@ impl Default for EngineOptions {
             throttled_starts: 0,
             commit_conflicts: 0,
             failing_query: None,
+            memory_limit: None,
+            threads: None,
         }
     }
 }
@@ -69,6 +76,8 @@ struct Execution {
 
 struct Inner {
     conn: Connection,
+    /// The `read_parquet` relation queries read the source through (see [`create_source_view`]).
+    source_relation: Option<String>,
     executions: HashMap<String, Execution>,
     next_id: u64,
     /// Injected "more runs needed" answers given so far, by statement (`OPTIMIZE t`, `VACUUM t`).
@@ -109,6 +118,8 @@ fn housekeeping_statement(sql: &str) -> Option<String> {
 
 pub struct DuckDbEngine {
     inner: Mutex<Inner>,
+    /// Holds the empty Parquet file with the Glue schema of the source.
+    schema_dir: tempfile::TempDir,
     options: EngineOptions,
 }
 
@@ -139,15 +150,33 @@ impl DuckDbEngine {
 
     fn with_connection(conn: Connection, options: EngineOptions) -> Result<Self, PortError> {
         duckdb_trino::install(&conn).map_err(engine_error)?;
+        if let Some(limit) = &options.memory_limit {
+            conn.execute_batch(&format!(
+                "SET memory_limit = '{}'",
+                limit.replace('\'', "''")
+            ))
+            .map_err(engine_error)?;
+        }
+        if let Some(threads) = options.threads {
+            conn.execute_batch(&format!("SET threads = {threads}"))
+                .map_err(engine_error)?;
+        }
         if let Some(day) = options.today {
             conn.execute_batch(&format!("SET VARIABLE trino_current_date = DATE '{day}'"))
                 .map_err(engine_error)?;
         }
-        if let Some(dir) = &options.source_dir {
-            create_source_view(&conn, dir)?;
-        }
+        let schema_dir = tempfile::Builder::new()
+            .prefix("notify-reporting-source-schema")
+            .tempdir()
+            .map_err(engine_error)?;
+        let source_relation = match &options.source_dir {
+            Some(dir) => Some(create_source_view(&conn, dir, schema_dir.path())?),
+            None => None,
+        };
         Ok(Self {
+            schema_dir,
             inner: Mutex::new(Inner {
+                source_relation,
                 conn,
                 executions: HashMap::new(),
                 next_id: 1,
@@ -163,14 +192,19 @@ impl DuckDbEngine {
     /// Runs one statement now and returns what it produced; SQL errors are `QueryFailed`.
     pub fn execute(&self, sql: &str, params: &[QueryParam]) -> Result<ExecutedQuery, PortError> {
         let inner = self.inner.lock().unwrap();
-        self.execute_locked(&inner.conn, sql, params)
+        self.execute_locked(&inner, sql, params)
     }
 
     /// Points `transaction_history` at another Firehose folder (its files as they are now): a new
     /// delivery of the source without reopening the database.
     pub fn replace_source(&self, dir: &Path) -> Result<(), PortError> {
-        let inner = self.inner.lock().unwrap();
-        create_source_view(&inner.conn, dir)
+        let mut inner = self.inner.lock().unwrap();
+        inner.source_relation = Some(create_source_view(
+            &inner.conn,
+            dir,
+            self.schema_dir.path(),
+        )?);
+        Ok(())
     }
 
     /// Every row of a table, all columns as text, sorted: a stable dump for comparisons.
@@ -196,7 +230,7 @@ impl DuckDbEngine {
 
     fn execute_locked(
         &self,
-        conn: &Connection,
+        inner: &Inner,
         sql: &str,
         params: &[QueryParam],
     ) -> Result<ExecutedQuery, PortError> {
@@ -210,8 +244,13 @@ impl DuckDbEngine {
             )));
         }
         let values: Vec<Value> = params.iter().map(to_value).collect();
+        let conn = &inner.conn;
         let mut result = ExecutedQuery::default();
         for statement in &statements {
+            let statement = &match &inner.source_relation {
+                Some(relation) => with_source_relation(statement, relation),
+                None => statement.clone(),
+            };
             let bound = if count_parameter_markers(statement) > 0 {
                 &values[..]
             } else {
@@ -320,9 +359,20 @@ fn check_merge_source(
     Ok(())
 }
 
-/// `transaction_history` locally: the Glue schema (empty) plus every Parquet file under the source
-/// folder, matched by column name, so files from before a column existed read it as NULL.
-fn create_source_view(conn: &Connection, dir: &Path) -> Result<(), PortError> {
+/// `transaction_history` locally: every Parquet file under the source folder read by column name
+/// (`union_by_name`), together with an empty file that has every Glue column, so a column no file
+/// has yet still reads (as NULL of its Glue type), as in Athena. Returns the `read_parquet`
+/// relation; the `transaction_history` view is that relation too (ad-hoc queries).
+///
+/// Queries get the relation itself in place of the view (see [`with_source_relation`]): DuckDB
+/// prunes hive partitions with an expression such as the ingestion window's
+/// `CAST(__year || '-' || … AS date) BETWEEN …` only when the filter sits directly on
+/// `read_parquet`, not through a view. That is Glue partition pruning for Athena.
+fn create_source_view(
+    conn: &Connection,
+    dir: &Path,
+    schema_dir: &Path,
+) -> Result<String, PortError> {
     let schema = duckdb_trino::translate(SOURCE_SCHEMA)
         .map_err(engine_error)?
         .remove(0);
@@ -337,22 +387,76 @@ fn create_source_view(conn: &Connection, dir: &Path) -> Result<(), PortError> {
         ));
     }
     conn.execute_batch(&schema).map_err(engine_error)?;
-    let files = if has_parquet(dir) {
-        let glob = dir
-            .join("**")
-            .join("*.parquet")
-            .to_string_lossy()
-            .replace('\'', "''");
-        format!(
-            " UNION ALL BY NAME SELECT * FROM read_parquet('{glob}', hive_partitioning = true, union_by_name = true)"
-        )
-    } else {
-        String::new()
-    };
+    // The empty file lives in a partition no window reaches (1970-01-01; a backfill's does, and it
+    // has no rows).
+    let partition = schema_dir.join("__year=1970/__month=1/__day=1");
+    std::fs::create_dir_all(&partition).map_err(engine_error)?;
+    let schema_file = partition.join("glue-schema.parquet");
+    let partition_columns = PARTITION_COLUMNS.join(", ");
     conn.execute_batch(&format!(
-        "CREATE OR REPLACE TEMP VIEW transaction_history AS SELECT * FROM transaction_history_columns{files}"
+        "COPY (SELECT * EXCLUDE ({partition_columns}) FROM transaction_history_columns) TO '{}' (FORMAT parquet)",
+        sql_text(&schema_file)
     ))
-    .map_err(engine_error)
+    .map_err(engine_error)?;
+    let mut files = vec![format!("'{}'", sql_text(&schema_file))];
+    if has_parquet(dir) {
+        files.push(format!("'{}'", sql_text(&dir.join("**").join("*.parquet"))));
+    }
+    let hive_types = PARTITION_COLUMNS
+        .iter()
+        .map(|c| format!("'{c}': 'INTEGER'"))
+        .collect::<Vec<_>>()
+        .join(", ");
+    let relation = format!(
+        "read_parquet([{}], hive_partitioning = true, union_by_name = true, hive_types = {{{hive_types}}})",
+        files.join(", ")
+    );
+    conn.execute_batch(&format!(
+        "CREATE OR REPLACE TEMP VIEW transaction_history AS SELECT * FROM {relation}"
+    ))
+    .map_err(engine_error)?;
+    Ok(relation)
+}
+
+/// The Hive partition columns of the Firehose layout (INTEGER in Glue).
+const PARTITION_COLUMNS: &[&str] = &["__year", "__month", "__day"];
+
+fn sql_text(path: &Path) -> String {
+    path.to_string_lossy().replace('\'', "''")
+}
+
+/// `FROM transaction_history` in a statement, replaced by the source relation (aliased with the
+/// same name), so the window filter reaches the Parquet scan. Only the exact table name matches.
+fn with_source_relation(statement: &str, relation: &str) -> String {
+    let lower = statement.to_ascii_lowercase();
+    let mut out = String::with_capacity(statement.len());
+    let mut last = 0;
+    let mut from = 0;
+    while let Some(found) = lower[from..].find("from") {
+        let at = from + found;
+        from = at + 4;
+        let before_ok = at == 0 || !is_word(lower.as_bytes()[at - 1]);
+        let rest = &lower[at + 4..];
+        let name_at = at + 4 + (rest.len() - rest.trim_start().len());
+        let after = name_at + "transaction_history".len();
+        let is_source = before_ok
+            && name_at > at + 4
+            && lower[name_at..].starts_with("transaction_history")
+            && lower.as_bytes().get(after).is_none_or(|b| !is_word(*b));
+        if is_source {
+            out.push_str(&statement[last..name_at]);
+            out.push_str(relation);
+            out.push_str(" AS transaction_history");
+            last = after;
+            from = after;
+        }
+    }
+    out.push_str(&statement[last..]);
+    out
+}
+
+fn is_word(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || b == b'_' || b == b'"' || b == b'.'
 }
 
 fn has_parquet(dir: &Path) -> bool {
@@ -461,7 +565,7 @@ impl QueryEngine for DuckDbEngine {
                 return Ok(id);
             }
         }
-        let outcome = self.execute_locked(&inner.conn, &request.sql, &request.params);
+        let outcome = self.execute_locked(&inner, &request.sql, &request.params);
         let engine_millis = Some(started.elapsed().as_millis() as u64);
         let execution = match outcome {
             Ok(result) => Execution {

@@ -141,3 +141,64 @@ async fn iceberg_ddl_runs_through_the_text_pass() {
     let cols = e.execute("SELECT column_name FROM information_schema.columns WHERE table_name = 'request_item_status'", &[]).unwrap();
     assert_eq!(cols.rows.len(), 21, "20 DDL columns plus failedreasoncode");
 }
+
+/// A Firehose folder with one good file on 2026-11-20 and, on 2026-10-01, a file whose footer
+/// (schema) is intact but whose data pages are garbage: a query whose window excludes October
+/// only succeeds if that partition is pruned before its data is read (what Glue partitions give
+/// Athena).
+fn source_with_a_poisoned_old_partition() -> tempfile::TempDir {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path().join("transaction_history");
+    let good = root.join("__year=2026/__month=11/__day=20");
+    let old = root.join("__year=2026/__month=10/__day=1");
+    std::fs::create_dir_all(&good).unwrap();
+    std::fs::create_dir_all(&old).unwrap();
+    let writer = duckdb::Connection::open_in_memory().unwrap();
+    for (folder, sk) in [(&good, "'REQUEST_ITEM#1'"), (&old, "'REQUEST_ITEM#' || i")] {
+        writer
+            .execute_batch(&format!(
+                "COPY (SELECT {sk} AS sk, 'c1' AS clientid FROM range(1) AS r(i)) TO '{}' \
+                 (FORMAT parquet, COMPRESSION uncompressed)",
+                folder.join("part-00000.parquet").display()
+            ))
+            .unwrap();
+    }
+    let poisoned = old.join("part-00000.parquet");
+    let mut bytes = std::fs::read(&poisoned).unwrap();
+    // After the 4-byte magic come the column chunks; the footer is at the end.
+    for b in &mut bytes[4..40] {
+        *b = 0xff;
+    }
+    std::fs::write(&poisoned, bytes).unwrap();
+    dir
+}
+
+#[test]
+fn the_ingestion_window_prunes_partitions_and_missing_columns_read_as_null() {
+    let dir = source_with_a_poisoned_old_partition();
+    let e = DuckDbEngine::open_in_memory(EngineOptions {
+        source_dir: Some(dir.path().join("transaction_history")),
+        ..EngineOptions::default()
+    })
+    .unwrap();
+    let windowed = "SELECT sk, clientid, billingref FROM transaction_history \
+        WHERE CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date) \
+        BETWEEN CAST(? AS date) AND CAST(? AS date)";
+    let week = [
+        QueryParam::Text("2026-11-13".into()),
+        QueryParam::Text("2026-11-20".into()),
+    ];
+    let rows = e.execute(windowed, &week).unwrap().rows;
+    // billingref is in the Glue schema but in no file: NULL, not an error.
+    assert_eq!(
+        rows,
+        vec![vec![Some("REQUEST_ITEM#1".into()), Some("c1".into()), None]]
+    );
+    // The same query over October opens the poisoned file: pruning, not luck, kept it out.
+    let october = [
+        QueryParam::Text("2026-10-01".into()),
+        QueryParam::Text("2026-10-31".into()),
+    ];
+    let err = e.execute(windowed, &october).unwrap_err();
+    assert_eq!(err.kind, ErrorKind::QueryFailed, "{err}");
+}
