@@ -2,7 +2,6 @@
 -- per plan; the latest version wins and nothing is ever deleted. Versions are ordered by timestamp,
 -- then completion, then content (a total order), and the update rule uses the same order, so the
 -- result never depends on which version arrived first.
--- Parameters: 1 and 2 = reference date 'YYYY-MM-DD' (UTC).
 -- Parameters: 1 the first capture day of the window; 2 asOf. Ingestion binds asOf - 1 week as the
 -- first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_status AS t
@@ -16,10 +15,7 @@ USING (
   FROM (
     SELECT
       k.*,
-      ROW_NUMBER() OVER (
-        PARTITION BY requestitemplanid
-        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC, versionkey DESC
-      ) AS versionrank
+      ROW_NUMBER() OVER (PARTITION BY requestitemplanid ORDER BY versionkey DESC) AS versionrank
     FROM (
       SELECT
         v.*,
@@ -51,6 +47,7 @@ USING (
         || '|' || COALESCE(CAST(length(messagelengthunits) AS varchar) || ':' || messagelengthunits, '-')
         || '|' || COALESCE(CAST(length(senderodscode) AS varchar) || ':' || senderodscode, '-') AS versionkey
       FROM (
+        -- Stored values, computed only for the candidates.
         SELECT
           clientid,
           campaignid,
@@ -64,11 +61,7 @@ USING (
           communicationtype,
           supplier,
           from_iso8601_timestamp(createddate) AS createdtime,
-          -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
-          CASE
-            WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
-            ELSE CAST(completeddate AS timestamp)
-          END AS completedtime,
+          completedtime,
           from_iso8601_timestamp(datesent) AS sendtime,
           status,
           failedreason,
@@ -87,12 +80,60 @@ USING (
           CAST(messagelength AS integer) AS messagelength,
           messagelengthunits,
           senderodscode,
-          CAST("$classification"."timestamp" AS bigint) AS "timestamp"
-        FROM ${source_table}
-        WHERE starts_with(sk, 'REQUEST_ITEM_PLAN#')
-          AND requestitemplanid IS NOT NULL
-          AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-            BETWEEN CAST(? AS date) AND CAST(? AS date)
+          "timestamp"
+        FROM (
+          -- Only versions that are latest by timestamp, then completion, can win: rank on those
+          -- cheap keys first (ties stay), so the conversions and the content key are built for
+          -- about one version per object instead of every version in the window.
+          SELECT
+            c.*,
+            RANK() OVER (
+              PARTITION BY requestitemplanid
+              ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+            ) AS timerank
+          FROM (
+            SELECT
+              clientid,
+              campaignid,
+              sendinggroupid,
+              sendinggroupidversion,
+              requestitemrefid,
+              requestitemid,
+              requestrefid,
+              requestid,
+              requestitemplanid,
+              communicationtype,
+              supplier,
+              createddate,
+              -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
+              CASE
+                WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+                ELSE CAST(completeddate AS timestamp)
+              END AS completedtime,
+              datesent,
+              status,
+              failedreason,
+              failedreasoncode,
+              contactdetailsource,
+              channeltype,
+              ordernumber,
+              recipientcontactid,
+              templateid,
+              templates,
+              specificationid,
+              specificationbillingid,
+              messagelength,
+              messagelengthunits,
+              senderodscode,
+              CAST("$classification"."timestamp" AS bigint) AS "timestamp"
+            FROM ${source_table}
+            WHERE starts_with(sk, 'REQUEST_ITEM_PLAN#')
+              AND requestitemplanid IS NOT NULL
+              AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
+                BETWEEN CAST(? AS date) AND CAST(? AS date)
+          ) AS c
+        ) AS r
+        WHERE timerank = 1
       ) AS v
     ) AS k
   ) AS ranked

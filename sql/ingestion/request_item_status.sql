@@ -3,7 +3,6 @@
 -- timestamp, then completion, then content (a total order), and the update rule uses the same order,
 -- so the result never depends on which version arrived first.
 -- NHS numbers are hashed here and never stored: Base64(SHA-256(UTF-8(<key text> || '.' || nhsnumber))).
--- Parameters: 1 = hash key (SSM SecureString text), 2 and 3 = reference date 'YYYY-MM-DD' (UTC).
 -- Parameters: 1 the hash key; 2 the first capture day of the window; 3 asOf. Ingestion binds
 -- asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status AS t
@@ -17,10 +16,7 @@ USING (
   FROM (
     SELECT
       k.*,
-      ROW_NUMBER() OVER (
-        PARTITION BY requestitemid
-        ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC, versionkey DESC
-      ) AS versionrank
+      ROW_NUMBER() OVER (PARTITION BY requestitemid ORDER BY versionkey DESC) AS versionrank
     FROM (
       SELECT
         v.*,
@@ -45,6 +41,7 @@ USING (
         || '|' || COALESCE(CAST(length(patientodscode) AS varchar) || ':' || patientodscode, '-')
         || '|' || COALESCE(CAST(length(billingref) AS varchar) || ':' || billingref, '-') AS versionkey
       FROM (
+        -- Stored values, computed only for the candidates.
         SELECT
           clientid,
           campaignid,
@@ -58,11 +55,7 @@ USING (
           requestid,
           to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || nhsnumber))) AS nhsnumberhash,
           from_iso8601_timestamp(createddate) AS createdtime,
-          -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
-          CASE
-            WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
-            ELSE CAST(completeddate AS timestamp)
-          END AS completedtime,
+          completedtime,
           completedcommunicationtypes,
           failedcommunicationtypes,
           status,
@@ -70,12 +63,52 @@ USING (
           failedreasoncode,
           patientodscode,
           billingref,
-          CAST("$classification"."timestamp" AS bigint) AS "timestamp"
-        FROM ${source_table}
-        WHERE starts_with(sk, 'REQUEST_ITEM#')
-          AND requestitemid IS NOT NULL
-          AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
-            BETWEEN CAST(? AS date) AND CAST(? AS date)
+          "timestamp"
+        FROM (
+          -- Only versions that are latest by timestamp, then completion, can win: rank on those
+          -- cheap keys first (ties stay), so the conversions and the content key are built for
+          -- about one version per object instead of every version in the window.
+          SELECT
+            c.*,
+            RANK() OVER (
+              PARTITION BY requestitemid
+              ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+            ) AS timerank
+          FROM (
+            SELECT
+              clientid,
+              campaignid,
+              sendinggroupid,
+              sendinggroupidversion,
+              sendinggroupname,
+              sendinggroupcreateddate,
+              requestitemrefid,
+              requestitemid,
+              requestrefid,
+              requestid,
+              nhsnumber,
+              createddate,
+              -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
+              CASE
+                WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+                ELSE CAST(completeddate AS timestamp)
+              END AS completedtime,
+              completedcommunicationtypes,
+              failedcommunicationtypes,
+              status,
+              failedreason,
+              failedreasoncode,
+              patientodscode,
+              billingref,
+              CAST("$classification"."timestamp" AS bigint) AS "timestamp"
+            FROM ${source_table}
+            WHERE starts_with(sk, 'REQUEST_ITEM#')
+              AND requestitemid IS NOT NULL
+              AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
+                BETWEEN CAST(? AS date) AND CAST(? AS date)
+          ) AS c
+        ) AS r
+        WHERE timerank = 1
       ) AS v
     ) AS k
   ) AS ranked
