@@ -41,6 +41,8 @@ impl From<LambdaError> for Diagnostic {
 /// Everything a query Lambda needs, built once at start-up.
 pub struct QueryLambda {
     pub engine: AthenaEngine,
+    /// Setup's saved-query sync (run-query's `{"action": "sync-saved-queries"}`).
+    pub saved_queries: reporting_aws::AthenaSavedQueries,
     pub parameters: SsmParameters,
     pub deployment: Deployment,
     pub policy: PollPolicy,
@@ -56,9 +58,11 @@ impl QueryLambda {
         let deployment = Deployment::from_env(env)?;
         let database = deployment.database.clone();
         let config = reporting_aws::sdk_config().await;
+        let athena = aws_sdk_athena::Client::new(&config);
         Ok(Self {
-            engine: AthenaEngine::new(
-                aws_sdk_athena::Client::new(&config),
+            engine: AthenaEngine::new(athena.clone(), database.clone(), deployment.csi.clone()),
+            saved_queries: reporting_aws::AthenaSavedQueries::new(
+                athena,
                 database,
                 deployment.csi.clone(),
             ),

@@ -6,6 +6,7 @@
 //! <home>/parameters.json      the parameter store (SSM), with this home's random hash key
 //! <home>/metrics.jsonl        published metrics (CloudWatch)
 //! <home>/config.json          deployment settings (what Terraform variables are in AWS)
+//! <home>/saved-queries.json   Athena saved (named) queries, kept by setup
 //! <home>/source/transaction_history/__year=…/  the source (Firehose Parquet)
 //! ```
 
@@ -13,7 +14,9 @@ use std::path::{Path, PathBuf};
 
 use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
-use reporting_local::{DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile};
+use reporting_local::{
+    DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile, SavedQueryFile,
+};
 use serde::{Deserialize, Serialize};
 
 /// Settings of a local deployment.
@@ -90,6 +93,10 @@ impl Home {
     }
     pub fn metrics_file(&self) -> PathBuf {
         self.root.join("metrics.jsonl")
+    }
+    /// Athena's saved (named) queries, kept by setup.
+    pub fn saved_queries_file(&self) -> PathBuf {
+        self.root.join("saved-queries.json")
     }
     pub fn config_file(&self) -> PathBuf {
         self.root.join("config.json")
@@ -182,6 +189,7 @@ impl Home {
             objects: DirectoryStore::new(self.objects()).failing_first(config.faults.failing_puts),
             metrics: MetricsFile::new(self.metrics_file())
                 .throttling_first(config.faults.metrics_throttled),
+            saved_queries: SavedQueryFile::new(self.saved_queries_file()),
             deployment,
         })
     }
@@ -193,5 +201,6 @@ pub struct Opened {
     pub parameters: ParameterFile,
     pub objects: DirectoryStore,
     pub metrics: MetricsFile,
+    pub saved_queries: SavedQueryFile,
     pub deployment: Deployment,
 }

@@ -2,7 +2,8 @@
 
 use async_trait::async_trait;
 use reporting_handlers::{
-    poll_query, publish_metric, run_query, write_report, PollPolicy, ReportPorts,
+    is_sync_request, poll_query, publish_metric, run_query, sync_saved_queries, write_report,
+    PollPolicy, ReportPorts,
 };
 use serde_json::Value;
 use state_machine::{TaskFailure, Tasks};
@@ -26,6 +27,9 @@ impl Tasks for LocalTasks<'_> {
         let h = self.home;
         let progress = |p| serde_json::to_value(p).expect("progress serialises");
         let result = match resource {
+            RUN_QUERY if is_sync_request(&input) => {
+                sync_saved_queries(input, &h.saved_queries, &h.deployment).await
+            }
             RUN_QUERY => {
                 let started =
                     run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy)

@@ -171,3 +171,76 @@ async fn every_view_returns_rows_on_the_default_sample() {
     );
     assert_ne!(counts[0][0], s("0"));
 }
+
+/// The home's saved queries, as (name, workgroup, sql).
+fn saved(t: &TestHome) -> Vec<serde_json::Value> {
+    serde_json::from_str(&std::fs::read_to_string(t.home.saved_queries_file()).unwrap()).unwrap()
+}
+
+#[tokio::test]
+async fn setup_keeps_the_saved_queries_equal_to_the_catalog_and_leaves_operators_own() {
+    let t = TestHome::new(&["batch-client"]);
+    let first = t.run("setup", json!({})).await;
+    let wanted = reporting_core::saved::saved_queries(&t.home.deployment().unwrap()).unwrap();
+    assert_eq!(
+        first.output["savedQueries"]["created"]
+            .as_array()
+            .unwrap()
+            .len(),
+        wanted.len()
+    );
+    let stored = saved(&t);
+    assert_eq!(stored.len(), wanted.len());
+    for (s, w) in stored.iter().zip(&wanted) {
+        assert_eq!(s["name"], json!(w.name));
+        assert_eq!(s["workgroup"], json!(w.workgroup.name()));
+        assert_eq!(s["sql"], json!(w.sql));
+    }
+    // The key is fetched by run-query and never saved: the hash query shows its parameter.
+    let key = common::KEY;
+    let text = std::fs::read_to_string(t.home.saved_queries_file()).unwrap();
+    assert!(!text.contains(key), "the hash key is never saved");
+    let status = stored
+        .iter()
+        .find(|s| s["name"] == "request_item_status")
+        .unwrap();
+    assert!(status["description"]
+        .as_str()
+        .unwrap()
+        .contains("1 = the hash key: the SSM SecureString"));
+
+    // An operator's own query, a managed query that was retired, and a stale managed one.
+    let mut edited = saved(&t);
+    edited[0]["sql"] = json!("SELECT 'stale'");
+    let mut retired = edited[1].clone();
+    retired["id"] = json!("saved-9001");
+    retired["name"] = json!("a_retired_query");
+    edited.push(retired);
+    edited.push(
+        json!({"id": "saved-9002", "name": "pds_cleared_failures", "workgroup": "user",
+        "description": "ad hoc", "sql": "SELECT 1"}),
+    );
+    std::fs::write(
+        t.home.saved_queries_file(),
+        serde_json::to_string(&edited).unwrap(),
+    )
+    .unwrap();
+    let second = t.run("setup", json!({})).await;
+    assert_eq!(second.output["savedQueries"]["created"], json!([]));
+    assert_eq!(
+        second.output["savedQueries"]["updated"],
+        json!([wanted[0].name])
+    );
+    assert_eq!(second.output["savedQueries"]["deleted"], json!(1));
+    let after = saved(&t);
+    assert_eq!(after.len(), wanted.len() + 1);
+    assert!(after.iter().any(|s| s["name"] == "pds_cleared_failures"));
+    assert!(!after.iter().any(|s| s["name"] == "a_retired_query"));
+    assert_eq!(after[0]["sql"], json!(wanted[0].sql));
+    // A third run changes nothing.
+    let third = t.run("setup", json!({})).await;
+    assert_eq!(
+        third.output["savedQueries"]["unchanged"],
+        json!(wanted.len())
+    );
+}

@@ -4,11 +4,13 @@ mod athena;
 mod classify;
 mod cloudwatch;
 mod s3;
+mod saved_queries;
 mod ssm;
 
 pub use athena::{render_parameter, AthenaEngine};
 pub use cloudwatch::CloudWatchMetrics;
 pub use s3::S3Objects;
+pub use saved_queries::AthenaSavedQueries;
 pub use ssm::SsmParameters;
 
 pub use aws_config::SdkConfig;

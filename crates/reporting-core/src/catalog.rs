@@ -16,6 +16,14 @@ pub enum Workgroup {
 }
 
 impl Workgroup {
+    pub const ALL: [Workgroup; 5] = [
+        Workgroup::Setup,
+        Workgroup::Ingestion,
+        Workgroup::User,
+        Workgroup::Housekeeping,
+        Workgroup::Core,
+    ];
+
     pub fn name(self) -> &'static str {
         match self {
             Workgroup::Setup => "setup",

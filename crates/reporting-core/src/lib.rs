@@ -3,6 +3,7 @@
 //! * [`ports`]: the four traits every home implements (query engine, object store, parameters, metrics).
 //! * [`catalog`]: the single list of SQL assets under `sql/` and what each needs.
 //! * [`render`]: placeholder rendering of those assets from deployment configuration.
+//! * [`saved`]: the catalog as Athena saved (named) queries, and the sync plan that keeps them.
 //! * [`date`]: strict calendar dates (the window's reference date is one).
 //! * [`error`]: the error taxonomy that Lambdas report and state machines retry on.
 
@@ -13,6 +14,7 @@ pub mod date;
 pub mod error;
 pub mod ports;
 pub mod render;
+pub mod saved;
 pub mod secret;
 pub mod validate;
 

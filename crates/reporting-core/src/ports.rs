@@ -1,4 +1,4 @@
-//! The four ports. Handlers are written against these traits; `reporting-aws` and
+//! The ports (query engine, object store, parameters, metrics, saved queries). Handlers are written against these traits; `reporting-aws` and
 //! `reporting-local` implement them. No AWS type appears here.
 
 use async_trait::async_trait;
@@ -134,4 +134,14 @@ pub struct MetricDatum {
 #[async_trait]
 pub trait Metrics: Send + Sync {
     async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError>;
+}
+
+/// Saved (named) queries in the deployment's workgroups: the Athena console's list locally too.
+#[async_trait]
+pub trait SavedQueryStore: Send + Sync {
+    /// Every saved query of every workgroup of the deployment (managed or not).
+    async fn list(&self) -> Result<Vec<crate::saved::ExistingSavedQuery>, PortError>;
+    async fn create(&self, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
+    async fn update(&self, id: &str, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
+    async fn delete(&self, id: &str) -> Result<(), PortError>;
 }

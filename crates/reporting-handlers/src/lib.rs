@@ -7,11 +7,13 @@
 mod poll_query;
 mod publish_metric;
 mod run_query;
+mod sync_saved_queries;
 mod write_report;
 
 pub use poll_query::{poll_query, PollPolicy};
 pub use publish_metric::{publish_metric, PublishInput, PublishOutput, Rejected, BATCH_SIZE};
 pub use run_query::{client_request_token, run_query, RunQueryInput};
+pub use sync_saved_queries::{is_sync_request, sync_saved_queries, SYNC_SAVED_QUERIES};
 pub use write_report::{client_ids, write_report, Report, ReportPorts, ReportTarget};
 
 use reporting_core::ports::{QueryState, QueryStatistics};

@@ -6,13 +6,16 @@
 //! | object store | S3 | [`DirectoryStore`]: `<root>/<bucket>/<key>` |
 //! | parameters | SSM | [`ParameterFile`]: one JSON file |
 //! | metrics | CloudWatch | [`MetricsFile`]: JSON lines |
+//! | saved queries | Athena named queries | [`SavedQueryFile`]: one JSON file |
 
 mod engine;
 mod metrics_file;
 mod object_dir;
 mod parameter_file;
+mod saved_query_file;
 
 pub use engine::{DuckDbEngine, EngineOptions, ExecutedQuery};
 pub use metrics_file::MetricsFile;
 pub use object_dir::DirectoryStore;
 pub use parameter_file::ParameterFile;
+pub use saved_query_file::SavedQueryFile;

@@ -1,0 +1,167 @@
+//! Athena named queries as the saved-query store, in the deployment's workgroups.
+
+use async_trait::async_trait;
+use aws_sdk_athena::Client;
+use reporting_core::catalog::Workgroup;
+use reporting_core::error::PortError;
+use reporting_core::ports::SavedQueryStore;
+use reporting_core::saved::{ExistingSavedQuery, SavedQuery};
+
+use crate::classify::sdk_error;
+
+/// BatchGetNamedQuery takes at most 50 ids.
+const BATCH_GET_LIMIT: usize = 50;
+
+#[derive(Clone, Debug)]
+pub struct AthenaSavedQueries {
+    client: Client,
+    database: String,
+    /// Workgroup names are `<prefix>-<workgroup>`.
+    workgroup_prefix: String,
+}
+
+impl AthenaSavedQueries {
+    pub fn new(
+        client: Client,
+        database: impl Into<String>,
+        workgroup_prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            database: database.into(),
+            workgroup_prefix: workgroup_prefix.into(),
+        }
+    }
+
+    fn workgroup_name(&self, w: Workgroup) -> String {
+        format!("{}-{}", self.workgroup_prefix, w.name())
+    }
+}
+
+/// A create's idempotency token: the same query content gives the same token, so a retried
+/// create after a lost response does not save the query twice. (Athena wants 32-128 characters.)
+fn create_token(q: &SavedQuery) -> String {
+    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
+    let mut g: u64 = 0x8422_2325_cbf2_9ce4;
+    for b in q
+        .workgroup
+        .name()
+        .bytes()
+        .chain([0])
+        .chain(q.name.bytes())
+        .chain([0])
+        .chain(q.description.bytes())
+        .chain([0])
+        .chain(q.sql.bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
+        g = (g ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3 ^ 0x10);
+    }
+    format!("saved-{h:016x}{g:016x}")
+}
+
+#[async_trait]
+impl SavedQueryStore for AthenaSavedQueries {
+    async fn list(&self) -> Result<Vec<ExistingSavedQuery>, PortError> {
+        let mut out = Vec::new();
+        for workgroup in Workgroup::ALL {
+            let mut ids = Vec::new();
+            let mut next: Option<String> = None;
+            loop {
+                let page = self
+                    .client
+                    .list_named_queries()
+                    .work_group(self.workgroup_name(workgroup))
+                    .set_next_token(next.take())
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("ListNamedQueries", e))?;
+                ids.extend(page.named_query_ids().iter().cloned());
+                match page.next_token() {
+                    Some(t) if !t.is_empty() => next = Some(t.to_string()),
+                    _ => break,
+                }
+            }
+            for chunk in ids.chunks(BATCH_GET_LIMIT) {
+                let got = self
+                    .client
+                    .batch_get_named_query()
+                    .set_named_query_ids(Some(chunk.to_vec()))
+                    .send()
+                    .await
+                    .map_err(|e| sdk_error("BatchGetNamedQuery", e))?;
+                for q in got.named_queries() {
+                    out.push(ExistingSavedQuery {
+                        id: q.named_query_id().unwrap_or_default().to_string(),
+                        name: q.name().to_string(),
+                        workgroup,
+                        description: q.description().unwrap_or_default().to_string(),
+                        sql: q.query_string().to_string(),
+                    });
+                }
+            }
+        }
+        Ok(out)
+    }
+
+    async fn create(&self, query: &SavedQuery) -> Result<(), PortError> {
+        self.client
+            .create_named_query()
+            .name(&query.name)
+            .description(&query.description)
+            .database(&self.database)
+            .query_string(&query.sql)
+            .work_group(self.workgroup_name(query.workgroup))
+            .client_request_token(create_token(query))
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateNamedQuery", e))?;
+        Ok(())
+    }
+
+    async fn update(&self, id: &str, query: &SavedQuery) -> Result<(), PortError> {
+        self.client
+            .update_named_query()
+            .named_query_id(id)
+            .name(&query.name)
+            .description(&query.description)
+            .query_string(&query.sql)
+            .send()
+            .await
+            .map_err(|e| sdk_error("UpdateNamedQuery", e))?;
+        Ok(())
+    }
+
+    async fn delete(&self, id: &str) -> Result<(), PortError> {
+        self.client
+            .delete_named_query()
+            .named_query_id(id)
+            .send()
+            .await
+            .map_err(|e| sdk_error("DeleteNamedQuery", e))?;
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn create_tokens_follow_the_content_and_fit_athena() {
+        let q = SavedQuery {
+            name: "request_item_status".into(),
+            workgroup: Workgroup::Ingestion,
+            description: "d".into(),
+            sql: "SELECT 1".into(),
+        };
+        let t = create_token(&q);
+        assert!((32..=128).contains(&t.len()), "{t}");
+        assert_eq!(t, create_token(&q.clone()));
+        let changed = SavedQuery {
+            sql: "SELECT 2".into(),
+            ..q.clone()
+        };
+        assert_ne!(t, create_token(&changed));
+    }
+}

@@ -1,0 +1,288 @@
+//! Saved (named) queries: every runnable catalog query as operators find it in the Athena console,
+//! in its workgroup, with a description of the parameters it needs, and the plan that brings the
+//! saved set in line with the catalog.
+//!
+//! Why a sync step (setup's last state) and not template resources: a saved query must be the SQL
+//! run-query runs, rendered from the same deployment facts (the batch clients, the source table,
+//! the database) with the same code. Those facts are deployment parameters (JSON arrays among
+//! them), which CloudFormation cannot render into SQL, and a build-time rendering would need them
+//! before deploy. Setup runs after every deploy, so the saved set follows `sql/` on every deploy:
+//! created, updated when the SQL or description changes, deleted when a query is retired. Only
+//! queries carrying [`MANAGED_MARKER`] are ever touched, so operators' own saved queries stay.
+
+use crate::catalog::{self, Param, Purpose, Query, Workgroup, TABLES};
+use crate::config::Deployment;
+use crate::render::{self, RenderError};
+
+/// Ends the description of every saved query this project manages.
+pub const MANAGED_MARKER: &str = "[managed by notify-reporting setup; edits are overwritten]";
+
+/// A query as it should be saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedQuery {
+    /// The Athena name, as the existing system names them: the table for ingestion,
+    /// `<table>_backfill`, `<table>_optimize` / `<table>_vacuum`, the file name for reports and
+    /// watchdog checks.
+    pub name: String,
+    pub workgroup: Workgroup,
+    pub description: String,
+    /// Rendered for the deployment; parameters stay `?` markers (the hash key never appears).
+    pub sql: String,
+}
+
+/// A saved query as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingSavedQuery {
+    pub id: String,
+    pub name: String,
+    pub workgroup: Workgroup,
+    pub description: String,
+    pub sql: String,
+}
+
+/// What a sync does.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct SyncPlan {
+    pub create: Vec<SavedQuery>,
+    /// (id, new content)
+    pub update: Vec<(String, SavedQuery)>,
+    /// ids of managed queries no longer in the catalog (or duplicates)
+    pub delete: Vec<String>,
+    pub unchanged: usize,
+}
+
+/// What each parameter means to someone running the saved query by hand. Athena execution
+/// parameters are SQL literals: dates and ids are typed with their quotes.
+fn parameter_help(param: Param, deployment: &Deployment) -> String {
+    match param {
+        Param::HashKey => format!(
+            "the hash key: the SSM SecureString {} (never save or log it; run-query fetches it)",
+            deployment.hash_key_parameter()
+        ),
+        Param::AsOf => "asOf, e.g. '2026-11-20'".into(),
+        Param::WeekBeforeAsOf => "asOf - 7 days, e.g. '2026-11-13'".into(),
+        Param::MonthBeforeAsOf => "asOf - 1 month, e.g. '2026-10-20'".into(),
+        Param::HistoryStart => "'1970-01-01' (all history)".into(),
+        Param::ClientId => "a client id, e.g. 'client-1'".into(),
+        Param::CompletedDate => "the completed date, e.g. '2026-11-19'".into(),
+        Param::RequestId => "a request id".into(),
+        Param::MigrationId => "a migration id".into(),
+    }
+}
+
+fn what(query: &Query) -> &'static str {
+    match query.purpose {
+        Purpose::Ingestion { pass: 1 } => "Ingestion pass 1 (projection)",
+        Purpose::Ingestion { .. } => "Ingestion pass 2 (aggregation)",
+        Purpose::Backfill => "Backfill from all history",
+        Purpose::Housekeeping => "Housekeeping",
+        Purpose::Watchdog => "Watchdog check",
+        _ => "Report query",
+    }
+}
+
+fn description(query: &Query, deployment: &Deployment, table: Option<&str>) -> String {
+    let params = if query.params.is_empty() {
+        "no parameters".to_string()
+    } else {
+        let list: Vec<String> = query
+            .params
+            .iter()
+            .enumerate()
+            .map(|(i, p)| format!("{} = {}", i + 1, parameter_help(*p, deployment)))
+            .collect();
+        format!("parameters: {}", list.join("; "))
+    };
+    let on = table.map(|t| format!(" of {t}")).unwrap_or_default();
+    format!(
+        "{}{on} (sql/{}.sql); {params}. {MANAGED_MARKER}",
+        what(query),
+        query.id
+    )
+}
+
+/// Whether the catalog query is saved: what operators run by hand. Setup's own statements (table
+/// DDL, views, migrations, the ledger) are not: the setup machine runs them, and running one by
+/// hand out of order is how schemas drift.
+pub fn is_saved(query: &Query) -> bool {
+    matches!(
+        query.purpose,
+        Purpose::Ingestion { .. }
+            | Purpose::Backfill
+            | Purpose::Housekeeping
+            | Purpose::Watchdog
+            | Purpose::Report
+    )
+}
+
+/// Every saved query for the deployment, in catalog order.
+pub fn saved_queries(deployment: &Deployment) -> Result<Vec<SavedQuery>, RenderError> {
+    let mut out = Vec::new();
+    for query in catalog::QUERIES.iter().filter(|q| is_saved(q)) {
+        let stem = query.id.rsplit('/').next().unwrap_or(query.id);
+        match query.purpose {
+            Purpose::Housekeeping => {
+                for table in TABLES {
+                    out.push(SavedQuery {
+                        name: format!("{}_{stem}", table.name),
+                        workgroup: query.workgroup,
+                        description: description(query, deployment, Some(table.name)),
+                        sql: render::render_for_table(query.sql, deployment, Some(table.name))?,
+                    });
+                }
+            }
+            purpose => out.push(SavedQuery {
+                name: match purpose {
+                    Purpose::Backfill => format!("{stem}_backfill"),
+                    _ => stem.to_string(),
+                },
+                workgroup: query.workgroup,
+                description: description(query, deployment, None),
+                sql: render::render(query.sql, deployment)?,
+            }),
+        }
+    }
+    Ok(out)
+}
+
+/// What to create, update and delete so the managed saved queries are exactly `wanted`.
+/// Unmanaged queries (no marker) are never touched; of two managed queries with one name and
+/// workgroup (an interrupted earlier sync), the first is kept and the other deleted.
+pub fn plan_sync(existing: &[ExistingSavedQuery], wanted: &[SavedQuery]) -> SyncPlan {
+    let mut plan = SyncPlan::default();
+    let managed: Vec<&ExistingSavedQuery> = existing
+        .iter()
+        .filter(|e| e.description.ends_with(MANAGED_MARKER))
+        .collect();
+    let mut kept = std::collections::HashSet::new();
+    for w in wanted {
+        match managed
+            .iter()
+            .find(|e| e.name == w.name && e.workgroup == w.workgroup)
+        {
+            Some(e) => {
+                kept.insert(e.id.clone());
+                if e.sql == w.sql && e.description == w.description {
+                    plan.unchanged += 1;
+                } else {
+                    plan.update.push((e.id.clone(), w.clone()));
+                }
+            }
+            None => plan.create.push(w.clone()),
+        }
+    }
+    plan.delete = managed
+        .iter()
+        .filter(|e| !kept.contains(&e.id))
+        .map(|e| e.id.clone())
+        .collect();
+    plan
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn deployment() -> Deployment {
+        let mut d = Deployment::local();
+        d.batch_client_ids = vec!["batch-1".into()];
+        d
+    }
+
+    #[test]
+    fn every_runnable_query_is_saved_once_in_its_workgroup_without_the_key() {
+        let saved = saved_queries(&deployment()).unwrap();
+        let names: std::collections::HashSet<_> = saved.iter().map(|q| &q.name).collect();
+        assert_eq!(names.len(), saved.len(), "names are unique");
+        for name in [
+            "request_item_status",
+            "request_item_status_summary_batch",
+            "request_item_status_backfill",
+            "request_item_status_optimize",
+            "client_latest_name_vacuum",
+            "completed_comms_report",
+            "yesterday",
+            "stuck_request_items",
+        ] {
+            assert!(names.contains(&name.to_string()), "{name}");
+        }
+        let status = saved
+            .iter()
+            .find(|q| q.name == "request_item_status")
+            .unwrap();
+        assert_eq!(status.workgroup, Workgroup::Ingestion);
+        assert!(status.sql.contains("sha256(to_utf8(CAST(? AS varchar)"));
+        assert!(status.description.contains(
+            "1 = the hash key: the SSM SecureString /nhs-notify-local-reporting/hash-key"
+        ));
+        let batch = saved
+            .iter()
+            .find(|q| q.name == "request_item_status_summary_batch")
+            .unwrap();
+        assert!(
+            batch.sql.contains("'batch-1'"),
+            "rendered for the deployment"
+        );
+        for q in &saved {
+            assert!(!q.sql.contains("${"), "{} is fully rendered", q.name);
+            assert!(q.description.len() <= 1024, "{}: Athena's limit", q.name);
+            assert!(q.description.ends_with(MANAGED_MARKER));
+        }
+        let optimize = saved
+            .iter()
+            .find(|q| q.name == "client_latest_name_optimize")
+            .unwrap();
+        assert_eq!(optimize.workgroup, Workgroup::Housekeeping);
+        assert!(optimize.sql.contains("client_latest_name"));
+        // Setup's statements are not saved.
+        assert!(!names.iter().any(|n| n.contains("pending_migrations")));
+    }
+
+    fn existing(id: &str, q: &SavedQuery) -> ExistingSavedQuery {
+        ExistingSavedQuery {
+            id: id.into(),
+            name: q.name.clone(),
+            workgroup: q.workgroup,
+            description: q.description.clone(),
+            sql: q.sql.clone(),
+        }
+    }
+
+    #[test]
+    fn a_sync_creates_updates_and_retires_only_managed_queries() {
+        let wanted = saved_queries(&deployment()).unwrap();
+        // Nothing yet: everything is created.
+        let first = plan_sync(&[], &wanted);
+        assert_eq!(first.create.len(), wanted.len());
+        assert!(first.update.is_empty() && first.delete.is_empty());
+
+        // All saved: nothing to do.
+        let all: Vec<_> = wanted
+            .iter()
+            .enumerate()
+            .map(|(i, q)| existing(&format!("id-{i}"), q))
+            .collect();
+        let again = plan_sync(&all, &wanted);
+        assert_eq!(
+            (again.create.len(), again.update.len(), again.delete.len()),
+            (0, 0, 0)
+        );
+        assert_eq!(again.unchanged, wanted.len());
+
+        // Changed SQL, a retired managed query, a duplicate, and an operator's own query.
+        let mut store = all.clone();
+        store[0].sql.push_str("\n-- old");
+        let mut retired = existing("id-retired", &wanted[1]);
+        retired.name = "retired_query".into();
+        let duplicate = existing("id-dup", &wanted[2]);
+        let mut own = existing("id-own", &wanted[3]);
+        own.name = "pds_cleared_failures".into();
+        own.description = "an operator's query".into();
+        store.extend([retired, duplicate, own]);
+        let plan = plan_sync(&store, &wanted);
+        assert_eq!(plan.create, vec![]);
+        assert_eq!(plan.update, vec![("id-0".to_string(), wanted[0].clone())]);
+        assert_eq!(plan.delete, vec!["id-retired".to_string(), "id-dup".into()]);
+        assert_eq!(plan.unchanged, wanted.len() - 1);
+    }
+}
