@@ -1,6 +1,7 @@
 //! The local home of notify-reporting: the same handlers, ASL files and SQL as AWS, on embedded
 //! DuckDB, with a folder as S3, a file as SSM and a file as CloudWatch.
 
+pub mod by_hand;
 pub mod home;
 pub mod machines;
 pub mod run;

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use notify_reporting::home::HomeConfig;
-use notify_reporting::{run_machine, Home, RunError};
+use notify_reporting::{by_hand, run_machine, Home, RunError};
 use reporting_core::CalendarDate;
 use serde_json::Value;
 
@@ -84,6 +84,21 @@ enum Command {
         #[arg(long)]
         source: Option<PathBuf>,
     },
+    /// List the catalog: every query with its workgroup, ingestion pass, parameters and the name
+    /// it is saved under in Athena. `queries show NAME` prints one as Athena and DuckDB run it.
+    Queries {
+        #[command(subcommand)]
+        show: Option<QueriesCommand>,
+    },
+    /// Run one read-only SQL statement against the local staging tables and views, with the
+    /// `user` workgroup's rules: no writes or DDL, no transaction_history (as for Power BI), no
+    /// file access.
+    Query {
+        /// The SQL (Athena dialect).
+        sql: String,
+        #[arg(long, value_enum, default_value = "table")]
+        format: by_hand::Format,
+    },
     /// Run ingestion for every window from --from to --to (YYYY-MM-DD, UTC), in order: one window a
     /// week, and the last one ending at --to. Re-running a backfill changes nothing.
     Backfill {
@@ -96,6 +111,12 @@ enum Command {
         #[arg(long)]
         source: Option<PathBuf>,
     },
+}
+
+#[derive(Subcommand)]
+enum QueriesCommand {
+    /// Print a query (by catalog id or saved name) as Athena SQL and as the DuckDB SQL it becomes.
+    Show { name: String },
 }
 
 /// One thread is enough: the local engine runs one query at a time.
@@ -303,6 +324,32 @@ fn main() -> ExitCode {
                 }
             }
         }
+        Command::Queries { show: None } => {
+            print!("{}", by_hand::list());
+            ExitCode::SUCCESS
+        }
+        Command::Queries {
+            show: Some(QueriesCommand::Show { name }),
+        } => match by_hand::show(&home, &name) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
+        Command::Query { sql, format } => match by_hand::run_adhoc(&home, &sql, format) {
+            Ok(text) => {
+                print!("{text}");
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(2)
+            }
+        },
         Command::Catalog => {
             println!(
                 "{}",

@@ -115,31 +115,44 @@ pub fn is_saved(query: &Query) -> bool {
     )
 }
 
+/// The saved names of a catalog query, as the existing system names them (none if it is not
+/// saved), each with the table a housekeeping query is for.
+pub fn saved_names(query: &Query) -> Vec<(String, Option<&'static str>)> {
+    if !is_saved(query) {
+        return Vec::new();
+    }
+    let stem = query.id.rsplit('/').next().unwrap_or(query.id);
+    match query.purpose {
+        Purpose::Housekeeping => TABLES
+            .iter()
+            .map(|t| (format!("{}_{stem}", t.name), Some(t.name)))
+            .collect(),
+        Purpose::Backfill => vec![(format!("{stem}_backfill"), None)],
+        _ => vec![(stem.to_string(), None)],
+    }
+}
+
+/// The catalog query saved under `name`, and the table it is for (housekeeping).
+pub fn find_saved(name: &str) -> Option<(&'static Query, Option<&'static str>)> {
+    catalog::QUERIES.iter().find_map(|q| {
+        saved_names(q)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, table)| (q, table))
+    })
+}
+
 /// Every saved query for the deployment, in catalog order.
 pub fn saved_queries(deployment: &Deployment) -> Result<Vec<SavedQuery>, RenderError> {
     let mut out = Vec::new();
-    for query in catalog::QUERIES.iter().filter(|q| is_saved(q)) {
-        let stem = query.id.rsplit('/').next().unwrap_or(query.id);
-        match query.purpose {
-            Purpose::Housekeeping => {
-                for table in TABLES {
-                    out.push(SavedQuery {
-                        name: format!("{}_{stem}", table.name),
-                        workgroup: query.workgroup,
-                        description: description(query, deployment, Some(table.name)),
-                        sql: render::render_for_table(query.sql, deployment, Some(table.name))?,
-                    });
-                }
-            }
-            purpose => out.push(SavedQuery {
-                name: match purpose {
-                    Purpose::Backfill => format!("{stem}_backfill"),
-                    _ => stem.to_string(),
-                },
+    for query in catalog::QUERIES.iter() {
+        for (name, table) in saved_names(query) {
+            out.push(SavedQuery {
+                name,
                 workgroup: query.workgroup,
-                description: description(query, deployment, None),
-                sql: render::render(query.sql, deployment)?,
-            }),
+                description: description(query, deployment, table),
+                sql: render::render_for_table(query.sql, deployment, table)?,
+            });
         }
     }
     Ok(out)
