@@ -20,7 +20,7 @@ MOTO_VERSION := 5.2.5
 MOTO := $(VENV)/bin/moto_server
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run local-build build package bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
+.PHONY: run local-build build package start bench bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 run: local-build
@@ -121,6 +121,28 @@ deploy: package
 	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET)
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
+
+## make start NAME=ingestion INPUT='{"asOf": "2026-11-20"}' ENV=prod: start one state machine of the
+## deployed stack by hand (what the console's "Start execution" does), with the input the README
+## documents for it; prints the execution ARN. The execution is named manual-<user>-<time>.
+MACHINES := setup ingestion backfill housekeeping watchdog completed-comms-report completed-batch-report
+INPUT ?= {}
+start:
+	@test -n "$(ENV)" || { echo "usage: make start ENV=… NAME=<$(MACHINES)> [INPUT='{…}']"; exit 2; }
+	@case " $(MACHINES) " in *" $(NAME) "*) ;; *) echo "NAME must be one of: $(MACHINES)"; exit 2;; esac
+	@printf '%s' '$(INPUT)' | python3 -c 'import json,sys; json.load(sys.stdin)' 2>/dev/null || { echo "INPUT is not JSON: $(INPUT)"; exit 2; }
+	@arn="$$(aws stepfunctions list-state-machines --query "stateMachines[?name=='$(CSI)-state-machine-$(NAME)'].stateMachineArn" --output text)"; \
+	  test -n "$$arn" -a "$$arn" != None || { echo "no state machine $(CSI)-state-machine-$(NAME) in this account and region"; exit 2; }; \
+	  aws stepfunctions start-execution --name "manual-$$(id -un)-$$(date -u +%Y%m%dT%H%M%S)" \
+	    --state-machine-arn "$$arn" --input '$(INPUT)'
+
+## make bench: national-scale ingestion (cold, warm, peak RSS, scan-only floor), the scan budget with
+## 13 and 1 months of history, reports and watchdog; prints one table and updates BENCHMARKS.md.
+## The data (13 months, ≥ 20 million change records in the last week) is generated once into
+## $(BENCH_DIR) and reused while its parameters stay the same. Needs ~8 GB of disk.
+BENCH_DIR ?= $(TARGET_DIR)/bench
+bench: local-build
+	python3 tools/bench.py $(TARGET_DIR)/debug $(BENCH_DIR)
 
 ## make bench-quick: a smoke benchmark, under two minutes once built: each Lambda's start-up (spawn
 ## to first response against a Runtime API emulator, peak RSS, binary size; built for this
