@@ -11,41 +11,44 @@ USING (
     requestrefid, requestid, requestitemplanid, communicationtype, supplier, createdtime, completedtime,
     sendtime, status, failedreason, failedreasoncode, contactdetailsource, channeltype, ordernumber,
     recipientcontactid, templateid, specificationid, specificationbillingid, messagelength,
-    messagelengthunits, senderodscode, "timestamp", versionkey
+    messagelengthunits, senderodscode, "timestamp"
   FROM (
     SELECT
       k.*,
-      ROW_NUMBER() OVER (PARTITION BY requestitemplanid ORDER BY versionkey DESC) AS versionrank
+      ROW_NUMBER() OVER (PARTITION BY requestitemplanid ORDER BY tiekey DESC) AS versionrank
     FROM (
       SELECT
         v.*,
-        -- The last tie-break: the version's stored content, so the winner never depends on order.
-        COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
-        || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
-        || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
-        || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
-        || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
-        || '|' || COALESCE(CAST(length(requestitemid) AS varchar) || ':' || requestitemid, '-')
-        || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
-        || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
-        || '|' || COALESCE(CAST(length(communicationtype) AS varchar) || ':' || communicationtype, '-')
-        || '|' || COALESCE(CAST(length(supplier) AS varchar) || ':' || supplier, '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(sendtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
-        || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
-        || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
-        || '|' || COALESCE(CAST(length(contactdetailsource) AS varchar) || ':' || contactdetailsource, '-')
-        || '|' || COALESCE(CAST(length(channeltype) AS varchar) || ':' || channeltype, '-')
-        || '|' || COALESCE(CAST(ordernumber AS varchar), '-')
-        || '|' || COALESCE(CAST(length(recipientcontactid) AS varchar) || ':' || recipientcontactid, '-')
-        || '|' || COALESCE(CAST(length(templateid) AS varchar) || ':' || templateid, '-')
-        || '|' || COALESCE(CAST(length(specificationid) AS varchar) || ':' || specificationid, '-')
-        || '|' || COALESCE(CAST(length(specificationbillingid) AS varchar) || ':' || specificationbillingid, '-')
-        || '|' || COALESCE(CAST(messagelength AS varchar), '-')
-        || '|' || COALESCE(CAST(length(messagelengthunits) AS varchar) || ':' || messagelengthunits, '-')
-        || '|' || COALESCE(CAST(length(senderodscode) AS varchar) || ':' || senderodscode, '-') AS versionkey
+        -- The last tie-break, the version's stored content, so the winner never depends on order;
+        -- built only where versions tie on (timestamp, completion), about 1 in 100.
+        CASE WHEN timepeers > 1 THEN
+          COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
+          || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
+          || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
+          || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
+          || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
+          || '|' || COALESCE(CAST(length(requestitemid) AS varchar) || ':' || requestitemid, '-')
+          || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
+          || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
+          || '|' || COALESCE(CAST(length(communicationtype) AS varchar) || ':' || communicationtype, '-')
+          || '|' || COALESCE(CAST(length(supplier) AS varchar) || ':' || supplier, '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(sendtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
+          || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
+          || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
+          || '|' || COALESCE(CAST(length(contactdetailsource) AS varchar) || ':' || contactdetailsource, '-')
+          || '|' || COALESCE(CAST(length(channeltype) AS varchar) || ':' || channeltype, '-')
+          || '|' || COALESCE(CAST(ordernumber AS varchar), '-')
+          || '|' || COALESCE(CAST(length(recipientcontactid) AS varchar) || ':' || recipientcontactid, '-')
+          || '|' || COALESCE(CAST(length(templateid) AS varchar) || ':' || templateid, '-')
+          || '|' || COALESCE(CAST(length(specificationid) AS varchar) || ':' || specificationid, '-')
+          || '|' || COALESCE(CAST(length(specificationbillingid) AS varchar) || ':' || specificationbillingid, '-')
+          || '|' || COALESCE(CAST(messagelength AS varchar), '-')
+          || '|' || COALESCE(CAST(length(messagelengthunits) AS varchar) || ':' || messagelengthunits, '-')
+          || '|' || COALESCE(CAST(length(senderodscode) AS varchar) || ':' || senderodscode, '-')
+        END AS tiekey
       FROM (
         -- Stored values, computed only for the candidates.
         SELECT
@@ -80,7 +83,8 @@ USING (
           CAST(messagelength AS integer) AS messagelength,
           messagelengthunits,
           senderodscode,
-          "timestamp"
+          "timestamp",
+          timepeers
         FROM (
           -- Only versions that are latest by timestamp, then completion, can win: rank on those
           -- cheap keys first (ties stay), so the conversions and the content key are built for
@@ -90,7 +94,13 @@ USING (
             RANK() OVER (
               PARTITION BY requestitemplanid
               ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
-            ) AS timerank
+            ) AS timerank,
+            -- With this ORDER BY the frame ends at the current row's last peer: at rank 1, the
+            -- number of versions tied for latest.
+            count(*) OVER (
+              PARTITION BY requestitemplanid
+              ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+            ) AS timepeers
           FROM (
             SELECT
               clientid,
@@ -144,7 +154,34 @@ WHEN MATCHED AND (
   s."timestamp" > t."timestamp"
   OR (s."timestamp" = t."timestamp" AND (
     (s.completedtime IS NOT NULL AND t.completedtime IS NULL)
-    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND s.versionkey > (
+    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND (
+      COALESCE(CAST(length(s.clientid) AS varchar) || ':' || s.clientid, '-')
+      || '|' || COALESCE(CAST(length(s.campaignid) AS varchar) || ':' || s.campaignid, '-')
+      || '|' || COALESCE(CAST(length(s.sendinggroupid) AS varchar) || ':' || s.sendinggroupid, '-')
+      || '|' || COALESCE(CAST(length(s.sendinggroupidversion) AS varchar) || ':' || s.sendinggroupidversion, '-')
+      || '|' || COALESCE(CAST(length(s.requestitemrefid) AS varchar) || ':' || s.requestitemrefid, '-')
+      || '|' || COALESCE(CAST(length(s.requestitemid) AS varchar) || ':' || s.requestitemid, '-')
+      || '|' || COALESCE(CAST(length(s.requestrefid) AS varchar) || ':' || s.requestrefid, '-')
+      || '|' || COALESCE(CAST(length(s.requestid) AS varchar) || ':' || s.requestid, '-')
+      || '|' || COALESCE(CAST(length(s.communicationtype) AS varchar) || ':' || s.communicationtype, '-')
+      || '|' || COALESCE(CAST(length(s.supplier) AS varchar) || ':' || s.supplier, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.createdtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.completedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.sendtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(length(s.status) AS varchar) || ':' || s.status, '-')
+      || '|' || COALESCE(CAST(length(s.failedreason) AS varchar) || ':' || s.failedreason, '-')
+      || '|' || COALESCE(CAST(length(s.failedreasoncode) AS varchar) || ':' || s.failedreasoncode, '-')
+      || '|' || COALESCE(CAST(length(s.contactdetailsource) AS varchar) || ':' || s.contactdetailsource, '-')
+      || '|' || COALESCE(CAST(length(s.channeltype) AS varchar) || ':' || s.channeltype, '-')
+      || '|' || COALESCE(CAST(s.ordernumber AS varchar), '-')
+      || '|' || COALESCE(CAST(length(s.recipientcontactid) AS varchar) || ':' || s.recipientcontactid, '-')
+      || '|' || COALESCE(CAST(length(s.templateid) AS varchar) || ':' || s.templateid, '-')
+      || '|' || COALESCE(CAST(length(s.specificationid) AS varchar) || ':' || s.specificationid, '-')
+      || '|' || COALESCE(CAST(length(s.specificationbillingid) AS varchar) || ':' || s.specificationbillingid, '-')
+      || '|' || COALESCE(CAST(s.messagelength AS varchar), '-')
+      || '|' || COALESCE(CAST(length(s.messagelengthunits) AS varchar) || ':' || s.messagelengthunits, '-')
+      || '|' || COALESCE(CAST(length(s.senderodscode) AS varchar) || ':' || s.senderodscode, '-')
+    ) > (
       COALESCE(CAST(length(t.clientid) AS varchar) || ':' || t.clientid, '-')
       || '|' || COALESCE(CAST(length(t.campaignid) AS varchar) || ':' || t.campaignid, '-')
       || '|' || COALESCE(CAST(length(t.sendinggroupid) AS varchar) || ':' || t.sendinggroupid, '-')

@@ -12,34 +12,37 @@ USING (
     requestitemrefid, requestitemid, requestrefid, requestid,
     nhsnumberhash,
     createdtime, completedtime, completedcommunicationtypes, failedcommunicationtypes,
-    status, failedreason, failedreasoncode, patientodscode, billingref, "timestamp", versionkey
+    status, failedreason, failedreasoncode, patientodscode, billingref, "timestamp"
   FROM (
     SELECT
       k.*,
-      ROW_NUMBER() OVER (PARTITION BY requestitemid ORDER BY versionkey DESC) AS versionrank
+      ROW_NUMBER() OVER (PARTITION BY requestitemid ORDER BY tiekey DESC) AS versionrank
     FROM (
       SELECT
         v.*,
-        -- The last tie-break: the version's stored content, so the winner never depends on order.
-        COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
-        || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
-        || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
-        || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
-        || '|' || COALESCE(CAST(length(sendinggroupname) AS varchar) || ':' || sendinggroupname, '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(sendinggroupcreatedtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
-        || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
-        || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
-        || '|' || COALESCE(CAST(length(nhsnumberhash) AS varchar) || ':' || nhsnumberhash, '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
-        || '|' || COALESCE('[' || array_join(completedcommunicationtypes, ',') || ']', '-')
-        || '|' || COALESCE('[' || array_join(failedcommunicationtypes, ',') || ']', '-')
-        || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
-        || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
-        || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
-        || '|' || COALESCE(CAST(length(patientodscode) AS varchar) || ':' || patientodscode, '-')
-        || '|' || COALESCE(CAST(length(billingref) AS varchar) || ':' || billingref, '-') AS versionkey
+        -- The last tie-break, the version's stored content, so the winner never depends on order;
+        -- built only where versions tie on (timestamp, completion), about 1 in 100.
+        CASE WHEN timepeers > 1 THEN
+          COALESCE(CAST(length(clientid) AS varchar) || ':' || clientid, '-')
+          || '|' || COALESCE(CAST(length(campaignid) AS varchar) || ':' || campaignid, '-')
+          || '|' || COALESCE(CAST(length(sendinggroupid) AS varchar) || ':' || sendinggroupid, '-')
+          || '|' || COALESCE(CAST(length(sendinggroupidversion) AS varchar) || ':' || sendinggroupidversion, '-')
+          || '|' || COALESCE(CAST(length(sendinggroupname) AS varchar) || ':' || sendinggroupname, '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(sendinggroupcreatedtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE(CAST(length(requestitemrefid) AS varchar) || ':' || requestitemrefid, '-')
+          || '|' || COALESCE(CAST(length(requestrefid) AS varchar) || ':' || requestrefid, '-')
+          || '|' || COALESCE(CAST(length(requestid) AS varchar) || ':' || requestid, '-')
+          || '|' || COALESCE(CAST(length(nhsnumberhash) AS varchar) || ':' || nhsnumberhash, '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(createdtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE(CAST(CAST(to_unixtime(completedtime) * 1000 AS bigint) AS varchar), '-')
+          || '|' || COALESCE('[' || array_join(completedcommunicationtypes, ',') || ']', '-')
+          || '|' || COALESCE('[' || array_join(failedcommunicationtypes, ',') || ']', '-')
+          || '|' || COALESCE(CAST(length(status) AS varchar) || ':' || status, '-')
+          || '|' || COALESCE(CAST(length(failedreason) AS varchar) || ':' || failedreason, '-')
+          || '|' || COALESCE(CAST(length(failedreasoncode) AS varchar) || ':' || failedreasoncode, '-')
+          || '|' || COALESCE(CAST(length(patientodscode) AS varchar) || ':' || patientodscode, '-')
+          || '|' || COALESCE(CAST(length(billingref) AS varchar) || ':' || billingref, '-')
+        END AS tiekey
       FROM (
         -- Stored values, computed only for the candidates.
         SELECT
@@ -63,7 +66,8 @@ USING (
           failedreasoncode,
           patientodscode,
           billingref,
-          "timestamp"
+          "timestamp",
+          timepeers
         FROM (
           -- Only versions that are latest by timestamp, then completion, can win: rank on those
           -- cheap keys first (ties stay), so the conversions and the content key are built for
@@ -73,7 +77,13 @@ USING (
             RANK() OVER (
               PARTITION BY requestitemid
               ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
-            ) AS timerank
+            ) AS timerank,
+            -- With this ORDER BY the frame ends at the current row's last peer: at rank 1, the
+            -- number of versions tied for latest.
+            count(*) OVER (
+              PARTITION BY requestitemid
+              ORDER BY "timestamp" DESC, CASE WHEN completedtime IS NULL THEN 0 ELSE 1 END DESC
+            ) AS timepeers
           FROM (
             SELECT
               clientid,
@@ -119,7 +129,27 @@ WHEN MATCHED AND (
   s."timestamp" > t."timestamp"
   OR (s."timestamp" = t."timestamp" AND (
     (s.completedtime IS NOT NULL AND t.completedtime IS NULL)
-    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND s.versionkey > (
+    OR ((s.completedtime IS NULL) = (t.completedtime IS NULL) AND (
+      COALESCE(CAST(length(s.clientid) AS varchar) || ':' || s.clientid, '-')
+      || '|' || COALESCE(CAST(length(s.campaignid) AS varchar) || ':' || s.campaignid, '-')
+      || '|' || COALESCE(CAST(length(s.sendinggroupid) AS varchar) || ':' || s.sendinggroupid, '-')
+      || '|' || COALESCE(CAST(length(s.sendinggroupidversion) AS varchar) || ':' || s.sendinggroupidversion, '-')
+      || '|' || COALESCE(CAST(length(s.sendinggroupname) AS varchar) || ':' || s.sendinggroupname, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.sendinggroupcreatedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(length(s.requestitemrefid) AS varchar) || ':' || s.requestitemrefid, '-')
+      || '|' || COALESCE(CAST(length(s.requestrefid) AS varchar) || ':' || s.requestrefid, '-')
+      || '|' || COALESCE(CAST(length(s.requestid) AS varchar) || ':' || s.requestid, '-')
+      || '|' || COALESCE(CAST(length(s.nhsnumberhash) AS varchar) || ':' || s.nhsnumberhash, '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.createdtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE(CAST(CAST(to_unixtime(s.completedtime) * 1000 AS bigint) AS varchar), '-')
+      || '|' || COALESCE('[' || array_join(s.completedcommunicationtypes, ',') || ']', '-')
+      || '|' || COALESCE('[' || array_join(s.failedcommunicationtypes, ',') || ']', '-')
+      || '|' || COALESCE(CAST(length(s.status) AS varchar) || ':' || s.status, '-')
+      || '|' || COALESCE(CAST(length(s.failedreason) AS varchar) || ':' || s.failedreason, '-')
+      || '|' || COALESCE(CAST(length(s.failedreasoncode) AS varchar) || ':' || s.failedreasoncode, '-')
+      || '|' || COALESCE(CAST(length(s.patientodscode) AS varchar) || ':' || s.patientodscode, '-')
+      || '|' || COALESCE(CAST(length(s.billingref) AS varchar) || ':' || s.billingref, '-')
+    ) > (
       COALESCE(CAST(length(t.clientid) AS varchar) || ':' || t.clientid, '-')
       || '|' || COALESCE(CAST(length(t.campaignid) AS varchar) || ':' || t.campaignid, '-')
       || '|' || COALESCE(CAST(length(t.sendinggroupid) AS varchar) || ':' || t.sendinggroupid, '-')

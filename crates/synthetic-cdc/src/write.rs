@@ -125,11 +125,14 @@ pub struct ParquetSpool {
     open: BTreeMap<CalendarDate, Vec<Option<BufWriter<File>>>>,
     next_part: usize,
     partitions: u64,
-    converter: Option<(
-        mpsc::Sender<DayFiles>,
-        JoinHandle<Result<u64, GenerateError>>,
-    )>,
+    converter: Option<Converter>,
 }
+
+/// The converter thread and the channel that feeds it days to convert.
+type Converter = (
+    mpsc::Sender<DayFiles>,
+    JoinHandle<Result<u64, GenerateError>>,
+);
 
 struct DayFiles {
     day: CalendarDate,
@@ -201,10 +204,12 @@ impl ParquetSpool {
             .as_ref()
             .is_some_and(|(tx, _)| tx.send(DayFiles { day, parts }).is_ok());
         if sent {
-            Ok(())
-        } else {
-            // The converter stopped: its error says why.
-            self.join().map(|_| ())
+            return Ok(());
+        }
+        // The converter stopped: its error says why.
+        match self.join() {
+            Err(e) => Err(e),
+            Ok(_) => Err(fail(&self.staging, "the Parquet converter stopped early")),
         }
     }
 

@@ -1,0 +1,274 @@
+//! The measuring half of `make bench` (tools/bench.py drives it, one process per phase, so each
+//! phase's peak RSS is its own). Every phase prints one JSON object on stdout.
+//!
+//! - `ingest`: both ingestion passes for one `asOf`, each catalog query rendered and bound as
+//!   run-query binds it, on the local engine (no state machine: its waits are virtual and its
+//!   Lambdas cost milliseconds; this is the engine's time). Per query: seconds, rows, and the
+//!   bytes the process read while it ran (`rchar` in /proc/self/io: with an in-memory database
+//!   that is the Parquet read, what Athena bills as data scanned).
+//! - `scan-floor`: the least any ingestion must do: read every column the ingestion reads of
+//!   every version in the window, once, and group the versions by object key (count, latest
+//!   timestamp, a digest of the rows, so no column can be skipped), with no MERGE.
+
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+use clap::{Parser, Subcommand};
+use notify_reporting::Home;
+use reporting_core::catalog::{self, Param, Purpose};
+use reporting_core::ports::QueryParam;
+use reporting_core::{render, CalendarDate, Secret};
+use reporting_local::{DuckDbEngine, EngineOptions};
+use serde_json::json;
+
+/// A synthetic key: the bench data is synthetic too.
+const BENCH_HASH_KEY: &str = "YmVuY2gtaGFzaC1rZXktbm90LWEtcmVhbC1rZXktMDA=";
+
+#[derive(Parser)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(clap::Args)]
+struct Engine {
+    /// The Firehose folder (`transaction_history`).
+    #[arg(long)]
+    source: PathBuf,
+    /// DuckDB database file; none: in memory.
+    #[arg(long)]
+    db: Option<PathBuf>,
+    /// DuckDB memory limit, e.g. 3GB.
+    #[arg(long)]
+    memory_limit: Option<String>,
+    #[arg(long)]
+    threads: Option<u32>,
+    /// Write DuckDB's profile (EXPLAIN ANALYZE tree) of each query into this folder.
+    #[arg(long)]
+    profile: Option<PathBuf>,
+    /// A DuckDB setting for the experiment, NAME=VALUE (repeatable), e.g.
+    /// disabled_optimizers=top_n_window_elimination.
+    #[arg(long = "setting")]
+    settings: Vec<String>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    Ingest {
+        #[command(flatten)]
+        engine: Engine,
+        /// The home whose configuration (batch clients, nudge client) renders the SQL.
+        #[arg(long)]
+        home: PathBuf,
+        #[arg(long)]
+        as_of: String,
+    },
+    ScanFloor {
+        #[command(flatten)]
+        engine: Engine,
+        #[arg(long)]
+        as_of: String,
+    },
+    /// Runs one statement (investigations: profile it with --profile).
+    Sql {
+        #[command(flatten)]
+        engine: Engine,
+        sql: String,
+    },
+}
+
+/// Bytes this process has read through read(2)-like calls so far.
+fn read_bytes() -> u64 {
+    std::fs::read_to_string("/proc/self/io")
+        .ok()
+        .and_then(|io| {
+            io.lines()
+                .find_map(|l| l.strip_prefix("rchar: ").map(|v| v.trim().parse().ok()))
+                .flatten()
+        })
+        .unwrap_or(0)
+}
+
+fn open(engine: &Engine) -> Result<DuckDbEngine, String> {
+    let options = EngineOptions {
+        source_dir: Some(engine.source.clone()),
+        // The uniqueness check is a local test guard (Athena's multiple-match error); it runs
+        // each MERGE's source a second time and is not part of what Athena runs.
+        check_merge_sources: false,
+        memory_limit: engine.memory_limit.clone(),
+        threads: engine.threads,
+        ..EngineOptions::default()
+    };
+    let opened = match &engine.db {
+        Some(path) => DuckDbEngine::open(path, options),
+        None => DuckDbEngine::open_in_memory(options),
+    }
+    .map_err(|e| e.to_string())?;
+    for setting in &engine.settings {
+        let (name, value) = setting
+            .split_once('=')
+            .ok_or_else(|| format!("--setting {setting}: expected NAME=VALUE"))?;
+        if !name.chars().all(|c| c.is_ascii_alphanumeric() || c == '_') {
+            return Err(format!("--setting {setting}: not a setting name"));
+        }
+        opened
+            .execute(
+                &format!("SET {name} = '{}'", value.replace('\'', "''")),
+                &[],
+            )
+            .map_err(|e| format!("--setting {setting}: {e}"))?;
+    }
+    Ok(opened)
+}
+
+fn profile_to(engine: &DuckDbEngine, dir: Option<&Path>, name: &str) -> Result<(), String> {
+    let Some(dir) = dir else { return Ok(()) };
+    std::fs::create_dir_all(dir).map_err(|e| e.to_string())?;
+    let file = dir.join(format!("{}.txt", name.replace('/', "__")));
+    engine
+        .execute(
+            &format!(
+                "PRAGMA enable_profiling = 'query_tree_optimizer'; PRAGMA profiling_output = '{}'",
+                file.to_string_lossy().replace('\'', "''")
+            ),
+            &[],
+        )
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
+fn table_exists(engine: &DuckDbEngine, table: &str) -> Result<bool, String> {
+    let r = engine
+        .execute(
+            "SELECT count(*) FROM information_schema.tables WHERE table_name = ?",
+            &[QueryParam::Text(table.into())],
+        )
+        .map_err(|e| e.to_string())?;
+    Ok(r.rows[0][0].as_deref() != Some("0"))
+}
+
+fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::Value, String> {
+    let as_of = CalendarDate::parse(as_of).map_err(|e| e.to_string())?;
+    let deployment = Home::new(home).deployment()?;
+    let engine = open(engine_args)?;
+    for q in catalog::QUERIES
+        .iter()
+        .filter(|q| matches!(q.purpose, Purpose::CreateTable))
+    {
+        if !table_exists(&engine, q.table)? {
+            let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
+            engine
+                .execute(&sql, &[])
+                .map_err(|e| format!("{}: {e}", q.id))?;
+        }
+    }
+    let mut queries = Vec::new();
+    let started = Instant::now();
+    for pass in [1, 2] {
+        for q in catalog::ingestion_pass(pass) {
+            let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
+            let params = q
+                .params
+                .iter()
+                .map(|slot| match slot {
+                    s if s.needs_as_of() => s
+                        .date_for(as_of)
+                        .map(QueryParam::Date)
+                        .ok_or_else(|| format!("{}: no date for {s:?}", q.id)),
+                    Param::HashKey => {
+                        Ok(QueryParam::Secret(Secret::new(BENCH_HASH_KEY.to_string())))
+                    }
+                    other => Err(format!("{}: unexpected parameter {other:?}", q.id)),
+                })
+                .collect::<Result<Vec<_>, _>>()?;
+            profile_to(&engine, engine_args.profile.as_deref(), q.id)?;
+            let (t, bytes) = (Instant::now(), read_bytes());
+            let result = engine
+                .execute(&sql, &params)
+                .map_err(|e| format!("{}: {e}", q.id))?;
+            queries.push(json!({
+                "query": q.id,
+                "pass": pass,
+                "seconds": t.elapsed().as_secs_f64(),
+                "rows": result.rows_affected,
+                "readBytes": read_bytes() - bytes,
+            }));
+        }
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let tables: Vec<_> = catalog::TABLES
+        .iter()
+        .map(|t| Ok(json!({"table": t.name, "rows": engine.row_count(t.name).map_err(|e| e.to_string())?})))
+        .collect::<Result<_, String>>()?;
+    Ok(json!({"seconds": seconds, "queries": queries, "tables": tables}))
+}
+
+/// Every source column the ingestion reads (all but `pk`).
+const FLOOR_COLUMNS: &str = "clientid, clientname, campaignid, sendinggroupid, sendinggroupidversion, \
+    sendinggroupname, sendinggroupcreateddate, requestitemid, requestitemrefid, requestid, requestrefid, \
+    requestitemplanid, nhsnumber, createddate, completeddate, datesent, completedcommunicationtypes, \
+    failedcommunicationtypes, status, failedreason, failedreasoncode, patientodscode, billingref, \
+    communicationtype, supplier, contactdetailsource, channeltype, ordernumber, recipientcontactid, \
+    templateid, templates, specificationid, specificationbillingid, messagelength, messagelengthunits, \
+    senderodscode";
+
+fn scan_floor(engine_args: &Engine, as_of: &str) -> Result<serde_json::Value, String> {
+    let as_of = CalendarDate::parse(as_of).map_err(|e| e.to_string())?;
+    let engine = open(engine_args)?;
+    // The same window predicate as the ingestion queries, so the same partitions are pruned.
+    let sql = format!(
+        "SELECT count(*) AS objects, sum(versions) AS versions, bit_xor(digest) AS checksum FROM ( \
+           SELECT sk, count(*) AS versions, max(\"$classification\".\"timestamp\") AS latest, \
+                  bit_xor(hash({FLOOR_COLUMNS})) AS digest \
+           FROM transaction_history \
+           WHERE CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date) \
+             BETWEEN CAST(? AS date) AND CAST(? AS date) \
+           GROUP BY sk) AS objects"
+    );
+    profile_to(&engine, engine_args.profile.as_deref(), "scan_floor")?;
+    let first = Param::WeekBeforeAsOf.date_for(as_of).expect("a date slot");
+    let (t, bytes) = (Instant::now(), read_bytes());
+    let r = engine
+        .execute(&sql, &[QueryParam::Date(first), QueryParam::Date(as_of)])
+        .map_err(|e| e.to_string())?;
+    let number = |i: usize| {
+        r.rows[0][i]
+            .as_deref()
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    Ok(json!({
+        "seconds": t.elapsed().as_secs_f64(),
+        "readBytes": read_bytes() - bytes,
+        "objects": number(0),
+        "versions": number(1),
+    }))
+}
+
+fn main() -> std::process::ExitCode {
+    let cli = Cli::parse();
+    let result = match &cli.command {
+        Command::Ingest {
+            engine,
+            home,
+            as_of,
+        } => ingest(engine, home, as_of),
+        Command::ScanFloor { engine, as_of } => scan_floor(engine, as_of),
+        Command::Sql { engine, sql } => open(engine).and_then(|e| {
+            profile_to(&e, engine.profile.as_deref(), "sql")?;
+            let t = Instant::now();
+            let r = e.execute(sql, &[]).map_err(|e| e.to_string())?;
+            Ok(json!({"seconds": t.elapsed().as_secs_f64(), "rows": r.rows.iter().take(20).collect::<Vec<_>>()}))
+        }),
+    };
+    match result {
+        Ok(v) => {
+            println!("{v}");
+            std::process::ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            std::process::ExitCode::from(1)
+        }
+    }
+}
