@@ -137,12 +137,15 @@ start:
 	    --state-machine-arn "$$arn" --input '$(INPUT)'
 
 ## make bench: national-scale ingestion (cold, warm, peak RSS, scan-only floor), the scan budget with
-## 13 and 1 months of history, reports and watchdog; prints one table and updates BENCHMARKS.md.
+## 13 and 1 months of history, reports and watchdog, Lambda start-up and state transitions; prints
+## one table and updates BENCHMARKS.md.
 ## The data (13 months, ≥ 20 million change records in the last week) is generated once into
 ## $(BENCH_DIR) and reused while its parameters stay the same. Needs ~8 GB of disk.
 BENCH_DIR ?= $(TARGET_DIR)/bench
-bench: local-build
-	python3 tools/bench.py $(TARGET_DIR)/debug $(BENCH_DIR)
+bench: local-build $(SAM)
+	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release $(addprefix -p ,$(LAMBDAS))
+	python3 tools/bench.py $(TARGET_DIR)/debug $(BENCH_DIR) --lambda-dir $(TARGET_DIR)/lambda \
+	  --transitions '$(CARGO) test $(SELECTION) -- long_queries_cost --nocapture'
 
 ## make bench-quick: a smoke benchmark, under two minutes once built: each Lambda's start-up (spawn
 ## to first response against a Runtime API emulator, peak RSS, binary size; built for this

@@ -94,6 +94,8 @@ def main():
     p.add_argument("--items-per-day", type=int, default=460_000, help="request items a day in the last week")
     p.add_argument("--history-items-per-day", type=int, default=2_000)
     p.add_argument("--benchmarks-md", default="BENCHMARKS.md")
+    p.add_argument("--lambda-dir", help="release Lambda builds (<name>/bootstrap) to time start-up")
+    p.add_argument("--transitions", help="command that prints the state-transition counts")
     a = p.parse_args()
     cli = os.path.join(a.bin_dir, "notify-reporting")
     bench = os.path.join(a.bin_dir, "notify-reporting-bench")
@@ -183,6 +185,22 @@ def main():
         ]
         results["machines"][machine] = {"wall": secs, "rss": rss, "queries": per_query}
 
+    if a.lambda_dir:
+        print("lambda start-up ...", flush=True)
+        out = subprocess.run([sys.executable, os.path.join(os.path.dirname(__file__), "bench_lambda_startup.py"),
+                              a.lambda_dir, "7"], capture_output=True, text=True, check=True).stdout
+        results["lambdas"] = [
+            {"name": m[1], "ms": float(m[2]), "rssMiB": float(m[3]), "binaryMB": float(m[4])}
+            for m in re.finditer(r"^(\S+)\s+([0-9.]+)\s+([0-9.]+)\s+([0-9.]+)\s*$", out, re.M)
+        ]
+    if a.transitions:
+        print("state transitions ...", flush=True)
+        out = subprocess.run(a.transitions, shell=True, capture_output=True, text=True, check=True)
+        results["transitions"] = [
+            {"minutes": int(m[1]), "transitions": int(m[2])}
+            for m in re.finditer(r"^\s*(\d+) min -> \s*(\d+) transitions", out.stdout + out.stderr, re.M)
+        ]
+
     results["machine"] = machine_facts()
     json.dump(results, open(os.path.join(a.work, "bench-results.json"), "w"), indent=1)
     table = render(results)
@@ -259,6 +277,20 @@ def render(r):
             slowest = max(q["ms"] for q in runs)
             label = f"{query} (× {len(runs)})" if len(runs) > 1 else query
             add(f"| {label} | {rows:,} | {total:,} ({slowest:,}) |")
+    if r.get("lambdas"):
+        add("")
+        add("| Lambda (release, this machine's architecture; median of 7) | first response | peak RSS | binary |")
+        add("|---|---|---|---|")
+        for l in r["lambdas"]:
+            add(f"| {l['name']} | {l['ms']:.1f} ms | {l['rssMiB']:.1f} MiB | {l['binaryMB']:.1f} MB |")
+        add("")
+        add("Targets: ≤ 20 ms and ≤ 30 MB.")
+    if r.get("transitions"):
+        add("")
+        add("| every ingestion query runs | state transitions of one ingestion run | per query |")
+        add("|---|---|---|")
+        for t in r["transitions"]:
+            add(f"| {t['minutes']} min | {t['transitions']:,} | {t['transitions'] / 7:.1f} |")
     return "\n".join(lines)
 
 
