@@ -4,7 +4,7 @@
 use reporting_core::catalog::{self, Purpose, Query, QUERIES};
 use reporting_core::saved::{find_saved, saved_names};
 use reporting_core::{render, CalendarDate};
-use reporting_local::{DuckDbEngine, EngineOptions, ExecutedQuery};
+use reporting_local::{is_query, statement_keyword, DuckDbEngine, EngineOptions, ExecutedQuery};
 
 use crate::Home;
 
@@ -120,11 +120,6 @@ pub fn show(home: &Home, name: &str) -> Result<String, String> {
     ))
 }
 
-/// The statements the `user` workgroup runs: questions, not changes.
-const READ_ONLY_STARTS: &[&str] = &[
-    "SELECT", "WITH", "VALUES", "SHOW", "DESCRIBE", "TABLE", "FROM",
-];
-
 /// `query "SQL"`: one read-only statement against the local staging tables and views, as Power BI
 /// sees them through the `user` workgroup: no writes or DDL, no transaction_history, no files.
 pub fn run_adhoc(home: &Home, sql: &str, format: Format) -> Result<String, String> {
@@ -135,16 +130,11 @@ pub fn run_adhoc(home: &Home, sql: &str, format: Format) -> Result<String, Strin
             statements.len()
         ));
     };
-    let first = statement
-        .trim_start()
-        .split(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase();
-    if !READ_ONLY_STARTS.contains(&first.as_str()) {
+    if !is_query(statement) {
         return Err(format!(
-            "{first} refused: the user workgroup is read-only (SELECT, WITH, VALUES, SHOW, DESCRIBE). \
-             Changes go through the state machines: `notify-reporting run …`"
+            "{} refused: the user workgroup is read-only (SELECT, WITH, VALUES, SHOW, DESCRIBE). \
+             Changes go through the state machines: `notify-reporting run …`",
+            statement_keyword(statement)
         ));
     }
     if !home.database().exists() {

@@ -39,25 +39,14 @@ impl AthenaSavedQueries {
 }
 
 /// A create's idempotency token: the same query content gives the same token, so a retried
-/// create after a lost response does not save the query twice. (Athena wants 32-128 characters.)
+/// create after a lost response does not save the query twice.
 fn create_token(q: &SavedQuery) -> String {
-    let mut h: u64 = 0xcbf2_9ce4_8422_2325;
-    let mut g: u64 = 0x8422_2325_cbf2_9ce4;
-    for b in q
-        .workgroup
-        .name()
-        .bytes()
-        .chain([0])
-        .chain(q.name.bytes())
-        .chain([0])
-        .chain(q.description.bytes())
-        .chain([0])
-        .chain(q.sql.bytes())
-    {
-        h = (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3);
-        g = (g ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01b3 ^ 0x10);
-    }
-    format!("saved-{h:016x}{g:016x}")
+    reporting_core::token::idempotency_token(&[
+        Some(q.workgroup.name()),
+        Some(&q.name),
+        Some(&q.description),
+        Some(&q.sql),
+    ])
 }
 
 #[async_trait]

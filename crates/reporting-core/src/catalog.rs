@@ -288,6 +288,28 @@ pub struct Query {
 }
 
 impl Query {
+    /// The parameters of a query that takes only date slots and the hash key (setup, ingestion,
+    /// backfill), bound as run-query binds them: dates from `as_of`, the key as a secret. Any
+    /// other slot is an error naming it.
+    pub fn bind_window(
+        &self,
+        as_of: Option<crate::CalendarDate>,
+        hash_key: &crate::Secret,
+    ) -> Result<Vec<crate::ports::QueryParam>, String> {
+        use crate::ports::QueryParam;
+        self.params
+            .iter()
+            .map(|slot| match slot {
+                Param::HashKey => Ok(QueryParam::Secret(hash_key.clone())),
+                s if s.needs_as_of() => as_of
+                    .and_then(|d| s.date_for(d))
+                    .map(QueryParam::Date)
+                    .ok_or_else(|| format!("{}: {s:?} needs asOf", self.id)),
+                other => Err(format!("{}: {other:?} is not a window parameter", self.id)),
+            })
+            .collect()
+    }
+
     pub fn needs_hash_key(&self) -> bool {
         self.params.contains(&Param::HashKey)
     }

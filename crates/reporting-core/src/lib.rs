@@ -16,6 +16,7 @@ pub mod ports;
 pub mod render;
 pub mod saved;
 pub mod secret;
+pub mod token;
 pub mod validate;
 
 pub use date::CalendarDate;

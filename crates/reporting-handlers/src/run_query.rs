@@ -52,21 +52,7 @@ pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
         input.migration_id.as_deref(),
         input.table.as_deref(),
     ];
-    let fnv = |seed: u64| {
-        let mut h = seed;
-        for part in identity {
-            for b in part.unwrap_or("\u{0}").bytes().chain([0x1f]) {
-                h ^= u64::from(b);
-                h = h.wrapping_mul(0x0000_0100_0000_01b3);
-            }
-        }
-        h
-    };
-    Some(format!(
-        "{:016x}{:016x}",
-        fnv(0xcbf2_9ce4_8422_2325),
-        fnv(0x6c62_272e_07bb_0142)
-    ))
+    Some(reporting_core::token::idempotency_token(&identity))
 }
 
 /// The value of one parameter slot from the input; present exactly when the query takes it.

@@ -284,15 +284,20 @@ fn to_value(p: &QueryParam) -> Value {
     }
 }
 
-fn is_query(statement: &str) -> bool {
-    let head = statement
+/// The first word of a statement, upper-cased (`SELECT`, `MERGE`, …).
+pub fn statement_keyword(statement: &str) -> String {
+    statement
         .trim_start()
         .split(|c: char| c.is_whitespace() || c == '(')
         .next()
         .unwrap_or("")
-        .to_ascii_uppercase();
+        .to_ascii_uppercase()
+}
+
+/// Whether a statement is a question (it returns rows and changes nothing by its kind).
+pub fn is_query(statement: &str) -> bool {
     matches!(
-        head.as_str(),
+        statement_keyword(statement).as_str(),
         "SELECT" | "WITH" | "VALUES" | "SHOW" | "DESCRIBE" | "TABLE" | "FROM"
     )
 }

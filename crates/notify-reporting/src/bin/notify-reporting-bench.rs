@@ -167,20 +167,7 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
     for pass in [1, 2] {
         for q in catalog::ingestion_pass(pass) {
             let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
-            let params = q
-                .params
-                .iter()
-                .map(|slot| match slot {
-                    s if s.needs_as_of() => s
-                        .date_for(as_of)
-                        .map(QueryParam::Date)
-                        .ok_or_else(|| format!("{}: no date for {s:?}", q.id)),
-                    Param::HashKey => {
-                        Ok(QueryParam::Secret(Secret::new(BENCH_HASH_KEY.to_string())))
-                    }
-                    other => Err(format!("{}: unexpected parameter {other:?}", q.id)),
-                })
-                .collect::<Result<Vec<_>, _>>()?;
+            let params = q.bind_window(Some(as_of), &Secret::new(BENCH_HASH_KEY.to_string()))?;
             profile_to(&engine, engine_args.profile.as_deref(), q.id)?;
             let (t, bytes) = (Instant::now(), read_bytes());
             let result = engine

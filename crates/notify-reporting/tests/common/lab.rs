@@ -6,9 +6,8 @@
 
 use std::path::PathBuf;
 
-use reporting_core::catalog::{self, Param, Purpose};
+use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
-use reporting_core::ports::QueryParam;
 use reporting_core::{render, CalendarDate, Secret};
 use reporting_local::{DuckDbEngine, EngineOptions};
 use synthetic_cdc::CdcRow;
@@ -92,19 +91,9 @@ impl Lab {
 
     fn run(&self, q: &catalog::Query, as_of: Option<CalendarDate>) {
         let sql = render::render(q.sql, &self.deployment).unwrap();
-        let params: Vec<QueryParam> = q
-            .params
-            .iter()
-            .map(|slot| match slot {
-                date_slot if date_slot.needs_as_of() => {
-                    QueryParam::Date(date_slot.date_for(as_of.expect("asOf")).unwrap())
-                }
-                Param::HashKey => QueryParam::Secret(Secret::new(self.key.clone())),
-                other => {
-                    panic!("the lab runs setup and ingestion only, not a query taking {other:?}")
-                }
-            })
-            .collect();
+        let params = q
+            .bind_window(as_of, &Secret::new(self.key.clone()))
+            .unwrap_or_else(|e| panic!("the lab runs setup and ingestion only: {e}"));
         self.engine
             .execute(&sql, &params)
             .unwrap_or_else(|e| panic!("{}: {e}", q.id));
