@@ -8,14 +8,38 @@ use reporting_core::ports::{
 
 use crate::classify::{query_failure, sdk_error};
 
+/// Where Athena calls go: the client, the Glue database queries run in (e.g.
+/// `nhs-notify-prod-reporting-database`), and the workgroup names, `<prefix>-<workgroup>` (e.g.
+/// `nhs-notify-prod-reporting-ingestion`). Shared by the query engine and the saved queries.
+#[derive(Clone, Debug)]
+pub(crate) struct AthenaScope {
+    pub(crate) client: Client,
+    pub(crate) database: String,
+    workgroup_prefix: String,
+}
+
+impl AthenaScope {
+    pub(crate) fn new(
+        client: Client,
+        database: impl Into<String>,
+        workgroup_prefix: impl Into<String>,
+    ) -> Self {
+        Self {
+            client,
+            database: database.into(),
+            workgroup_prefix: workgroup_prefix.into(),
+        }
+    }
+
+    pub(crate) fn workgroup(&self, w: reporting_core::catalog::Workgroup) -> String {
+        format!("{}-{}", self.workgroup_prefix, w.name())
+    }
+}
+
 /// Athena (engine v3) as the query engine.
 #[derive(Clone, Debug)]
 pub struct AthenaEngine {
-    client: Client,
-    /// The Glue database queries run in, e.g. `nhs-notify-prod-reporting-database`.
-    database: String,
-    /// Workgroup names are `<prefix>-<workgroup>`, e.g. `nhs-notify-prod-reporting-ingestion`.
-    workgroup_prefix: String,
+    scope: AthenaScope,
 }
 
 impl AthenaEngine {
@@ -25,9 +49,7 @@ impl AthenaEngine {
         workgroup_prefix: impl Into<String>,
     ) -> Self {
         Self {
-            client,
-            database: database.into(),
-            workgroup_prefix: workgroup_prefix.into(),
+            scope: AthenaScope::new(client, database, workgroup_prefix),
         }
     }
 }
@@ -48,17 +70,14 @@ pub fn render_parameter(p: &QueryParam) -> String {
 impl QueryEngine for AthenaEngine {
     async fn start(&self, request: QueryRequest) -> Result<String, PortError> {
         let mut call = self
+            .scope
             .client
             .start_query_execution()
             .query_string(&request.sql)
-            .work_group(format!(
-                "{}-{}",
-                self.workgroup_prefix,
-                request.workgroup.name()
-            ))
+            .work_group(self.scope.workgroup(request.workgroup))
             .query_execution_context(
                 QueryExecutionContext::builder()
-                    .database(&self.database)
+                    .database(&self.scope.database)
                     .build(),
             );
         for p in &request.params {
@@ -85,6 +104,7 @@ impl QueryEngine for AthenaEngine {
 
     async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError> {
         let out = self
+            .scope
             .client
             .get_query_execution()
             .query_execution_id(execution_id)
@@ -131,7 +151,8 @@ impl QueryEngine for AthenaEngine {
     }
 
     async fn cancel(&self, execution_id: &str) -> Result<(), PortError> {
-        self.client
+        self.scope
+            .client
             .stop_query_execution()
             .query_execution_id(execution_id)
             .send()
@@ -146,6 +167,7 @@ impl QueryEngine for AthenaEngine {
         next_token: Option<&str>,
     ) -> Result<ResultPage, PortError> {
         let out = self
+            .scope
             .client
             .get_query_results()
             .query_execution_id(execution_id)

@@ -7,6 +7,7 @@ use reporting_core::error::PortError;
 use reporting_core::ports::SavedQueryStore;
 use reporting_core::saved::{ExistingSavedQuery, SavedQuery};
 
+use crate::athena::AthenaScope;
 use crate::classify::sdk_error;
 
 /// BatchGetNamedQuery takes at most 50 ids.
@@ -14,10 +15,7 @@ const BATCH_GET_LIMIT: usize = 50;
 
 #[derive(Clone, Debug)]
 pub struct AthenaSavedQueries {
-    client: Client,
-    database: String,
-    /// Workgroup names are `<prefix>-<workgroup>`.
-    workgroup_prefix: String,
+    scope: AthenaScope,
 }
 
 impl AthenaSavedQueries {
@@ -27,14 +25,8 @@ impl AthenaSavedQueries {
         workgroup_prefix: impl Into<String>,
     ) -> Self {
         Self {
-            client,
-            database: database.into(),
-            workgroup_prefix: workgroup_prefix.into(),
+            scope: AthenaScope::new(client, database, workgroup_prefix),
         }
-    }
-
-    fn workgroup_name(&self, w: Workgroup) -> String {
-        format!("{}-{}", self.workgroup_prefix, w.name())
     }
 }
 
@@ -58,9 +50,10 @@ impl SavedQueryStore for AthenaSavedQueries {
             let mut next: Option<String> = None;
             loop {
                 let page = self
+                    .scope
                     .client
                     .list_named_queries()
-                    .work_group(self.workgroup_name(workgroup))
+                    .work_group(self.scope.workgroup(workgroup))
                     .set_next_token(next.take())
                     .send()
                     .await
@@ -73,6 +66,7 @@ impl SavedQueryStore for AthenaSavedQueries {
             }
             for chunk in ids.chunks(BATCH_GET_LIMIT) {
                 let got = self
+                    .scope
                     .client
                     .batch_get_named_query()
                     .set_named_query_ids(Some(chunk.to_vec()))
@@ -94,13 +88,14 @@ impl SavedQueryStore for AthenaSavedQueries {
     }
 
     async fn create(&self, query: &SavedQuery) -> Result<(), PortError> {
-        self.client
+        self.scope
+            .client
             .create_named_query()
             .name(&query.name)
             .description(&query.description)
-            .database(&self.database)
+            .database(&self.scope.database)
             .query_string(&query.sql)
-            .work_group(self.workgroup_name(query.workgroup))
+            .work_group(self.scope.workgroup(query.workgroup))
             .client_request_token(create_token(query))
             .send()
             .await
@@ -109,7 +104,8 @@ impl SavedQueryStore for AthenaSavedQueries {
     }
 
     async fn update(&self, id: &str, query: &SavedQuery) -> Result<(), PortError> {
-        self.client
+        self.scope
+            .client
             .update_named_query()
             .named_query_id(id)
             .name(&query.name)
@@ -122,7 +118,8 @@ impl SavedQueryStore for AthenaSavedQueries {
     }
 
     async fn delete(&self, id: &str) -> Result<(), PortError> {
-        self.client
+        self.scope
+            .client
             .delete_named_query()
             .named_query_id(id)
             .send()
