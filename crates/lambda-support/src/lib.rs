@@ -58,14 +58,14 @@ impl QueryLambda {
         let deployment = Deployment::from_env(env)?;
         let database = deployment.database.clone();
         let config = reporting_aws::sdk_config().await;
-        let athena = aws_sdk_athena::Client::new(&config);
+        let engine = AthenaEngine::new(
+            aws_sdk_athena::Client::new(&config),
+            database,
+            deployment.csi.clone(),
+        );
         Ok(Self {
-            engine: AthenaEngine::new(athena.clone(), database.clone(), deployment.csi.clone()),
-            saved_queries: reporting_aws::AthenaSavedQueries::new(
-                athena,
-                database,
-                deployment.csi.clone(),
-            ),
+            saved_queries: engine.saved_queries(),
+            engine,
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
             deployment,
             policy: PollPolicy::default(),

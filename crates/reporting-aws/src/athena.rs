@@ -52,6 +52,11 @@ impl AthenaEngine {
             scope: AthenaScope::new(client, database, workgroup_prefix),
         }
     }
+
+    /// The saved (named) queries of the same database and workgroups, on the same client.
+    pub fn saved_queries(&self) -> crate::AthenaSavedQueries {
+        crate::AthenaSavedQueries::in_scope(self.scope.clone())
+    }
 }
 
 /// Athena substitutes execution parameters as SQL-literal text: strings and dates are quoted,

@@ -1,7 +1,6 @@
 //! Athena named queries as the saved-query store, in the deployment's workgroups.
 
 use async_trait::async_trait;
-use aws_sdk_athena::Client;
 use reporting_core::catalog::Workgroup;
 use reporting_core::error::PortError;
 use reporting_core::ports::SavedQueryStore;
@@ -19,14 +18,9 @@ pub struct AthenaSavedQueries {
 }
 
 impl AthenaSavedQueries {
-    pub fn new(
-        client: Client,
-        database: impl Into<String>,
-        workgroup_prefix: impl Into<String>,
-    ) -> Self {
-        Self {
-            scope: AthenaScope::new(client, database, workgroup_prefix),
-        }
+    /// The saved queries where `scope`'s queries run (see [`crate::AthenaEngine::saved_queries`]).
+    pub(crate) fn in_scope(scope: AthenaScope) -> Self {
+        Self { scope }
     }
 }
 

@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 
 use aws_sdk_athena::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::infallible_client_fn;
-use reporting_aws::AthenaSavedQueries;
+use reporting_aws::{AthenaEngine, AthenaSavedQueries};
 use reporting_core::catalog::Workgroup;
 use reporting_core::config::Deployment;
 use reporting_core::ports::SavedQueryStore;
@@ -99,7 +99,7 @@ fn store(fake: Arc<Mutex<FakeAthena>>) -> AthenaSavedQueries {
             .body(serde_json::to_vec(&answer).unwrap())
             .unwrap()
     });
-    AthenaSavedQueries::new(
+    AthenaEngine::new(
         aws_sdk_athena::Client::from_conf(
             aws_sdk_athena::Config::builder()
                 .behavior_version(BehaviorVersion::latest())
@@ -111,6 +111,7 @@ fn store(fake: Arc<Mutex<FakeAthena>>) -> AthenaSavedQueries {
         "nhs-notify-prod-reporting-database",
         "nhs-notify-prod-reporting",
     )
+    .saved_queries()
 }
 
 async fn sync(store: &AthenaSavedQueries, deployment: &Deployment) -> (usize, usize, usize) {
