@@ -59,3 +59,76 @@ pub async fn sync_saved_queries(
         "unchanged": plan.unchanged,
     }))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use async_trait::async_trait;
+    use reporting_core::error::PortError;
+    use reporting_core::saved::{ExistingSavedQuery, SavedQuery};
+    use std::sync::Mutex;
+
+    /// Records every call; a sync refused at its input must make none.
+    #[derive(Default)]
+    struct Recording(Mutex<Vec<String>>);
+
+    #[async_trait]
+    impl SavedQueryStore for Recording {
+        async fn list(&self) -> Result<Vec<ExistingSavedQuery>, PortError> {
+            self.0.lock().unwrap().push("list".into());
+            Ok(Vec::new())
+        }
+        async fn create(&self, q: &SavedQuery) -> Result<(), PortError> {
+            self.0.lock().unwrap().push(format!("create {}", q.name));
+            Ok(())
+        }
+        async fn update(&self, id: &str, _: &SavedQuery) -> Result<(), PortError> {
+            self.0.lock().unwrap().push(format!("update {id}"));
+            Ok(())
+        }
+        async fn delete(&self, id: &str) -> Result<(), PortError> {
+            self.0.lock().unwrap().push(format!("delete {id}"));
+            Ok(())
+        }
+    }
+
+    #[tokio::test]
+    async fn anything_but_the_exact_request_is_refused_and_touches_nothing() {
+        let store = Recording::default();
+        for input in [
+            json!({"action": "sync-saved-queries", "names": ["x"]}),
+            json!({"action": "sync-saved-queries", "query": "ingestion/request_item_status"}),
+            json!({"action": "SYNC-SAVED-QUERIES"}),
+            json!({"action": "drop-saved-queries"}),
+            json!({}),
+            json!("sync-saved-queries"),
+        ] {
+            let err = sync_saved_queries(input.clone(), &store, &Deployment::local())
+                .await
+                .unwrap_err();
+            assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
+            assert!(
+                err.message
+                    .contains("takes exactly {\"action\": \"sync-saved-queries\"}"),
+                "{input}: {}",
+                err.message
+            );
+        }
+        assert!(store.0.lock().unwrap().is_empty());
+        // The exact request lists once, then creates every saved query.
+        let out = sync_saved_queries(
+            json!({"action": "sync-saved-queries"}),
+            &store,
+            &Deployment::local(),
+        )
+        .await
+        .unwrap();
+        let calls = store.0.lock().unwrap();
+        assert_eq!(calls[0], "list");
+        assert_eq!(
+            out["created"].as_array().unwrap().len(),
+            calls.len() - 1,
+            "one create per saved query"
+        );
+    }
+}

@@ -121,3 +121,61 @@ pub fn generate(options: &Options) -> Result<Summary, GenerateError> {
         email_filter_client_ids: facts.email_filter_client_ids,
     })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn options() -> Options {
+        Options {
+            out: std::env::temp_dir().join("synthetic-cdc-never-written"),
+            end: CalendarDate::parse("2026-11-20").unwrap(),
+            days: 10,
+            items_per_day: 10,
+            recent_days: 0,
+            recent_items_per_day: 0,
+            clients: 2,
+            seed: 1,
+        }
+    }
+
+    #[test]
+    fn bad_sizes_are_refused_by_flag_before_anything_is_written() {
+        for (options, says) in [
+            (
+                Options {
+                    recent_days: 11,
+                    recent_items_per_day: 5,
+                    ..options()
+                },
+                "--recent-days cannot exceed --days",
+            ),
+            (
+                Options {
+                    recent_days: 3,
+                    ..options()
+                },
+                "--recent-days needs --recent-items-per-day",
+            ),
+            (
+                Options {
+                    recent_days: 3,
+                    recent_items_per_day: 5_000_001,
+                    ..options()
+                },
+                "--recent-items-per-day must be between 1 and 5000000",
+            ),
+            (
+                Options {
+                    items_per_day: 0,
+                    ..options()
+                },
+                "--items-per-day must be between 1 and 5000000",
+            ),
+        ] {
+            let err = generate(&options).unwrap_err().to_string();
+            assert!(err.contains(says), "{err}");
+            assert!(!options.out.exists(), "nothing written");
+        }
+    }
+}
