@@ -53,12 +53,16 @@ pub struct Progress {
 impl Observer for Progress {
     fn event(&self, event: &Event) {
         let line = match event {
+            // run-query starts a query, or (setup's last step) syncs the saved queries: each
+            // line names what it did, the query or the state.
             Event::TaskSucceeded {
-                resource, output, ..
-            } if resource == machines::RUN_QUERY => Some(format!(
-                "  started   {}",
-                output["query"].as_str().unwrap_or("?")
-            )),
+                state,
+                resource,
+                output,
+            } if resource == machines::RUN_QUERY => Some(match output["query"].as_str() {
+                Some(query) => format!("  started   {query}"),
+                None => format!("  done      {state}{}", sync_counts(output)),
+            }),
             Event::TaskSucceeded {
                 resource, output, ..
             } if resource == machines::POLL_QUERY && output["state"] == "SUCCEEDED" => {
@@ -99,6 +103,22 @@ impl Observer for Progress {
             let mut err = std::io::stderr().lock();
             let _ = writeln!(err, "{line}");
         }
+    }
+}
+
+/// ` (2 created, 0 updated, 0 deleted, 28 unchanged)` for a saved-query sync's output, else ``.
+fn sync_counts(output: &Value) -> String {
+    let names = |field: &str| output[field].as_array().map(Vec::len);
+    match (
+        names("created"),
+        names("updated"),
+        output["deleted"].as_u64(),
+        output["unchanged"].as_u64(),
+    ) {
+        (Some(c), Some(u), Some(d), Some(n)) => {
+            format!(" ({c} created, {u} updated, {d} deleted, {n} unchanged)")
+        }
+        _ => String::new(),
     }
 }
 

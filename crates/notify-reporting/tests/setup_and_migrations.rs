@@ -244,3 +244,32 @@ async fn setup_keeps_the_saved_queries_equal_to_the_catalog_and_leaves_operators
         json!(wanted.len())
     );
 }
+
+/// What `notify-reporting run setup` prints: every step by its own name. The saved-query sync is
+/// run-query's task without a query, and once printed `started ?`.
+#[test]
+fn every_setup_step_prints_its_own_name() {
+    let t = TestHome::new(&[]);
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_notify-reporting"))
+        .arg("--home")
+        .arg(&t.home.root)
+        .args(["run", "setup"])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{stderr}");
+    let steps: Vec<&str> = stderr
+        .lines()
+        .filter(|l| l.starts_with("  started") || l.starts_with("  done"))
+        .collect();
+    assert!(steps.len() > 20, "{stderr}");
+    for line in &steps {
+        assert!(!line.contains('?'), "a step without a name: {line:?}");
+    }
+    assert!(
+        steps.iter().any(
+            |l| l.starts_with("  done      Sync Saved Queries (") && l.ends_with(" unchanged)")
+        ),
+        "{stderr}"
+    );
+}
