@@ -3,7 +3,7 @@ use aws_sdk_athena::types::{QueryExecutionContext, QueryExecutionState, ResultCo
 use aws_sdk_athena::Client;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::{
-    QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
+    QueryEngine, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
 
 use crate::classify::{query_failure, sdk_error};
@@ -59,18 +59,6 @@ impl AthenaEngine {
     }
 }
 
-/// Athena substitutes execution parameters as SQL-literal text: strings and dates are quoted,
-/// with inner quotes doubled; integers are digits.
-pub fn render_parameter(p: &QueryParam) -> String {
-    let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
-    match p {
-        QueryParam::Text(s) => quote(s),
-        QueryParam::Date(d) => quote(&d.to_string()),
-        QueryParam::Integer(i) => i.to_string(),
-        QueryParam::Secret(s) => quote(s.expose()),
-    }
-}
-
 #[async_trait]
 impl QueryEngine for AthenaEngine {
     async fn start(&self, request: QueryRequest) -> Result<String, PortError> {
@@ -86,7 +74,7 @@ impl QueryEngine for AthenaEngine {
                     .build(),
             );
         for p in &request.params {
-            call = call.execution_parameters(render_parameter(p));
+            call = call.execution_parameters(p.athena_literal());
         }
         if let Some(location) = &request.output_location {
             call = call.result_configuration(
@@ -220,28 +208,5 @@ impl QueryEngine for AthenaEngine {
             rows,
             next_token: out.next_token,
         })
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-    use reporting_core::Secret;
-
-    #[test]
-    fn parameters_render_as_sql_literals() {
-        assert_eq!(
-            render_parameter(&QueryParam::Text("o'brien".into())),
-            "'o''brien'"
-        );
-        assert_eq!(
-            render_parameter(&QueryParam::Date("2026-11-25".parse().unwrap())),
-            "'2026-11-25'"
-        );
-        assert_eq!(render_parameter(&QueryParam::Integer(-3)), "-3");
-        assert_eq!(
-            render_parameter(&QueryParam::Secret(Secret::new("a+b/c="))),
-            "'a+b/c='"
-        );
     }
 }

@@ -7,7 +7,7 @@ mod s3;
 mod saved_queries;
 mod ssm;
 
-pub use athena::{render_parameter, AthenaEngine};
+pub use athena::AthenaEngine;
 pub use cloudwatch::CloudWatchMetrics;
 pub use s3::S3Objects;
 pub use saved_queries::AthenaSavedQueries;

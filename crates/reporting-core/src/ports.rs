@@ -19,6 +19,21 @@ pub enum QueryParam {
     Secret(Secret),
 }
 
+impl QueryParam {
+    /// The value as Athena's execution parameters and Trino's `EXECUTE … USING` take it: SQL-literal
+    /// text, strings and dates quoted with inner quotes doubled, integers as digits. A date is a
+    /// quoted string, as Athena binds it: the SQL says where it is a date.
+    pub fn athena_literal(&self) -> String {
+        let quote = |s: &str| format!("'{}'", s.replace('\'', "''"));
+        match self {
+            QueryParam::Text(s) => quote(s),
+            QueryParam::Date(d) => quote(&d.to_string()),
+            QueryParam::Integer(i) => i.to_string(),
+            QueryParam::Secret(s) => quote(s.expose()),
+        }
+    }
+}
+
 /// What to run.
 #[derive(Clone, Debug)]
 pub struct QueryRequest {
@@ -144,4 +159,26 @@ pub trait SavedQueryStore: Send + Sync {
     async fn create(&self, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
     async fn update(&self, id: &str, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
     async fn delete(&self, id: &str) -> Result<(), PortError>;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parameters_render_as_sql_literals() {
+        assert_eq!(
+            QueryParam::Text("o'brien".into()).athena_literal(),
+            "'o''brien'"
+        );
+        assert_eq!(
+            QueryParam::Date("2026-11-25".parse().unwrap()).athena_literal(),
+            "'2026-11-25'"
+        );
+        assert_eq!(QueryParam::Integer(-3).athena_literal(), "-3");
+        assert_eq!(
+            QueryParam::Secret(Secret::new("a+b/c=")).athena_literal(),
+            "'a+b/c='"
+        );
+    }
 }
