@@ -8,7 +8,7 @@ CARGO ?= cargo
 TARGET_DIR := $(or $(CARGO_TARGET_DIR),target)
 BIN := $(TARGET_DIR)/debug/notify-reporting
 HOME_DIR ?= .local
-SELECTION := --workspace --all-targets
+SELECTION = --workspace --all-targets $(DUCKDB_FEATURES)
 AS_OF ?=
 # Python tools (pinned, from PyPI) live in a virtualenv next to the build: aws-sam-cli (with
 # cfn-lint), cargo-lambda (with zig) and moto (the AWS adapters' tests). Nothing system-wide.
@@ -20,7 +20,24 @@ MOTO_VERSION := 5.2.5
 MOTO := $(VENV)/bin/moto_server
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-.PHONY: run local-build build package start bench bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local
+# How DuckDB 2.0.0 is had. DUCKDB=bundled (the default): compiled from the sources its crate
+# bundles, about 25 minutes of C++ once per machine. DUCKDB=prebuilt: linked from PyPI's duckdb
+# 2.0.0 wheel, which carries the same library (tools/prebuilt-duckdb says how); needs libpython 3.11
+# on the system (Debian: libpython3.11). Both builds live side by side in the target folder.
+DUCKDB ?= bundled
+DUCKDB_PREBUILT := $(TARGET_DIR)/tools/duckdb-2.0.0
+ifeq ($(DUCKDB),bundled)
+DUCKDB_FEATURES :=
+DUCKDB_LIB :=
+else ifeq ($(DUCKDB),prebuilt)
+DUCKDB_FEATURES := --no-default-features
+DUCKDB_LIB := $(DUCKDB_PREBUILT)/libduckdb.so
+export DUCKDB_LIB_DIR := $(abspath $(DUCKDB_PREBUILT))
+else
+$(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
+endif
+
+.PHONY: run local-build build package start bench bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 run: local-build
@@ -30,22 +47,46 @@ run: local-build
 	$(BIN) --home $(HOME_DIR) run completed-comms-report
 	$(BIN) --home $(HOME_DIR) run completed-batch-report
 
-local-build:
+local-build: $(DUCKDB_LIB)
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
 	$(CARGO) build $(SELECTION)
+
+$(DUCKDB_PREBUILT)/libduckdb.so: tools/prebuilt-duckdb
+	tools/prebuilt-duckdb $(DUCKDB_PREBUILT)
+
+# ----- Trino -----------------------------------------------------------------------------------
+## The local Trino (Athena engine v3 is Trino): tools/trino fetches the pinned trino-server with
+## Maven into the target folder's tools/ (once) and runs it single-node on 127.0.0.1 with the
+## Iceberg and Hive catalogs on the local file system. Tests that need Trino start their own from
+## that install (or use TRINO_URL); `make trino-up` starts one to use by hand.
+TRINO_TOOLS := $(TARGET_DIR)/tools
+TRINO_RUN := $(TARGET_DIR)/tools/trino-run
+TRINO_PORT ?= 18080
+trino-install:
+	tools/trino install $(TRINO_TOOLS)
+trino-up: trino-install
+	tools/trino up $(TRINO_TOOLS) $(TRINO_RUN) $(TRINO_PORT)
+trino-down:
+	tools/trino down $(TRINO_RUN)
 
 ## make test: every test of the workspace (unit, DuckDB integration, state machines, and the AWS
 ## adapters against moto server, installed with the deployment tools).
 ## make test ARGS=prelude runs only tests whose names contain "prelude", with the same selection.
+## Every test binary runs even when one fails (--no-fail-fast); the last line adds them all up.
+## Tests find moto in this build's tools/ themselves (test-services), whatever the working folder.
 ARGS ?=
-test: $(MOTO)
-	MOTO_SERVER=$(MOTO) $(CARGO) test $(SELECTION) -- $(ARGS)
+TEST_LOG := $(TARGET_DIR)/test.log
+test: SHELL := /bin/bash
+test: $(MOTO) $(DUCKDB_LIB)
+	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
+	@set -o pipefail; $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
+	  status=$$?; tools/test-summary $(TEST_LOG) $$status
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
 ## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.
 PROPTEST_CASES ?= 10000
 PROPTEST_SEED ?= 1
-proptest-long:
+proptest-long: $(DUCKDB_LIB)
 	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
 	  $(CARGO) test $(SELECTION) -- prop_ --nocapture
 
@@ -53,7 +94,7 @@ proptest-long:
 lint: fmt clippy asl deploy-check
 fmt:
 	$(CARGO) fmt --all -- --check
-clippy:
+clippy: $(DUCKDB_LIB)
 	$(CARGO) clippy $(SELECTION) -- -D warnings
 
 # asl-validator (npm) checks what the local runner cannot know about AWS, e.g. state names unique
@@ -71,9 +112,11 @@ clean-local:
 # ----- AWS ------------------------------------------------------------------------------------
 PY := $(VENV)/bin/python
 LAMBDAS := run-query poll-query write-report publish-metric
+# The virtualenv is made at its real path: its scripts' first lines name their Python by the path
+# it was made at, and a `target` symlink (CI's kept build) outlives the clone it was made from.
 $(SAM):
 	@command -v python3 >/dev/null || { echo "python3 is required for the deployment tools"; exit 1; }
-	python3 -m venv $(VENV)
+	mkdir -p $(dir $(VENV)) && python3 -m venv "$$(realpath $(dir $(VENV)))/$(notdir $(VENV))"
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check aws-sam-cli==$(SAM_VERSION) cargo-lambda==$(CARGO_LAMBDA_VERSION)
 
 $(MOTO): $(SAM)
@@ -81,7 +124,7 @@ $(MOTO): $(SAM)
 
 ## make deploy-check: the template through sam validate --lint (cfn-lint), and tools/check_deploy.py:
 ## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog.
-deploy-check: $(SAM)
+deploy-check: $(SAM) $(DUCKDB_LIB)
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
 	$(CARGO) build $(SELECTION)
 	$(PY) tools/check_deploy.py $(BIN)

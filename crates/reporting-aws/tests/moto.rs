@@ -1,12 +1,8 @@
-//! The AWS adapters over HTTP against moto server (`make test` installs it and sets
-//! MOTO_SERVER): S3, SSM SecureString with decryption, Athena's query life and result pages.
+//! The AWS adapters over HTTP against moto server: S3, SSM SecureString with decryption, Athena's
+//! query life and result pages. `make test` installs moto next to the build, where
+//! `test_services::Moto` finds it (or at MOTO_SERVER, a relative value taken from the workspace).
 //! CloudWatch is not here: moto does not speak the CBOR protocol of the current SDK; publish-metric's
 //! batching is tested over the Metrics port in reporting-handlers.
-
-use std::io::{Read, Write};
-use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
 
 use aws_sdk_s3::config::{BehaviorVersion, Credentials, Region};
 use reporting_aws::{AthenaEngine, S3Objects, SsmParameters};
@@ -15,69 +11,11 @@ use reporting_core::ports::{
     ObjectStore, Parameters, QueryEngine, QueryParam, QueryRequest, QueryState,
 };
 use serde_json::json;
+use test_services::Moto;
 
-/// One moto server on a free port, stopped when dropped.
-struct Moto {
-    child: Child,
-    port: u16,
-}
-
-impl Moto {
-    fn start() -> Self {
-        let bin = std::env::var("MOTO_SERVER").unwrap_or_else(|_| "moto_server".into());
-        let port = TcpListener::bind("127.0.0.1:0")
-            .unwrap()
-            .local_addr()
-            .unwrap()
-            .port();
-        let child = Command::new(&bin)
-            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap_or_else(|e| {
-                panic!("cannot start {bin}: {e}; run the tests with `make test`, which installs moto and sets MOTO_SERVER")
-            });
-        let moto = Self { child, port };
-        let deadline = Instant::now() + Duration::from_secs(30);
-        while TcpStream::connect(("127.0.0.1", port)).is_err() {
-            assert!(
-                Instant::now() < deadline,
-                "moto_server did not listen on {port}"
-            );
-            std::thread::sleep(Duration::from_millis(100));
-        }
-        moto
-    }
-
-    fn endpoint(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
-    }
-
-    /// POST to moto's own API (seeding results, state transitions).
-    fn post(&self, path: &str, body: serde_json::Value) {
-        let body = body.to_string();
-        let mut s = TcpStream::connect(("127.0.0.1", self.port)).unwrap();
-        write!(
-            s,
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        s.read_to_string(&mut response).unwrap();
-        assert!(
-            response.starts_with("HTTP/1.1 20") || response.starts_with("HTTP/1.0 20"),
-            "{path}: {response}"
-        );
-    }
-}
-
-impl Drop for Moto {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
+/// moto on a free port for one test; a missing or broken install fails the test by name.
+fn moto() -> Moto {
+    Moto::start().unwrap_or_else(|e| panic!("{e}"))
 }
 
 fn credentials() -> Credentials {
@@ -120,7 +58,7 @@ fn athena(moto: &Moto) -> aws_sdk_athena::Client {
 
 #[tokio::test]
 async fn s3_objects_put_get_list_across_pages_and_delete() {
-    let moto = Moto::start();
+    let moto = moto();
     let client = s3(&moto);
     client
         .create_bucket()
@@ -163,7 +101,7 @@ async fn s3_objects_put_get_list_across_pages_and_delete() {
 
 #[tokio::test]
 async fn ssm_reads_strings_and_decrypts_secure_strings() {
-    let moto = Moto::start();
+    let moto = moto();
     let client = ssm(&moto);
     client
         .put_parameter()
@@ -208,7 +146,7 @@ async fn ssm_reads_strings_and_decrypts_secure_strings() {
 
 #[tokio::test]
 async fn athena_queries_go_queued_running_succeeded_and_results_lose_their_header() {
-    let moto = Moto::start();
+    let moto = moto();
     let client = athena(&moto);
     client
         .create_work_group()
@@ -280,7 +218,7 @@ async fn athena_queries_go_queued_running_succeeded_and_results_lose_their_heade
 /// a stopped one is CANCELLED, and reading its results is refused.
 #[tokio::test]
 async fn a_stopped_athena_query_is_cancelled_and_has_no_results() {
-    let moto = Moto::start();
+    let moto = moto();
     let client = athena(&moto);
     client
         .create_work_group()

@@ -1,0 +1,481 @@
+//! The servers tests start, and where their programs are.
+//!
+//! Cargo runs each test binary from its own crate's folder, so a relative path handed to a test
+//! (`target/tools/…`) names nothing there. Every tool path here is absolute: an environment
+//! variable's relative value is taken from the workspace root, and the default is found in the
+//! build the test binary itself belongs to (whatever `CARGO_TARGET_DIR` is, or a `target` symlink).
+
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Why a test's server could not be had. Each message says which program and what to do.
+#[derive(Debug, thiserror::Error)]
+pub enum ServiceError {
+    #[error("{program} is not at {path}: run the tests with `make test`, which installs it there (or set {variable} to its path)")]
+    Missing {
+        program: &'static str,
+        path: PathBuf,
+        variable: &'static str,
+    },
+    #[error("cannot start {path}: {source}")]
+    Spawn {
+        path: PathBuf,
+        #[source]
+        source: std::io::Error,
+    },
+    #[error("no free loopback port: {0}")]
+    NoPort(#[source] std::io::Error),
+    #[error("{program} did not listen on 127.0.0.1:{port} within {seconds} s")]
+    NotListening {
+        program: &'static str,
+        port: u16,
+        seconds: u64,
+    },
+    #[error("{program} exited while starting ({status})")]
+    Exited {
+        program: &'static str,
+        status: std::process::ExitStatus,
+    },
+}
+
+/// The workspace root: two folders above this crate's manifest.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .ancestors()
+        .nth(2)
+        .expect("crates/<name> sits two folders below the workspace root")
+        .to_path_buf()
+}
+
+/// The cargo target folder the running test binary was built into: the binary lives at
+/// `<target>/<profile>/deps/<name>-<hash>`. `None` if the binary is not in that layout.
+pub fn target_dir() -> Option<PathBuf> {
+    let exe = std::env::current_exe().ok()?;
+    let deps = exe.parent()?;
+    (deps.file_name()? == "deps").then(|| deps.parent()?.parent().map(Path::to_path_buf))?
+}
+
+/// Where a tool is: `$variable` if set (a relative value is taken from the workspace root, not the
+/// working directory), else `default_in_target` under the test binary's own target folder.
+pub fn tool_path(variable: &str, default_in_target: &str) -> PathBuf {
+    match std::env::var_os(variable) {
+        Some(value) => absolute_from(&workspace_root(), Path::new(&value)),
+        None => target_dir()
+            .unwrap_or_else(|| workspace_root().join("target"))
+            .join(default_in_target),
+    }
+}
+
+/// `path` if absolute, else `base/path`.
+pub fn absolute_from(base: &Path, path: &Path) -> PathBuf {
+    if path.is_absolute() {
+        path.to_path_buf()
+    } else {
+        base.join(path)
+    }
+}
+
+/// A free TCP port on 127.0.0.1, as the OS hands it out.
+pub fn free_port() -> Result<u16, ServiceError> {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .map_err(ServiceError::NoPort)
+}
+
+/// A server process on a loopback port, killed when dropped.
+pub struct Server {
+    child: Child,
+    port: u16,
+}
+
+impl Server {
+    /// Starts `path args…` and waits until it accepts connections on `port` (or fails: it exited,
+    /// or `timeout` passed). Its output is discarded.
+    pub fn start(
+        program: &'static str,
+        path: &Path,
+        args: &[String],
+        port: u16,
+        timeout: Duration,
+    ) -> Result<Self, ServiceError> {
+        let child = Command::new(path)
+            .args(args)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .map_err(|source| ServiceError::Spawn {
+                path: path.to_path_buf(),
+                source,
+            })?;
+        let mut server = Self { child, port };
+        let deadline = Instant::now() + timeout;
+        while TcpStream::connect(("127.0.0.1", port)).is_err() {
+            if let Ok(Some(status)) = server.child.try_wait() {
+                return Err(ServiceError::Exited { program, status });
+            }
+            if Instant::now() >= deadline {
+                return Err(ServiceError::NotListening {
+                    program,
+                    port,
+                    seconds: timeout.as_secs(),
+                });
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        Ok(server)
+    }
+
+    pub fn port(&self) -> u16 {
+        self.port
+    }
+
+    /// `http://127.0.0.1:<port>`
+    pub fn endpoint(&self) -> String {
+        format!("http://127.0.0.1:{}", self.port)
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// moto server (pinned, installed by `make test` into the deployment tools' virtualenv).
+pub struct Moto {
+    server: Server,
+}
+
+impl Moto {
+    /// The variable that overrides where moto_server is.
+    pub const VARIABLE: &'static str = "MOTO_SERVER";
+    /// Where `make test` installs it, under the target folder.
+    pub const IN_TARGET: &'static str = "tools/deploy-venv/bin/moto_server";
+
+    /// Where moto_server is for this test run.
+    pub fn program() -> PathBuf {
+        tool_path(Self::VARIABLE, Self::IN_TARGET)
+    }
+
+    /// Starts moto on a free port and waits until it listens.
+    pub fn start() -> Result<Self, ServiceError> {
+        let path = Self::program();
+        if !path.is_file() {
+            return Err(ServiceError::Missing {
+                program: "moto_server",
+                path,
+                variable: Self::VARIABLE,
+            });
+        }
+        let port = free_port()?;
+        let args = [
+            "-H".to_string(),
+            "127.0.0.1".into(),
+            "-p".into(),
+            port.to_string(),
+        ];
+        let server = Server::start("moto_server", &path, &args, port, Duration::from_secs(60))?;
+        Ok(Self { server })
+    }
+
+    pub fn endpoint(&self) -> String {
+        self.server.endpoint()
+    }
+
+    /// POSTs JSON to moto's own API (seeding results, state transitions); panics unless it
+    /// answers 2xx, with the answer in the message.
+    pub fn post(&self, path: &str, body: impl std::fmt::Display) {
+        let body = body.to_string();
+        let mut s = TcpStream::connect(("127.0.0.1", self.server.port()))
+            .unwrap_or_else(|e| panic!("moto at {}: {e}", self.endpoint()));
+        write!(
+            s,
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            body.len()
+        )
+        .and_then(|_| s.flush())
+        .unwrap_or_else(|e| panic!("moto {path}: {e}"));
+        let mut response = String::new();
+        s.read_to_string(&mut response)
+            .unwrap_or_else(|e| panic!("moto {path}: {e}"));
+        assert!(
+            response.starts_with("HTTP/1.1 20") || response.starts_with("HTTP/1.0 20"),
+            "moto {path}: {response}"
+        );
+    }
+}
+
+/// A Trino server for the tests: the one at `TRINO_URL` (what `make test` starts once per run, or a
+/// team's own cluster), else one this test binary starts from the install `make trino-install` left
+/// in its target folder, shared by the binary's tests and killed when the binary exits.
+pub struct Trino {
+    url: String,
+    run_dir: Option<PathBuf>,
+}
+
+/// Why no Trino could be had, in words that say which step failed and what to do.
+#[derive(Clone, Debug, thiserror::Error)]
+#[error("no Trino for the tests: {0}")]
+pub struct TrinoUnavailable(String);
+
+impl Trino {
+    /// The server URL variable; `make test` sets it to the server it started.
+    pub const VARIABLE: &'static str = "TRINO_URL";
+    /// Where `make trino-install` puts the server, under the target folder.
+    pub const IN_TARGET: &'static str = "tools";
+
+    /// The shared server of this test binary, started on first use.
+    pub fn shared() -> Result<&'static Trino, TrinoUnavailable> {
+        static SHARED: std::sync::OnceLock<Result<Trino, TrinoUnavailable>> =
+            std::sync::OnceLock::new();
+        SHARED
+            .get_or_init(Self::find_or_start)
+            .as_ref()
+            .map_err(Clone::clone)
+    }
+
+    pub fn url(&self) -> &str {
+        &self.url
+    }
+
+    /// The folder of a server this binary started (its log is `server.log` there).
+    pub fn run_dir(&self) -> Option<&Path> {
+        self.run_dir.as_deref()
+    }
+
+    fn find_or_start() -> Result<Trino, TrinoUnavailable> {
+        if let Some(url) = std::env::var_os(Self::VARIABLE) {
+            let url = url.to_string_lossy().trim_end_matches('/').to_string();
+            wait_for_trino(&url, None, Duration::from_secs(5)).map_err(TrinoUnavailable)?;
+            return Ok(Trino { url, run_dir: None });
+        }
+        let tools = target_dir()
+            .unwrap_or_else(|| workspace_root().join("target"))
+            .join(Self::IN_TARGET);
+        let script = workspace_root().join("tools/trino");
+        let port = free_port().map_err(|e| TrinoUnavailable(e.to_string()))?;
+        remove_stale_run_dirs(&tools);
+        let run_dir = tools.join(format!("{TEST_RUN_PREFIX}{}", std::process::id()));
+        let configure = Command::new(&script)
+            .arg("configure")
+            .arg(&tools)
+            .arg(&run_dir)
+            .arg(port.to_string())
+            .output()
+            .map_err(|e| TrinoUnavailable(format!("cannot run {}: {e}", script.display())))?;
+        if !configure.status.success() {
+            return Err(TrinoUnavailable(
+                String::from_utf8_lossy(&configure.stderr)
+                    .trim()
+                    .to_string(),
+            ));
+        }
+        let log = std::fs::File::create(run_dir.join("server.log"))
+            .map_err(|e| TrinoUnavailable(format!("{}: {e}", run_dir.display())))?;
+        let mut command = Command::new(&script);
+        command
+            .arg("run")
+            .arg(&tools)
+            .arg(&run_dir)
+            .stdin(Stdio::null())
+            .stdout(
+                log.try_clone()
+                    .map_err(|e| TrinoUnavailable(e.to_string()))?,
+            )
+            .stderr(log);
+        let mut child = spawn_tied_to_this_process(command)
+            .map_err(|e| TrinoUnavailable(format!("cannot start {}: {e}", script.display())))?;
+        let url = format!("http://127.0.0.1:{port}");
+        if let Err(e) = wait_for_trino(&url, Some(&mut child), Duration::from_secs(240)) {
+            let _ = child.kill();
+            let log = std::fs::read_to_string(run_dir.join("server.log")).unwrap_or_default();
+            return Err(TrinoUnavailable(format!(
+                "{e} (log: {})\n{}",
+                run_dir.join("server.log").display(),
+                why_it_stopped(&log)
+            )));
+        }
+        Ok(Trino {
+            url,
+            run_dir: Some(run_dir),
+        })
+    }
+}
+
+/// The folders of servers test binaries started: `trino-test-<pid>`.
+const TEST_RUN_PREFIX: &str = "trino-test-";
+
+/// Removes the folders of earlier test binaries' servers whose process has ended.
+fn remove_stale_run_dirs(tools: &Path) {
+    let Ok(entries) = std::fs::read_dir(tools) else {
+        return;
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name().to_string_lossy().into_owned();
+        let Some(pid) = name.strip_prefix(TEST_RUN_PREFIX) else {
+            continue;
+        };
+        if pid.parse::<u32>().is_ok() && !Path::new("/proc").join(pid).exists() {
+            let _ = std::fs::remove_dir_all(entry.path());
+        }
+    }
+}
+
+/// What a server log says about why it stopped: its error lines (Trino lists every configuration
+/// error as `N) Error: …`, tools/trino says `trino: …`), else its last lines.
+fn why_it_stopped(log: &str) -> String {
+    let errors: Vec<&str> = log
+        .lines()
+        .filter(|l| l.contains(") Error: ") || l.starts_with("trino: ") || l.contains("\tERROR\t"))
+        .take(10)
+        .collect();
+    if !errors.is_empty() {
+        return errors.join("\n");
+    }
+    let tail: Vec<&str> = log.lines().rev().take(15).collect();
+    tail.into_iter().rev().collect::<Vec<_>>().join("\n")
+}
+
+/// Spawns `command` from a thread that lives as long as the process, with the kernel told to kill
+/// the child when that thread (so the process) ends: a test binary never leaves a server behind.
+fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
+    use std::os::unix::process::CommandExt;
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::Builder::new()
+        .name("server-parent".into())
+        .spawn(move || {
+            // SAFETY: prctl and getppid are async-signal-safe; nothing else runs between fork and exec.
+            unsafe {
+                command.pre_exec(|| {
+                    if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                        return Err(std::io::Error::last_os_error());
+                    }
+                    Ok(())
+                });
+            }
+            let _ = sender.send(command.spawn());
+            loop {
+                std::thread::park();
+            }
+        })?;
+    receiver
+        .recv()
+        .map_err(|e| std::io::Error::other(e.to_string()))?
+}
+
+/// Waits until the server at `url` says it is no longer starting; fails at once if `child` exits.
+fn wait_for_trino(
+    url: &str,
+    mut child: Option<&mut Child>,
+    timeout: Duration,
+) -> Result<(), String> {
+    let address = url
+        .trim_start_matches("http://")
+        .split('/')
+        .next()
+        .unwrap_or_default()
+        .to_string();
+    let deadline = Instant::now() + timeout;
+    loop {
+        if let Some(child) = child.as_deref_mut() {
+            if let Ok(Some(status)) = child.try_wait() {
+                return Err(format!("the Trino server exited while starting ({status})"));
+            }
+        }
+        if let Ok(mut s) = TcpStream::connect(&address) {
+            let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
+            let request =
+                format!("GET /v1/info HTTP/1.1\r\nHost: {address}\r\nConnection: close\r\n\r\n");
+            let mut answer = String::new();
+            if s.write_all(request.as_bytes()).is_ok()
+                && s.read_to_string(&mut answer).is_ok()
+                && answer.contains("\"starting\":false")
+            {
+                return Ok(());
+            }
+        }
+        if Instant::now() >= deadline {
+            return Err(format!(
+                "Trino at {url} did not answer as started within {} s",
+                timeout.as_secs()
+            ));
+        }
+        std::thread::sleep(Duration::from_millis(500));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn relative_tool_paths_are_taken_from_the_workspace_root_not_the_working_directory() {
+        let root = workspace_root();
+        assert!(root.join("Cargo.toml").is_file(), "{}", root.display());
+        assert!(root.join("crates/test-services/Cargo.toml").is_file());
+        let p = absolute_from(&root, Path::new("target/tools/deploy-venv/bin/moto_server"));
+        assert!(p.is_absolute());
+        assert_eq!(p, root.join("target/tools/deploy-venv/bin/moto_server"));
+        assert_eq!(
+            absolute_from(&root, Path::new("/opt/moto_server")),
+            PathBuf::from("/opt/moto_server")
+        );
+    }
+
+    #[test]
+    fn the_default_is_in_the_build_this_test_binary_belongs_to() {
+        let target = target_dir().expect("a test binary runs from <target>/<profile>/deps");
+        assert!(target.is_absolute());
+        let exe = std::env::current_exe().unwrap();
+        assert!(
+            exe.starts_with(&target),
+            "{} in {}",
+            exe.display(),
+            target.display()
+        );
+        // The profile folder holds the build's fingerprints: this really is cargo's target folder.
+        assert!(exe
+            .parent()
+            .unwrap()
+            .parent()
+            .unwrap()
+            .join(".fingerprint")
+            .is_dir());
+    }
+
+    #[test]
+    fn a_missing_program_names_itself_and_the_fix() {
+        let e = ServiceError::Missing {
+            program: "moto_server",
+            path: PathBuf::from("/nowhere/moto_server"),
+            variable: "MOTO_SERVER",
+        };
+        let text = e.to_string();
+        assert!(
+            text.contains("/nowhere/moto_server") && text.contains("make test"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn a_program_that_exits_at_once_fails_fast_not_after_the_timeout() {
+        // Exited (not NotListening, which only comes at the deadline) is the proof of no wait.
+        let port = free_port().unwrap();
+        let e = Server::start(
+            "false",
+            Path::new("/bin/false"),
+            &[],
+            port,
+            Duration::from_secs(600),
+        )
+        .err()
+        .expect("/bin/false never listens");
+        assert!(matches!(e, ServiceError::Exited { .. }), "{e}");
+    }
+}
