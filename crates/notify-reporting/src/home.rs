@@ -17,7 +17,10 @@ use reporting_core::CalendarDate;
 use reporting_local::{
     DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile, SavedQueryFile,
 };
+use reporting_trino::{TrinoEngine, TrinoLayout, TrinoSession};
 use serde::{Deserialize, Serialize};
+
+use crate::engine::{EngineChoice, HomeEngine, TRINO_QUERY_TIMEOUT};
 
 /// Settings of a local deployment.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -76,11 +79,45 @@ impl Faults {
 #[derive(Clone, Debug)]
 pub struct Home {
     pub root: PathBuf,
+    /// DuckDB in `reporting.duckdb` (the default), or a Trino server.
+    pub engine: EngineChoice,
 }
 
 impl Home {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self { root: root.into() }
+        Self {
+            root: root.into(),
+            engine: EngineChoice::DuckDb,
+        }
+    }
+
+    /// The same home with its tables on another engine.
+    pub fn on(self, engine: EngineChoice) -> Self {
+        Self { engine, ..self }
+    }
+
+    /// The home's schema on a Trino server (in both catalogs): `reporting_` and a hash of the
+    /// home's absolute path, so homes sharing a server never share tables.
+    pub fn trino_schema(&self) -> String {
+        let path = std::path::absolute(&self.root).unwrap_or_else(|_| self.root.clone());
+        // FNV-1a: stable across runs and builds (std's hasher is not).
+        let hash = path
+            .to_string_lossy()
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        format!("reporting_{:08x}", hash as u32)
+    }
+
+    /// Where this home's tables and source are on Trino.
+    pub fn trino_layout(&self, source: &Path) -> TrinoLayout {
+        let absolute = |p: &Path| std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        TrinoLayout {
+            schema: self.trino_schema(),
+            warehouse: absolute(&self.root.join("warehouse")),
+            source: absolute(source),
+        }
     }
     pub fn database(&self) -> PathBuf {
         self.root.join("reporting.duckdb")
@@ -129,14 +166,22 @@ impl Home {
         self.deployment_of(self.config()?)
     }
 
-    /// The deployment a configuration describes (checked: it is rendered into SQL).
+    /// The deployment a configuration describes (checked: it is rendered into SQL). On Trino the
+    /// source is the Hive catalog's table, the tables live in the home's `warehouse/` folder and
+    /// the database is the home's schema.
     fn deployment_of(&self, config: HomeConfig) -> Result<Deployment, String> {
-        let deployment = Deployment {
+        let mut deployment = Deployment {
             batch_client_ids: config.batch_client_ids,
             sms_nudge_client_id: config.sms_nudge_client_id,
             email_filter_client_ids: config.email_filter_client_ids,
             ..Deployment::local()
         };
+        if let EngineChoice::Trino { .. } = self.engine {
+            let layout = self.trino_layout(&self.default_source());
+            deployment.source_table = layout.source_table();
+            deployment.data_location = layout.data_location();
+            deployment.database = layout.schema;
+        }
         deployment
             .validate()
             .map_err(|e| format!("{}: {e}", self.config_file().display()))?;
@@ -144,13 +189,14 @@ impl Home {
     }
 
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
-    pub fn open(&self, source: &Path) -> Result<Opened, String> {
+    pub async fn open(&self, source: &Path) -> Result<Opened, String> {
         let config = self.config()?;
         let deployment = self.deployment_of(config.clone())?;
         let today = config
             .today
+            .as_deref()
             .map(|t| {
-                CalendarDate::parse(&t)
+                CalendarDate::parse(t)
                     .map_err(|e| format!("{}: today: {e}", self.config_file().display()))
             })
             .transpose()?;
@@ -160,7 +206,59 @@ impl Home {
         parameters
             .ensure_random_key(&deployment.hash_key_parameter())
             .map_err(|e| e.to_string())?;
-        let engine = DuckDbEngine::open(
+        let engine = match &self.engine {
+            EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, &config, today)?),
+            EngineChoice::Trino { url } => {
+                HomeEngine::Trino(self.open_trino(url, source, &deployment).await?)
+            }
+        };
+        Ok(Opened {
+            engine,
+            parameters,
+            objects: DirectoryStore::new(self.objects()).failing_first(config.faults.failing_puts),
+            metrics: MetricsFile::new(self.metrics_file())
+                .throttling_first(config.faults.metrics_throttled),
+            saved_queries: SavedQueryFile::new(self.saved_queries_file()),
+            deployment,
+        })
+    }
+
+    /// A Trino server with this home's schemas and source table ready. The engine-level faults of
+    /// `config.json` are the DuckDB engine's; Trino runs as it is.
+    async fn open_trino(
+        &self,
+        url: &str,
+        source: &Path,
+        deployment: &Deployment,
+    ) -> Result<TrinoEngine, String> {
+        let layout = self.trino_layout(source);
+        let engine = TrinoEngine::new(TrinoSession {
+            url: url.to_string(),
+            user: "notify-reporting".into(),
+            catalog: reporting_trino::ICEBERG.into(),
+            schema: deployment.database.clone(),
+            timeout: TRINO_QUERY_TIMEOUT,
+        })
+        .map_err(|e| e.to_string())?;
+        layout
+            .prepare(&engine, reporting_core::catalog::SOURCE_SCHEMA)
+            .await
+            .map_err(|e| {
+                format!(
+                    "{}\nhint: is a Trino server at {url}? `make trino-up` starts one there (or pass --trino-url)",
+                    e.message
+                )
+            })?;
+        Ok(engine)
+    }
+
+    fn open_duckdb(
+        &self,
+        source: &Path,
+        config: &HomeConfig,
+        today: Option<CalendarDate>,
+    ) -> Result<DuckDbEngine, String> {
+        DuckDbEngine::open(
             &self.database(),
             EngineOptions {
                 source_dir: Some(source.to_path_buf()),
@@ -182,22 +280,13 @@ impl Home {
             } else {
                 e.to_string()
             }
-        })?;
-        Ok(Opened {
-            engine,
-            parameters,
-            objects: DirectoryStore::new(self.objects()).failing_first(config.faults.failing_puts),
-            metrics: MetricsFile::new(self.metrics_file())
-                .throttling_first(config.faults.metrics_throttled),
-            saved_queries: SavedQueryFile::new(self.saved_queries_file()),
-            deployment,
         })
     }
 }
 
 /// A home's adapters, ready for the handlers.
 pub struct Opened {
-    pub engine: DuckDbEngine,
+    pub engine: HomeEngine,
     pub parameters: ParameterFile,
     pub objects: DirectoryStore,
     pub metrics: MetricsFile,

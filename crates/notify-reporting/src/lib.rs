@@ -2,10 +2,12 @@
 //! DuckDB, with a folder as S3, a file as SSM and a file as CloudWatch.
 
 pub mod by_hand;
+pub mod engine;
 pub mod home;
 pub mod machines;
 pub mod run;
 pub mod tasks;
 
+pub use engine::{EngineChoice, HomeEngine};
 pub use home::Home;
 pub use run::{backfill, backfill_dates, run_machine, RunError, RunReport};

@@ -4,7 +4,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use notify_reporting::home::HomeConfig;
-use notify_reporting::{by_hand, run_machine, Home, RunError};
+use notify_reporting::{by_hand, run_machine, EngineChoice, Home, RunError};
 use reporting_core::CalendarDate;
 use serde_json::Value;
 
@@ -20,8 +20,21 @@ struct Cli {
         default_value = ".local"
     )]
     home: PathBuf,
+    /// Where the staging tables live and the SQL runs: embedded DuckDB, or a Trino server with an
+    /// Iceberg and a Hive catalog (`make trino-up` starts one; the engine Athena v3 is).
+    #[arg(long, global = true, env = "NOTIFY_REPORTING_ENGINE", value_enum, default_value_t = EngineName::Duckdb)]
+    engine: EngineName,
+    /// The Trino server, with `--engine trino`.
+    #[arg(long, global = true, env = "TRINO_URL", default_value = EngineChoice::DEFAULT_TRINO_URL)]
+    trino_url: String,
     #[command(subcommand)]
     command: Command,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EngineName {
+    Duckdb,
+    Trino,
 }
 
 #[derive(Subcommand)]
@@ -260,7 +273,12 @@ fn main() -> ExitCode {
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let home = Home::new(&cli.home);
+    let home = Home::new(&cli.home).on(match cli.engine {
+        EngineName::Duckdb => EngineChoice::DuckDb,
+        EngineName::Trino => EngineChoice::Trino {
+            url: cli.trino_url.clone(),
+        },
+    });
     match cli.command {
         Command::Generate {
             out,
@@ -340,6 +358,10 @@ fn main() -> ExitCode {
                 ExitCode::from(2)
             }
         },
+        Command::Query { .. } if cli.engine == EngineName::Trino => {
+            eprintln!("error: `query` reads the DuckDB home (read-only, as the user workgroup); on Trino, ask the server itself (its `user` rules are the server's)");
+            ExitCode::from(2)
+        }
         Command::Query { sql, format } => match by_hand::run_adhoc(&home, &sql, format) {
             Ok(text) => {
                 print!("{text}");

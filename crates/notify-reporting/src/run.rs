@@ -188,7 +188,7 @@ pub async fn run_machine(
     }
     let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
         .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
-    let opened = home.open(source).map_err(RunError::Setup)?;
+    let opened = home.open(source).await.map_err(RunError::Setup)?;
     let lost_responses = home.config().map(|c| c.faults.lost_responses).unwrap_or(0);
     let tasks = LocalTasks {
         home: &opened,
@@ -217,7 +217,7 @@ pub async fn run_machine(
         })?;
     let mut table_rows = Vec::new();
     for t in TABLES {
-        if let Ok(n) = opened.engine.row_count(t.name) {
+        if let Ok(n) = opened.engine.row_count(t.name).await {
             table_rows.push((t.name.to_string(), n));
         }
     }

@@ -58,7 +58,7 @@ impl Tasks for LocalTasks<'_> {
                 };
                 write_report(input, &ports).await
             }
-            GLUE_COLUMN_STATISTICS => column_statistics(h, &input),
+            GLUE_COLUMN_STATISTICS => column_statistics(h, &input).await,
             PUBLISH_METRIC => publish_metric(input, &h.engine, &h.metrics, &h.deployment)
                 .await
                 .map(|o| serde_json::to_value(o).expect("output serialises")),
@@ -77,7 +77,10 @@ impl Tasks for LocalTasks<'_> {
 }
 
 /// Glue's startColumnStatisticsTaskRun, locally: `ANALYZE` the table (a catalog table only).
-fn column_statistics(h: &Opened, input: &Value) -> Result<Value, reporting_core::HandlerError> {
+async fn column_statistics(
+    h: &Opened,
+    input: &Value,
+) -> Result<Value, reporting_core::HandlerError> {
     let table = input
         .get("TableName")
         .and_then(Value::as_str)
@@ -88,6 +91,6 @@ fn column_statistics(h: &Opened, input: &Value) -> Result<Value, reporting_core:
                 input.get("TableName").unwrap_or(&Value::Null)
             ))
         })?;
-    h.engine.execute(&format!("ANALYZE {table}"), &[])?;
+    h.engine.analyze(table).await?;
     Ok(serde_json::json!({"ColumnStatisticsTaskRunId": format!("local-analyze-{table}")}))
 }

@@ -116,7 +116,7 @@ async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
     )]);
     t.run("setup", json!({})).await;
     // Opening a home creates its key when there is none; remove it afterwards, as an operator might.
-    let opened = t.home.open(&t.source()).unwrap();
+    let opened = t.home.open(&t.source()).await.unwrap();
     reporting_local::ParameterFile::new(t.home.parameters_file())
         .remove(&reporting_core::config::Deployment::local().hash_key_parameter())
         .unwrap();

@@ -113,14 +113,16 @@ impl Deployment {
                 self.source_table
             ));
         }
-        let location_ok = self.data_location.starts_with("s3://")
+        // s3:// in AWS; local:/// for a Trino server's local file system.
+        let location_ok = (self.data_location.starts_with("s3://")
+            || self.data_location.starts_with("local:///"))
             && self
                 .data_location
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
         if !location_ok {
             return Err(format!(
-                "data location {:?} must be an s3:// URI of [A-Za-z0-9_.-/]",
+                "data location {:?} must be an s3:// (or local:///) URI of [A-Za-z0-9_.-/]",
                 self.data_location
             ));
         }
