@@ -40,12 +40,23 @@ endif
 .PHONY: run local-build build package start bench bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
-run: local-build
+## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
+## stops it), in the home's own schema.
+ENGINE ?= duckdb
+ifeq ($(ENGINE),duckdb)
+ENGINE_NEEDS :=
+else ifeq ($(ENGINE),trino)
+ENGINE_NEEDS := trino-up
+else
+$(error ENGINE is duckdb or trino, not '$(ENGINE)')
+endif
+RUN = $(BIN) --home $(HOME_DIR) --engine $(ENGINE) --trino-url http://127.0.0.1:$(TRINO_PORT)
+run: local-build $(ENGINE_NEEDS)
 	$(BIN) --home $(HOME_DIR) generate --days 14 --items-per-day 400 --clients 4 --seed 1
-	$(BIN) --home $(HOME_DIR) run setup
-	$(BIN) --home $(HOME_DIR) run ingestion $(AS_OF_FLAG)
-	$(BIN) --home $(HOME_DIR) run completed-comms-report
-	$(BIN) --home $(HOME_DIR) run completed-batch-report
+	$(RUN) run setup
+	$(RUN) run ingestion $(AS_OF_FLAG)
+	$(RUN) run completed-comms-report
+	$(RUN) run completed-batch-report
 
 local-build: $(DUCKDB_LIB)
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
