@@ -3,6 +3,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use reporting_core::sql_text::{split_top_level, strip_leading_comments};
 
 use crate::scan::{mask, matching, matching_paren};
 use crate::CompatError;
@@ -61,17 +62,6 @@ pub fn translate(sql: &str) -> Result<Vec<String>, CompatError> {
         }
     }
     Ok(vec![body.to_string()])
-}
-
-fn strip_leading_comments(sql: &str) -> &str {
-    let mut rest = sql.trim_start();
-    while let Some(r) = rest.strip_prefix("--") {
-        rest = r
-            .split_once('\n')
-            .map_or("", |(_, after)| after)
-            .trim_start();
-    }
-    rest
 }
 
 fn create_table(sql: &str) -> Result<String, CompatError> {
@@ -194,28 +184,6 @@ fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
         other => return Err(CompatError::Unsupported(format!("type {other}<…>"))),
     };
     Ok((ty, lead + close + 1))
-}
-
-/// Splits on `sep` outside (), <> and quotes.
-fn split_top_level(s: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start, mut quote) = (0i32, 0usize, None::<char>);
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(' | '<') => depth += 1,
-            (None, ')' | '>') => depth -= 1,
-            (None, c) if c == sep && depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
 #[cfg(test)]

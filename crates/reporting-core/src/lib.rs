@@ -12,10 +12,12 @@ pub mod config;
 pub mod csv;
 pub mod date;
 pub mod error;
+pub mod finished;
 pub mod ports;
 pub mod render;
 pub mod saved;
 pub mod secret;
+pub mod sql_text;
 pub mod token;
 pub mod validate;
 

@@ -99,6 +99,35 @@ pub struct ResultPage {
     pub next_token: Option<String>,
 }
 
+/// Rows a result page holds at most, as Athena's GetQueryResults hands them out.
+pub const RESULT_PAGE_ROWS: usize = 1000;
+
+impl ResultPage {
+    /// The page of a finished result that `next_token` names, for engines that keep the whole
+    /// result and hand it out in pages: a token is the offset of the page's first row.
+    pub fn of(
+        columns: &[String],
+        rows: &[Vec<Option<String>>],
+        next_token: Option<&str>,
+    ) -> Result<ResultPage, PortError> {
+        let start: usize = match next_token {
+            None => 0,
+            Some(t) => t.parse().map_err(|_| {
+                PortError::new(
+                    crate::ErrorKind::InvalidInput,
+                    format!("bad page token {t}"),
+                )
+            })?,
+        };
+        let end = (start + RESULT_PAGE_ROWS).min(rows.len());
+        Ok(ResultPage {
+            columns: columns.to_vec(),
+            rows: rows.get(start..end).unwrap_or_default().to_vec(),
+            next_token: (end < rows.len()).then(|| end.to_string()),
+        })
+    }
+}
+
 #[async_trait]
 pub trait QueryEngine: Send + Sync {
     /// Starts a query and returns its execution id.

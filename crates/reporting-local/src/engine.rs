@@ -13,12 +13,10 @@ use duckdb::types::Value;
 use duckdb::Connection;
 use reporting_core::catalog::{count_parameter_markers, SOURCE_SCHEMA};
 use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
-
-/// Rows of a result page (local results are handed out in pages of this size, like Athena's 1,000).
-const PAGE_SIZE: usize = 1000;
 
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -69,6 +67,7 @@ pub struct ExecutedQuery {
     pub rows_affected: Option<u64>,
 }
 
+/// A finished execution, before it is kept in [`FinishedQueries`].
 struct Execution {
     status: QueryStatus,
     result: ExecutedQuery,
@@ -78,15 +77,14 @@ struct Inner {
     conn: Connection,
     /// The `read_parquet` relation queries read the source through (see [`create_source_view`]).
     source_relation: Option<String>,
-    executions: HashMap<String, Execution>,
+    /// Every execution's end, and the execution each ClientRequestToken started.
+    finished: FinishedQueries,
     next_id: u64,
     /// Injected "more runs needed" answers given so far, by statement (`OPTIMIZE t`, `VACUUM t`).
     partial_runs: HashMap<String, u32>,
     /// Injected throttles and commit conflicts given so far.
     throttles_given: u32,
     conflicts_given: u32,
-    /// Executions by ClientRequestToken: a start with a known token is the same execution.
-    by_token: HashMap<String, String>,
 }
 
 /// Whether the statement (comments skipped) is a MERGE.
@@ -184,12 +182,11 @@ impl DuckDbEngine {
             inner: Mutex::new(Inner {
                 source_relation,
                 conn,
-                executions: HashMap::new(),
+                finished: FinishedQueries::default(),
                 next_id: 1,
                 partial_runs: HashMap::new(),
                 throttles_given: 0,
                 conflicts_given: 0,
-                by_token: HashMap::new(),
             }),
             options,
         })
@@ -532,9 +529,9 @@ impl QueryEngine for DuckDbEngine {
         if let Some(existing) = request
             .client_request_token
             .as_ref()
-            .and_then(|t| inner.by_token.get(t))
+            .and_then(|t| inner.finished.started_with(t))
         {
-            return Ok(existing.clone());
+            return Ok(existing);
         }
         let id = format!("local-{:06}", inner.next_id);
         inner.next_id += 1;
@@ -549,7 +546,7 @@ impl QueryEngine for DuckDbEngine {
             ));
         }
         if let Some(token) = &request.client_request_token {
-            inner.by_token.insert(token.clone(), id.clone());
+            inner.finished.remember_token(token, &id);
         }
         let injected_failure = if self.options.failing_query.as_deref() == Some(&request.query_id) {
             Some((
@@ -572,7 +569,8 @@ impl QueryEngine for DuckDbEngine {
             None
         };
         if let Some((kind, reason)) = injected_failure {
-            inner.executions.insert(
+            keep(
+                &mut inner.finished,
                 id.clone(),
                 Execution {
                     status: QueryStatus {
@@ -608,7 +606,7 @@ impl QueryEngine for DuckDbEngine {
                     },
                     result: ExecutedQuery::default(),
                 };
-                inner.executions.insert(id.clone(), execution);
+                keep(&mut inner.finished, id.clone(), execution);
                 return Ok(id);
             }
         }
@@ -645,22 +643,12 @@ impl QueryEngine for DuckDbEngine {
             }
             Err(e) => return Err(e),
         };
-        inner.executions.insert(id.clone(), execution);
+        keep(&mut inner.finished, id.clone(), execution);
         Ok(id)
     }
 
     async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError> {
-        let inner = self.inner.lock().unwrap();
-        inner
-            .executions
-            .get(execution_id)
-            .map(|e| e.status.clone())
-            .ok_or_else(|| {
-                PortError::new(
-                    ErrorKind::InvalidInput,
-                    format!("no query execution {execution_id}"),
-                )
-            })
+        self.inner.lock().unwrap().finished.status(execution_id)
     }
 
     async fn cancel(&self, execution_id: &str) -> Result<(), PortError> {
@@ -674,31 +662,18 @@ impl QueryEngine for DuckDbEngine {
         next_token: Option<&str>,
     ) -> Result<ResultPage, PortError> {
         let inner = self.inner.lock().unwrap();
-        let e = inner.executions.get(execution_id).ok_or_else(|| {
-            PortError::new(
-                ErrorKind::InvalidInput,
-                format!("no query execution {execution_id}"),
-            )
-        })?;
-        if e.status.state != QueryState::Succeeded {
-            return Err(PortError::new(
-                ErrorKind::InvalidInput,
-                format!("query {execution_id} did not succeed"),
-            ));
-        }
-        let start: usize = match next_token {
-            None => 0,
-            Some(t) => t.parse().map_err(|_| {
-                PortError::new(ErrorKind::InvalidInput, format!("bad page token {t}"))
-            })?,
-        };
-        let end = (start + PAGE_SIZE).min(e.result.rows.len());
-        Ok(ResultPage {
-            columns: e.result.columns.clone(),
-            rows: e.result.rows.get(start..end).unwrap_or_default().to_vec(),
-            next_token: (end < e.result.rows.len()).then(|| end.to_string()),
-        })
+        inner.finished.results(execution_id, next_token)
     }
+}
+
+/// Keeps a finished execution.
+fn keep(finished: &mut FinishedQueries, id: String, execution: Execution) {
+    finished.insert(
+        &id,
+        execution.status,
+        execution.result.columns,
+        execution.result.rows,
+    );
 }
 
 #[cfg(test)]

@@ -14,6 +14,7 @@
 use std::sync::LazyLock;
 
 use regex::Regex;
+use reporting_core::sql_text::{split_top_level, strip_leading_comments};
 
 /// Why a statement could not be given Trino's meaning.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -313,17 +314,6 @@ fn partition_field(field: &str) -> Result<String, DdlError> {
     )
 }
 
-fn strip_leading_comments(sql: &str) -> &str {
-    let mut rest = sql.trim_start();
-    while let Some(r) = rest.strip_prefix("--") {
-        rest = r
-            .split_once('\n')
-            .map_or("", |(_, after)| after)
-            .trim_start();
-    }
-    rest
-}
-
 /// The index of the bracket closing the one at `open`, skipping quoted text.
 fn closing(text: &str, open: usize, open_char: u8, close_char: u8) -> Result<usize, DdlError> {
     let bytes = text.as_bytes();
@@ -348,28 +338,6 @@ fn closing(text: &str, open: usize, open_char: u8, close_char: u8) -> Result<usi
         open_char as char,
         text.lines().next().unwrap_or("")
     )))
-}
-
-/// Splits on `sep` outside (), <> and quotes.
-fn split_top_level(s: &str, sep: char) -> Vec<&str> {
-    let mut parts = Vec::new();
-    let (mut depth, mut start, mut quote) = (0i32, 0usize, None::<char>);
-    for (i, c) in s.char_indices() {
-        match (quote, c) {
-            (Some(q), c) if c == q => quote = None,
-            (Some(_), _) => {}
-            (None, '\'' | '"' | '`') => quote = Some(c),
-            (None, '(' | '<') => depth += 1,
-            (None, ')' | '>') => depth -= 1,
-            (None, c) if c == sep && depth == 0 => {
-                parts.push(&s[start..i]);
-                start = i + c.len_utf8();
-            }
-            _ => {}
-        }
-    }
-    parts.push(&s[start..]);
-    parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
 #[cfg(test)]

@@ -1,12 +1,12 @@
 //! [`TrinoEngine`]: the query-engine port over Trino's client REST protocol.
 
-use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use reporting_core::catalog::count_parameter_markers;
 use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
@@ -15,8 +15,6 @@ use crate::protocol::{QueryError, QueryResults};
 use crate::text::athena_text;
 use crate::{classify, ddl};
 
-/// Rows of a result page, as Athena's GetQueryResults hands out at most 1,000.
-const PAGE_SIZE: usize = 1000;
 /// How often a protocol request answered 429/502/503/504 is tried before the query fails.
 const HTTP_ATTEMPTS: u32 = 8;
 
@@ -33,23 +31,11 @@ pub struct TrinoSession {
     pub timeout: Duration,
 }
 
-struct Execution {
-    status: QueryStatus,
-    columns: Vec<String>,
-    rows: Vec<Vec<Option<String>>>,
-}
-
-#[derive(Default)]
-struct Executions {
-    by_id: HashMap<String, Execution>,
-    /// Executions by ClientRequestToken: a start with a known token is the same execution.
-    by_token: HashMap<String, String>,
-}
-
 pub struct TrinoEngine {
     http: reqwest::Client,
     session: TrinoSession,
-    executions: Mutex<Executions>,
+    /// Every execution's end, and the execution each ClientRequestToken started.
+    finished: Mutex<FinishedQueries>,
 }
 
 /// What a finished statement left.
@@ -78,7 +64,7 @@ impl TrinoEngine {
         Ok(Self {
             http,
             session,
-            executions: Mutex::new(Executions::default()),
+            finished: Mutex::new(FinishedQueries::default()),
         })
     }
 
@@ -262,7 +248,7 @@ impl QueryEngine for TrinoEngine {
         if let Some(existing) = request
             .client_request_token
             .as_ref()
-            .and_then(|t| self.executions.lock().unwrap().by_token.get(t).cloned())
+            .and_then(|t| self.finished.lock().unwrap().started_with(t))
         {
             return Ok(existing);
         }
@@ -332,34 +318,16 @@ impl QueryEngine for TrinoEngine {
             tracing::debug!(query = %request.query_id, %reason, "Trino query did not succeed");
         }
         let id = outcome.id.clone();
-        let mut executions = self.executions.lock().unwrap();
-        if let Some(token) = request.client_request_token {
-            executions.by_token.insert(token, id.clone());
+        let mut finished = self.finished.lock().unwrap();
+        if let Some(token) = &request.client_request_token {
+            finished.remember_token(token, &id);
         }
-        executions.by_id.insert(
-            id.clone(),
-            Execution {
-                status,
-                columns: outcome.columns,
-                rows: outcome.rows,
-            },
-        );
+        finished.insert(&id, status, outcome.columns, outcome.rows);
         Ok(id)
     }
 
     async fn status(&self, execution_id: &str) -> Result<QueryStatus, PortError> {
-        self.executions
-            .lock()
-            .unwrap()
-            .by_id
-            .get(execution_id)
-            .map(|e| e.status.clone())
-            .ok_or_else(|| {
-                PortError::new(
-                    ErrorKind::InvalidInput,
-                    format!("no query execution {execution_id}"),
-                )
-            })
+        self.finished.lock().unwrap().status(execution_id)
     }
 
     async fn cancel(&self, execution_id: &str) -> Result<(), PortError> {
@@ -373,31 +341,10 @@ impl QueryEngine for TrinoEngine {
         execution_id: &str,
         next_token: Option<&str>,
     ) -> Result<ResultPage, PortError> {
-        let executions = self.executions.lock().unwrap();
-        let e = executions.by_id.get(execution_id).ok_or_else(|| {
-            PortError::new(
-                ErrorKind::InvalidInput,
-                format!("no query execution {execution_id}"),
-            )
-        })?;
-        if e.status.state != QueryState::Succeeded {
-            return Err(PortError::new(
-                ErrorKind::InvalidInput,
-                format!("query {execution_id} did not succeed"),
-            ));
-        }
-        let start: usize = match next_token {
-            None => 0,
-            Some(t) => t.parse().map_err(|_| {
-                PortError::new(ErrorKind::InvalidInput, format!("bad page token {t}"))
-            })?,
-        };
-        let end = (start + PAGE_SIZE).min(e.rows.len());
-        Ok(ResultPage {
-            columns: e.columns.clone(),
-            rows: e.rows.get(start..end).unwrap_or_default().to_vec(),
-            next_token: (end < e.rows.len()).then(|| end.to_string()),
-        })
+        self.finished
+            .lock()
+            .unwrap()
+            .results(execution_id, next_token)
     }
 }
 
