@@ -657,14 +657,7 @@ fn keyed(lab: &Lab) -> Vec<(String, RowsByKey)> {
     reporting_core::catalog::TABLES
         .iter()
         .map(|table| {
-            let columns: Vec<String> = lab
-                .select(&format!(
-                    "SELECT column_name FROM (DESCRIBE {})",
-                    table.name
-                ))
-                .into_iter()
-                .map(|r| r[0].clone().unwrap())
-                .collect();
+            let columns = lab.columns(table.name);
             let rows = lab.select(&format!("SELECT * FROM {}", table.name));
             let by_key = rows
                 .into_iter()

@@ -8,18 +8,31 @@ use std::path::PathBuf;
 
 use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
+use reporting_core::ports::{QueryEngine, QueryRequest, QueryState};
 use reporting_core::{render, CalendarDate, Secret};
 use reporting_local::{DuckDbEngine, EngineOptions};
+use reporting_trino::{TrinoEngine, TrinoLayout, TrinoSession};
 use synthetic_cdc::CdcRow;
 
 /// Every staging table's rows, sorted, all columns as text, in catalog order.
 pub type Tables = Vec<(String, Vec<Vec<Option<String>>>)>;
 
 pub struct Lab {
-    engine: DuckDbEngine,
+    engine: LabEngine,
     deployment: Deployment,
     key: String,
     root: tempfile::TempDir,
+}
+
+/// The lab's engine: embedded DuckDB (the default), or Trino with `NOTIFY_LAB_ENGINE=trino`
+/// (test_services::Trino; `make test` runs a few cases of every property there).
+enum LabEngine {
+    DuckDb(DuckDbEngine),
+    Trino {
+        engine: TrinoEngine,
+        layout: TrinoLayout,
+        runtime: tokio::runtime::Runtime,
+    },
 }
 
 fn scratch() -> tempfile::TempDir {
@@ -32,6 +45,11 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
+/// Whether the properties run on Trino.
+pub fn on_trino() -> bool {
+    std::env::var("NOTIFY_LAB_ENGINE").is_ok_and(|e| e == "trino")
+}
+
 impl Lab {
     /// Empty staging tables, created by the catalog's DDL; `batch_clients` as the deployment's.
     pub fn new<S: AsRef<str>>(batch_clients: &[S], key: &str) -> Self {
@@ -41,11 +59,50 @@ impl Lab {
             .iter()
             .map(|s| s.as_ref().to_string())
             .collect();
-        let engine = DuckDbEngine::open_in_memory(EngineOptions {
-            source_dir: None,
-            ..EngineOptions::default()
-        })
-        .unwrap();
+        let engine = if on_trino() {
+            static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
+            let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
+            let layout = TrinoLayout {
+                schema: format!(
+                    "lab_{}_{}",
+                    std::process::id(),
+                    N.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+                ),
+                warehouse: root.path().join("warehouse"),
+                source: root.path().join("transaction_history"),
+            };
+            deployment.source_table = layout.source_table();
+            deployment.data_location = layout.data_location();
+            deployment.database = layout.schema.clone();
+            let engine = TrinoEngine::new(TrinoSession {
+                url: trino.url().to_string(),
+                user: "notify-reporting-lab".into(),
+                catalog: reporting_trino::ICEBERG.into(),
+                schema: layout.schema.clone(),
+                timeout: std::time::Duration::from_secs(600),
+            })
+            .unwrap();
+            let runtime = tokio::runtime::Builder::new_current_thread()
+                .enable_all()
+                .build()
+                .unwrap();
+            runtime
+                .block_on(layout.prepare(&engine, catalog::SOURCE_SCHEMA))
+                .unwrap();
+            LabEngine::Trino {
+                engine,
+                layout,
+                runtime,
+            }
+        } else {
+            LabEngine::DuckDb(
+                DuckDbEngine::open_in_memory(EngineOptions {
+                    source_dir: None,
+                    ..EngineOptions::default()
+                })
+                .unwrap(),
+            )
+        };
         let lab = Self {
             engine,
             deployment,
@@ -58,8 +115,38 @@ impl Lab {
         {
             lab.run(q, None);
         }
-        lab.engine.replace_source(&lab.source()).unwrap();
+        lab.refresh_source();
         lab
+    }
+
+    /// Points the engine at the source folder as it is now.
+    fn refresh_source(&self) {
+        match &self.engine {
+            LabEngine::DuckDb(e) => e.replace_source(&self.source()).unwrap(),
+            LabEngine::Trino {
+                engine,
+                layout,
+                runtime,
+            } => runtime
+                .block_on(layout.prepare(engine, catalog::SOURCE_SCHEMA))
+                .unwrap(),
+        }
+    }
+
+    /// A staging table's column names, in order.
+    pub fn columns(&self, table: &str) -> Vec<String> {
+        let sql = match &self.engine {
+            LabEngine::DuckDb(_) => format!("SELECT column_name FROM (DESCRIBE {table})"),
+            LabEngine::Trino { layout, .. } => format!(
+                "SELECT column_name FROM information_schema.columns WHERE table_schema = '{}' \
+                 AND table_name = '{table}' ORDER BY ordinal_position",
+                layout.schema
+            ),
+        };
+        self.select(&sql)
+            .into_iter()
+            .map(|r| r[0].clone().unwrap())
+            .collect()
     }
 
     fn source(&self) -> PathBuf {
@@ -76,7 +163,7 @@ impl Lab {
             file_seed,
         )
         .unwrap();
-        self.engine.replace_source(&self.source()).unwrap();
+        self.refresh_source();
     }
 
     /// Both passes of ingestion for `as_of`, each query as run-query would bind it.
@@ -94,25 +181,61 @@ impl Lab {
         let params = q
             .bind_window(as_of, &Secret::new(self.key.clone()))
             .unwrap_or_else(|e| panic!("the lab runs setup and ingestion only: {e}"));
-        self.engine
-            .execute(&sql, &params)
-            .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+        match &self.engine {
+            LabEngine::DuckDb(e) => {
+                e.execute(&sql, &params)
+                    .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+            }
+            LabEngine::Trino {
+                engine, runtime, ..
+            } => runtime.block_on(async {
+                let id = engine
+                    .start(QueryRequest {
+                        query_id: q.id.to_string(),
+                        sql,
+                        params,
+                        workgroup: q.workgroup,
+                        output_location: None,
+                        client_request_token: None,
+                    })
+                    .await
+                    .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+                let status = engine.status(&id).await.unwrap();
+                assert_eq!(
+                    status.state,
+                    QueryState::Succeeded,
+                    "{}: {:?}",
+                    q.id,
+                    status.reason
+                );
+            }),
+        }
     }
 
+    /// Every staging table's rows, sorted.
     pub fn tables(&self) -> Tables {
         catalog::TABLES
             .iter()
             .map(|t| {
-                let rows = self.engine.dump_table(t.name).unwrap().rows;
+                let mut rows = self.select(&format!("SELECT * FROM {}", t.name));
+                rows.sort();
                 (t.name.to_string(), rows)
             })
             .collect()
     }
 
     pub fn select(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        self.engine
-            .execute(sql, &[])
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .rows
+        match &self.engine {
+            LabEngine::DuckDb(e) => {
+                e.execute(sql, &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .rows
+            }
+            LabEngine::Trino {
+                engine, runtime, ..
+            } => runtime
+                .block_on(engine.execute(sql, &[]))
+                .unwrap_or_else(|e| panic!("{sql}: {e}")),
+        }
     }
 }
