@@ -9,7 +9,7 @@ USING (
   SELECT
     clientid,
     max_by(clientname, createddate || '|' || COALESCE(clientname, '')) AS clientname,
-    from_iso8601_timestamp(max(createddate)) AS createdtime
+    CAST(from_iso8601_timestamp(max(createddate)) AS timestamp) AS createdtime
   FROM ${source_table}
   WHERE starts_with(sk, 'REQUEST_ITEM#')
     AND clientid IS NOT NULL

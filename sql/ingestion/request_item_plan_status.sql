@@ -63,9 +63,9 @@ USING (
           requestitemplanid,
           communicationtype,
           supplier,
-          from_iso8601_timestamp(createddate) AS createdtime,
+          CAST(from_iso8601_timestamp(createddate) AS timestamp) AS createdtime,
           completedtime,
-          from_iso8601_timestamp(datesent) AS sendtime,
+          CAST(from_iso8601_timestamp(datesent) AS timestamp) AS sendtime,
           status,
           failedreason,
           failedreasoncode,
@@ -117,7 +117,7 @@ USING (
               createddate,
               -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
               CASE
-                WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+                WHEN substr(completeddate, 11, 1) = 'T' THEN CAST(from_iso8601_timestamp(completeddate) AS timestamp)
                 ELSE CAST(completeddate AS timestamp)
               END AS completedtime,
               datesent,

@@ -51,13 +51,13 @@ USING (
           sendinggroupid,
           sendinggroupidversion,
           sendinggroupname,
-          from_iso8601_timestamp(sendinggroupcreateddate) AS sendinggroupcreatedtime,
+          CAST(from_iso8601_timestamp(sendinggroupcreateddate) AS timestamp) AS sendinggroupcreatedtime,
           requestitemrefid,
           requestitemid,
           requestrefid,
           requestid,
           to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || nhsnumber))) AS nhsnumberhash,
-          from_iso8601_timestamp(createddate) AS createdtime,
+          CAST(from_iso8601_timestamp(createddate) AS timestamp) AS createdtime,
           completedtime,
           completedcommunicationtypes,
           failedcommunicationtypes,
@@ -100,7 +100,7 @@ USING (
               createddate,
               -- A few completeddate values were hand-edited into 'YYYY-MM-DD hh:mm:ss': cast those.
               CASE
-                WHEN substr(completeddate, 11, 1) = 'T' THEN from_iso8601_timestamp(completeddate)
+                WHEN substr(completeddate, 11, 1) = 'T' THEN CAST(from_iso8601_timestamp(completeddate) AS timestamp)
                 ELSE CAST(completeddate AS timestamp)
               END AS completedtime,
               completedcommunicationtypes,
