@@ -125,12 +125,7 @@ fn create_table(body: &str, caps: &regex::Captures<'_>) -> Result<String, DdlErr
     } else {
         ""
     };
-    let open = caps.get(0).unwrap().end() - 1;
-    let close = closing(body, open, b'(', b')')?;
-    let columns = split_top_level(&body[open + 1..close], ',')
-        .into_iter()
-        .map(column)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (columns, close) = column_list(body, caps)?;
     let mut properties = vec!["format = 'PARQUET'".to_string()];
     let mut rest = body[close + 1..].trim_start();
     while !rest.is_empty() {
@@ -181,12 +176,7 @@ pub fn hive_source_table(
     let caps = CREATE.captures(body).ok_or_else(|| {
         DdlError::Malformed("the source schema must be CREATE TABLE name (…)".into())
     })?;
-    let open = caps.get(0).unwrap().end() - 1;
-    let close = closing(body, open, b'(', b')')?;
-    let columns = split_top_level(&body[open + 1..close], ',')
-        .into_iter()
-        .map(column)
-        .collect::<Result<Vec<_>, _>>()?;
+    let (columns, _) = column_list(body, &caps)?;
     let tail: Vec<String> = partitions.iter().map(|p| format!("\"{p}\" ")).collect();
     let last = &columns[columns.len().saturating_sub(partitions.len())..];
     if last.len() != partitions.len()
@@ -206,6 +196,17 @@ pub fn hive_source_table(
         location.replace('\'', "''"),
         partitioned.join(", ")
     ))
+}
+
+/// The columns of a `CREATE TABLE name (…)` in Trino's spelling, and where their list closes.
+fn column_list(body: &str, caps: &regex::Captures<'_>) -> Result<(Vec<String>, usize), DdlError> {
+    let open = caps.get(0).unwrap().end() - 1;
+    let close = closing(body, open, b'(', b')')?;
+    let columns = split_top_level(&body[open + 1..close], ',')
+        .into_iter()
+        .map(column)
+        .collect::<Result<Vec<_>, _>>()?;
+    Ok((columns, close))
 }
 
 /// Athena's table properties: only what Trino's Iceberg tables give the same way is accepted.
