@@ -41,6 +41,11 @@ impl HomeEngine {
         }
     }
 
+    /// Whether queries run on a server (where time passes between attempts), not in-process.
+    pub fn is_server(&self) -> bool {
+        matches!(self, HomeEngine::Trino(_))
+    }
+
     /// Rows in a staging table (a catalog name; checked by the caller).
     pub async fn row_count(&self, table: &str) -> Result<u64, PortError> {
         match self {

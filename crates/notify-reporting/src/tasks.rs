@@ -74,6 +74,15 @@ impl Tasks for LocalTasks<'_> {
             cause: e.message,
         })
     }
+
+    /// A server's transient failure (Trino's `NO_NODES_AVAILABLE` while the coordinator still
+    /// registers itself, a busy cluster) clears only with real time, so the Retry's delay is slept
+    /// there; DuckDB's retryable failures are injected and its delays stay virtual.
+    async fn pause_before_retry(&self, seconds: f64) {
+        if self.home.engine.is_server() {
+            tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
+        }
+    }
 }
 
 /// Glue's startColumnStatisticsTaskRun, locally: `ANALYZE` the table (a catalog table only).

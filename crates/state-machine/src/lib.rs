@@ -5,7 +5,8 @@
 //! operator or intrinsic outside the supported subset is a [`LoadError`] naming the state and the
 //! field. [`StateMachine::execute`] then runs it in-process, sending each `Task` to [`Tasks`] and
 //! reporting progress to an [`Observer`]. Waits and retry delays are virtual: they are added to a
-//! clock, not slept.
+//! clock, not slept. A retry delay is also offered to [`Tasks::pause_before_retry`], so tasks backed
+//! by a real server can let the time pass that a transient failure needs to clear.
 
 mod intrinsic;
 mod model;
@@ -56,6 +57,11 @@ pub struct ExecutionFailure {
 #[async_trait]
 pub trait Tasks: Send + Sync {
     async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure>;
+
+    /// Called before a Retry attempt with its delay (already counted on the virtual clock). The
+    /// default returns at once: an in-process engine's retryable failures are injected, and real
+    /// time changes nothing for them. Tasks backed by a server sleep here, as Step Functions does.
+    async fn pause_before_retry(&self, _seconds: f64) {}
 }
 
 /// What happens during an execution, for progress output and tests.
@@ -645,6 +651,7 @@ where
                     delay_seconds: delay,
                 });
                 *ctx.clock.lock().unwrap() += delay;
+                ctx.tasks.pause_before_retry(delay).await;
             }
         }
     }

@@ -11,6 +11,7 @@ use state_machine::{Event, LoadError, Recorder, Silent, StateMachine, TaskFailur
 struct Scripted {
     flaky_failures: Mutex<u32>,
     calls: Mutex<Vec<(String, Value)>>,
+    pauses: Mutex<Vec<f64>>,
 }
 
 #[async_trait]
@@ -43,6 +44,10 @@ impl Tasks for Scripted {
                 cause: other.into(),
             }),
         }
+    }
+
+    async fn pause_before_retry(&self, seconds: f64) {
+        self.pauses.lock().unwrap().push(seconds);
     }
 }
 
@@ -136,6 +141,11 @@ async fn retry_only_what_is_retryable_with_backoff() {
         .filter(|e| matches!(e, Event::Retrying { .. }))
         .count();
     assert_eq!(retries, 2);
+    assert_eq!(
+        *tasks.pauses.lock().unwrap(),
+        [2.0, 4.0],
+        "each retry delay is offered to the tasks, which may really wait"
+    );
 
     let tasks = Scripted {
         flaky_failures: Mutex::new(4),
