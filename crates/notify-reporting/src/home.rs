@@ -209,7 +209,7 @@ impl Home {
         let engine = match &self.engine {
             EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, &config, today)?),
             EngineChoice::Trino { url } => {
-                HomeEngine::Trino(self.open_trino(url, source, &deployment).await?)
+                HomeEngine::Trino(self.open_trino(url, source, &deployment, today).await?)
             }
         };
         Ok(Opened {
@@ -224,12 +224,13 @@ impl Home {
     }
 
     /// A Trino server with this home's schemas and source table ready. The engine-level faults of
-    /// `config.json` are the DuckDB engine's; Trino runs as it is.
+    /// `config.json` are the DuckDB engine's; Trino runs as it is, with `today` pinned if set.
     async fn open_trino(
         &self,
         url: &str,
         source: &Path,
         deployment: &Deployment,
+        today: Option<CalendarDate>,
     ) -> Result<TrinoEngine, String> {
         let layout = self.trino_layout(source);
         let engine = TrinoEngine::new(TrinoSession {
@@ -238,6 +239,7 @@ impl Home {
             catalog: reporting_trino::ICEBERG.into(),
             schema: deployment.database.clone(),
             timeout: TRINO_QUERY_TIMEOUT,
+            today,
         })
         .map_err(|e| e.to_string())?;
         layout

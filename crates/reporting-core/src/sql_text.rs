@@ -34,6 +34,54 @@ pub fn split_top_level(s: &str, sep: char) -> Vec<&str> {
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
+/// `sql` with every keyword or identifier `word` (case-insensitive, whole words only) replaced by
+/// `replacement`; string literals, quoted identifiers and comments are left as they are.
+pub fn replace_word(sql: &str, word: &str, replacement: &str) -> String {
+    let is_word = |c: char| c.is_ascii_alphanumeric() || c == '_';
+    let bytes = sql.as_bytes();
+    let mut out = String::with_capacity(sql.len());
+    let mut i = 0;
+    while i < sql.len() {
+        let rest = &sql[i..];
+        let skip = if rest.starts_with("--") {
+            rest.find('\n').unwrap_or(rest.len())
+        } else if rest.starts_with("/*") {
+            rest.find("*/").map_or(rest.len(), |e| e + 2)
+        } else if let Some(q @ ('\'' | '"')) = rest.chars().next() {
+            // A doubled quote inside is an escaped quote: the scan resumes after it.
+            let mut end = 1;
+            loop {
+                match rest[end..].find(q) {
+                    None => break rest.len(),
+                    Some(k) if rest[end + k + 1..].starts_with(q) => end += k + 2,
+                    Some(k) => break end + k + 1,
+                }
+            }
+        } else {
+            0
+        };
+        if skip > 0 {
+            out.push_str(&rest[..skip]);
+            i += skip;
+            continue;
+        }
+        let starts_word = i == 0 || !is_word(bytes[i - 1] as char);
+        let matches = rest.len() >= word.len()
+            && rest.is_char_boundary(word.len())
+            && rest[..word.len()].eq_ignore_ascii_case(word)
+            && !rest[word.len()..].starts_with(is_word);
+        if starts_word && matches {
+            out.push_str(replacement);
+            i += word.len();
+        } else {
+            let c = rest.chars().next().expect("not at the end");
+            out.push(c);
+            i += c.len_utf8();
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -52,6 +100,21 @@ mod tests {
                 " c decimal(38,1)",
                 " d 'x,y'"
             ]
+        );
+    }
+
+    #[test]
+    fn a_word_is_replaced_only_where_it_is_sql() {
+        let d = "DATE '2024-05-15'";
+        assert_eq!(
+            replace_word("SELECT current_date, CURRENT_DATE - 1", "current_date", d),
+            "SELECT DATE '2024-05-15', DATE '2024-05-15' - 1"
+        );
+        let untouched = "SELECT my_current_date, current_dates, 'current_date', \"current_date\",                          'it''s current_date' -- current_date\n/* current_date */ x";
+        assert_eq!(replace_word(untouched, "current_date", d), untouched);
+        assert_eq!(
+            replace_word("'a''b' || current_date", "current_date", d),
+            "'a''b' || DATE '2024-05-15'"
         );
     }
 }

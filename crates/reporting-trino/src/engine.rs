@@ -10,6 +10,8 @@ use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
+use reporting_core::sql_text::replace_word;
+use reporting_core::CalendarDate;
 
 use crate::protocol::{QueryError, QueryResults};
 use crate::text::athena_text;
@@ -29,6 +31,10 @@ pub struct TrinoSession {
     pub schema: String,
     /// A query running longer than this is cancelled and fails as `Query.Timeout`.
     pub timeout: Duration,
+    /// Pins `current_date` (tests, replays), as the DuckDB engine's `today` does: the server's
+    /// clock cannot be set per session, so each `current_date` of a statement becomes this date
+    /// literal before Trino sees it. A view created so keeps the date. `None` is the server's date.
+    pub today: Option<CalendarDate>,
 }
 
 pub struct TrinoEngine {
@@ -130,8 +136,12 @@ impl TrinoEngine {
             } else {
                 &[]
             };
+            let statement = match self.session.today {
+                Some(day) => replace_word(statement, "current_date", &format!("DATE '{day}'")),
+                None => statement.clone(),
+            };
             outcome = self
-                .run_statement(&Self::statement_text(statement, bound), tag)
+                .run_statement(&Self::statement_text(&statement, bound), tag)
                 .await?;
             if outcome.error.is_some() || outcome.timed_out {
                 break;
@@ -152,6 +162,9 @@ impl TrinoEngine {
                     .header("X-Trino-Catalog", &self.session.catalog)
                     .header("X-Trino-Schema", &self.session.schema)
                     .header("X-Trino-Time-Zone", "UTC")
+                    // Timestamps at their own precision (an Iceberg timestamp(6) with six digits),
+                    // not rounded to milliseconds as for clients that predate parametric types.
+                    .header("X-Trino-Client-Capabilities", "PARAMETRIC_DATETIME")
                     .header("X-Trino-Client-Tags", format!("workgroup={tag}"))
                     .body(text.to_string())
             })

@@ -8,7 +8,7 @@ use std::time::Duration;
 use reporting_core::catalog::Workgroup;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{QueryEngine, QueryParam, QueryRequest, QueryState};
-use reporting_core::Secret;
+use reporting_core::{CalendarDate, Secret};
 use reporting_trino::{TrinoEngine, TrinoSession};
 use test_services::Trino;
 
@@ -27,10 +27,14 @@ impl std::ops::Deref for Scoped {
 }
 
 async fn engine() -> Scoped {
-    engine_with_timeout(Duration::from_secs(300)).await
+    engine_with(Duration::from_secs(300), None).await
 }
 
 async fn engine_with_timeout(timeout: Duration) -> Scoped {
+    engine_with(timeout, None).await
+}
+
+async fn engine_with(timeout: Duration, today: Option<CalendarDate>) -> Scoped {
     static N: AtomicU32 = AtomicU32::new(0);
     let trino = Trino::shared().unwrap_or_else(|e| panic!("{e}"));
     let schema = format!(
@@ -44,6 +48,7 @@ async fn engine_with_timeout(timeout: Duration) -> Scoped {
         catalog: "iceberg".into(),
         schema: schema.clone(),
         timeout,
+        today,
     })
     .unwrap();
     let dir = tempfile::tempdir().unwrap();
@@ -305,9 +310,42 @@ async fn an_unreachable_server_is_a_retryable_transport_error_naming_it() {
         catalog: "iceberg".into(),
         schema: "s".into(),
         timeout: Duration::from_secs(5),
+        today: None,
     })
     .unwrap();
     let e = engine.start(request("SELECT 1", vec![])).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::Transient);
     assert!(e.message.contains("127.0.0.1"), "{}", e.message);
+}
+
+#[tokio::test]
+async fn a_pinned_today_is_current_date_in_queries_and_views() {
+    let day = CalendarDate::parse("2024-05-15").unwrap();
+    let e = engine_with(Duration::from_secs(300), Some(day)).await;
+    let (_, got, _) = rows(
+        &e,
+        "SELECT current_date, date_add('day', -1, CURRENT_DATE), 'current_date' WHERE current_date > date(?)",
+        vec![QueryParam::Text("2024-05-01".into())],
+    )
+    .await;
+    assert_eq!(
+        got,
+        vec![vec![s("2024-05-15"), s("2024-05-14"), s("current_date")]]
+    );
+    e.execute(
+        "CREATE VIEW yesterday AS SELECT date_add('day', -1, current_date) AS d",
+        &[],
+    )
+    .await
+    .unwrap();
+    let (_, got, _) = rows(&e, "SELECT d FROM yesterday", vec![]).await;
+    assert_eq!(
+        got,
+        vec![vec![s("2024-05-14")]],
+        "a view keeps the pinned date"
+    );
+
+    let unpinned = engine().await;
+    let (_, got, _) = rows(&unpinned, "SELECT current_date > DATE '2026-01-01'", vec![]).await;
+    assert_eq!(got, vec![vec![s("true")]], "unpinned is the server's date");
 }
