@@ -312,7 +312,14 @@ fn run_statement(
             ..Default::default()
         });
     }
-    // Every column as text, as Athena's GetQueryResults returns them.
+    // Every column as text, as Athena's GetQueryResults returns them: DuckDB's text, with each
+    // timestamp's fraction written out to its precision as Trino prints it.
+    let digits: Vec<Option<usize>> = {
+        let raw = conn.prepare(statement)?;
+        (0..raw.column_count())
+            .map(|i| timestamp_digits(raw.column_logical_type(i).id()))
+            .collect()
+    };
     let wrapped = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({statement}) AS query_result");
     let mut stmt = conn.prepare(&wrapped)?;
     let mut rows = stmt.query(duckdb::params_from_iter(values.iter()))?;
@@ -322,7 +329,13 @@ fn run_statement(
         let n = *width.get_or_insert_with(|| row.as_ref().column_count());
         out.push(
             (0..n)
-                .map(|i| row.get::<_, Option<String>>(i))
+                .map(|i| {
+                    let text = row.get::<_, Option<String>>(i)?;
+                    Ok(match digits.get(i).copied().flatten() {
+                        Some(p) => text.map(|t| with_fraction_digits(t, p)),
+                        None => text,
+                    })
+                })
                 .collect::<duckdb::Result<Vec<_>>>()?,
         );
     }
@@ -333,6 +346,41 @@ fn run_statement(
         columns,
         rows: out,
     })
+}
+
+/// The fractional digits Trino prints for a timestamp of this DuckDB type (`timestamp(p)`); `None`
+/// for every other type.
+fn timestamp_digits(id: duckdb::core::LogicalTypeId) -> Option<usize> {
+    use duckdb::core::LogicalTypeId as T;
+    match id {
+        T::TimestampS => Some(0),
+        T::TimestampMs => Some(3),
+        T::Timestamp => Some(6),
+        T::TimestampNs => Some(9),
+        _ => None,
+    }
+}
+
+/// DuckDB's text of a timestamp (`2024-04-03 08:00:00`, `… 08:00:00.25`) with exactly `digits`
+/// fractional digits, as Trino prints a `timestamp(digits)`: `2024-04-03 08:00:00.250000`.
+fn with_fraction_digits(text: String, digits: usize) -> String {
+    let Some(seconds_end) = text.get(..19).map(|_| 19) else {
+        return text;
+    };
+    let bytes = text.as_bytes();
+    if bytes[4] != b'-' || bytes[10] != b' ' || bytes[16] != b':' {
+        return text; // infinity, a BC date: left as DuckDB wrote it
+    }
+    let fraction = text[seconds_end..].strip_prefix('.').unwrap_or("");
+    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
+        return text;
+    }
+    let mut out = text[..seconds_end].to_string();
+    if digits > 0 {
+        out.push('.');
+        out.push_str(&format!("{fraction:0<digits$}")[..digits]);
+    }
+    out
 }
 
 /// Athena fails a MERGE in which one target row is matched by several source rows; DuckDB applies

@@ -202,3 +202,31 @@ fn the_ingestion_window_prunes_partitions_and_missing_columns_read_as_null() {
     let err = e.execute(windowed, &october).unwrap_err();
     assert_eq!(err.kind, ErrorKind::QueryFailed, "{err}");
 }
+
+#[test]
+fn timestamps_read_as_trino_prints_them_to_their_precision() {
+    let e = engine();
+    let rows = e
+        .execute(
+            "SELECT TIMESTAMP '2024-04-03 08:00:00' AS whole, TIMESTAMP '2024-04-03 08:00:00.25' AS part, \
+             CAST(TIMESTAMP '2024-04-03 08:00:00.123456' AS TIMESTAMP_MS) AS millis, \
+             CAST(TIMESTAMP '2024-04-03 08:00:00.4' AS TIMESTAMP_S) AS seconds, \
+             CAST(NULL AS TIMESTAMP) AS missing, 'not 2024-04-03 08:00:00' AS text, DATE '2024-04-03' AS day",
+            &[],
+        )
+        .unwrap()
+        .rows;
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        rows,
+        vec![vec![
+            s("2024-04-03 08:00:00.000000"),
+            s("2024-04-03 08:00:00.250000"),
+            s("2024-04-03 08:00:00.123"),
+            s("2024-04-03 08:00:00"),
+            None,
+            s("not 2024-04-03 08:00:00"),
+            s("2024-04-03"),
+        ]]
+    );
+}
