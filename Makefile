@@ -85,12 +85,21 @@ trino-down:
 ## make test ARGS=prelude runs only tests whose names contain "prelude", with the same selection.
 ## Every test binary runs even when one fails (--no-fail-fast); the last line adds them all up.
 ## Tests find moto in this build's tools/ themselves (test-services), whatever the working folder.
+## The Trino tests (on_trino::…, trino_…) share one server that make test starts for the run and
+## stops after it (TRINO_URL set by hand uses that server instead). If it cannot start, each Trino
+## test binary tries its own and fails saying why; the DuckDB tests run regardless.
 ARGS ?=
 TEST_LOG := $(TARGET_DIR)/test.log
+TRINO_TEST_RUN := $(TARGET_DIR)/tools/trino-make-test
 test: SHELL := /bin/bash
 test: $(MOTO) $(DUCKDB_LIB)
 	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
-	@set -o pipefail; $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
+	@set -o pipefail; \
+	  if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
+	     && tools/trino up $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
+	    export TRINO_URL=http://127.0.0.1:$$port; trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
+	  fi; \
+	  $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
 	  status=$$?; tools/test-summary $(TEST_LOG) $$status
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
@@ -99,7 +108,7 @@ PROPTEST_CASES ?= 10000
 PROPTEST_SEED ?= 1
 proptest-long: $(DUCKDB_LIB)
 	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
-	  $(CARGO) test $(SELECTION) -- prop_ --nocapture
+	  $(CARGO) test $(SELECTION) -- on_duckdb::prop_ --nocapture
 
 ## make lint: formatting, clippy (warnings as errors) and the ASL files against the Step Functions rules.
 lint: fmt clippy asl deploy-check

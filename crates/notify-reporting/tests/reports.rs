@@ -189,7 +189,6 @@ fn comms_report_c1() -> String {
     expected
 }
 
-#[tokio::test]
 async fn the_completed_comms_report_holds_what_completed_that_utc_day() {
     let t = ingested().await;
     let run = t
@@ -212,7 +211,6 @@ async fn the_completed_comms_report_holds_what_completed_that_utc_day() {
     assert_eq!(reports[0]["rows"], 3);
 }
 
-#[tokio::test]
 async fn the_defaults_are_yesterday_and_the_clients_in_the_parameter_store() {
     let t = ingested().await;
     // No clients configured: succeed, write nothing.
@@ -229,7 +227,6 @@ async fn the_defaults_are_yesterday_and_the_clients_in_the_parameter_store() {
     );
 }
 
-#[tokio::test]
 async fn rerunning_writes_nothing_new_and_leftovers_never_block_a_report() {
     let t = ingested().await;
     let input = json!({"completedDate": DAY, "clientIds": ["C1"]});
@@ -274,7 +271,6 @@ async fn rerunning_writes_nothing_new_and_leftovers_never_block_a_report() {
     );
 }
 
-#[tokio::test]
 async fn the_batch_report_covers_every_recently_completed_batch_once() {
     let t = ingested().await;
     t.set_report_clients("completed-batch-report", &["C1"]);
@@ -318,7 +314,6 @@ async fn refused(t: &TestHome, machine: &str, input: Value) -> String {
     }
 }
 
-#[tokio::test]
 async fn hostile_report_input_is_refused_with_a_clear_error_and_writes_nothing() {
     let t = ingested().await;
     let long = "x".repeat(200);
@@ -379,3 +374,11 @@ async fn hostile_report_input_is_refused_with_a_clear_error_and_writes_nothing()
         .await;
     assert!(!ok.output.to_string().contains("PERMANENT"));
 }
+
+on_both_engines!(
+    the_completed_comms_report_holds_what_completed_that_utc_day,
+    the_defaults_are_yesterday_and_the_clients_in_the_parameter_store,
+    rerunning_writes_nothing_new_and_leftovers_never_block_a_report,
+    the_batch_report_covers_every_recently_completed_batch_once,
+    hostile_report_input_is_refused_with_a_clear_error_and_writes_nothing,
+);

@@ -224,7 +224,6 @@ async fn home() -> TestHome {
     t
 }
 
-#[tokio::test]
 async fn the_published_values_are_the_counts_built_into_the_history() {
     let t = home().await;
     let run = t.run("watchdog", json!({"asOf": D})).await;
@@ -234,7 +233,6 @@ async fn the_published_values_are_the_counts_built_into_the_history() {
     assert!(checks.iter().all(|c| c["rejected"] == json!([])));
 }
 
-#[tokio::test]
 async fn throttled_metric_puts_are_resumed_without_duplicates() {
     let t = home().await;
     t.configure(|c| c.faults.metrics_throttled = 2);
@@ -243,3 +241,8 @@ async fn throttled_metric_puts_are_resumed_without_duplicates() {
     assert_eq!(lines.lines().count(), expected().len(), "each datum once");
     assert_eq!(published(&t), expected());
 }
+
+on_both_engines!(
+    the_published_values_are_the_counts_built_into_the_history,
+    throttled_metric_puts_are_resumed_without_duplicates,
+);

@@ -24,8 +24,8 @@ pub struct Lab {
     root: tempfile::TempDir,
 }
 
-/// The lab's engine: embedded DuckDB (the default), or Trino with `NOTIFY_LAB_ENGINE=trino`
-/// (test_services::Trino; `make test` runs a few cases of every property there).
+/// The lab's engine: embedded DuckDB, or Trino (test_services::Trino) in the `on_trino` tests,
+/// which run a few cases of every property.
 enum LabEngine {
     DuckDb(DuckDbEngine),
     Trino {
@@ -45,9 +45,9 @@ fn scratch() -> tempfile::TempDir {
     tempfile::tempdir().unwrap()
 }
 
-/// Whether the properties run on Trino.
+/// Whether the property running now is on Trino.
 pub fn on_trino() -> bool {
-    std::env::var("NOTIFY_LAB_ENGINE").is_ok_and(|e| e == "trino")
+    super::test_engine() == super::TestEngine::Trino
 }
 
 impl Lab {
@@ -80,6 +80,7 @@ impl Lab {
                 catalog: reporting_trino::ICEBERG.into(),
                 schema: layout.schema.clone(),
                 timeout: std::time::Duration::from_secs(600),
+                today: None,
             })
             .unwrap();
             let runtime = tokio::runtime::Builder::new_current_thread()

@@ -1,15 +1,114 @@
 //! Test support: hand-built histories written as Firehose Parquet, and runs of the real state
-//! machines in a temporary home.
+//! machines in a temporary home, on DuckDB or on Trino ([`on_both_engines!`]).
 
 #![allow(dead_code)]
 
+use std::future::Future;
 use std::path::PathBuf;
 
+use notify_reporting::engine::{EngineChoice, TRINO_QUERY_TIMEOUT};
 use notify_reporting::{run_machine, Home, RunReport};
 use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
 use reporting_local::{DuckDbEngine, EngineOptions, ParameterFile};
+use reporting_trino::{TrinoEngine, TrinoSession};
 pub mod lab;
+
+/// The engine a test's homes run on.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TestEngine {
+    DuckDb,
+    /// test_services::Trino: `TRINO_URL`, or a server this test binary starts.
+    Trino,
+}
+
+tokio::task_local! {
+    static ENGINE: TestEngine;
+}
+
+std::thread_local! {
+    static THREAD_ENGINE: std::cell::Cell<Option<TestEngine>> = const { std::cell::Cell::new(None) };
+}
+
+/// Runs an async test with its homes on `engine`.
+pub async fn on_engine<F: Future<Output = ()>>(engine: TestEngine, test: F) {
+    ENGINE.scope(engine, test).await
+}
+
+/// Runs a synchronous test (a property) with its labs on `engine`.
+pub fn on_engine_sync(engine: TestEngine, test: impl FnOnce()) {
+    THREAD_ENGINE.with(|e| e.set(Some(engine)));
+    test();
+}
+
+/// The engine of the test running now (DuckDB outside [`on_engine`] and [`on_engine_sync`]).
+pub fn test_engine() -> TestEngine {
+    ENGINE
+        .try_with(|e| *e)
+        .ok()
+        .or_else(|| THREAD_ENGINE.with(|e| e.get()))
+        .unwrap_or(TestEngine::DuckDb)
+}
+
+/// Makes each listed `async fn` (or, after `sync:`, each plain `fn`) a test on both engines:
+/// `on_duckdb::<name>` and `on_trino::<name>`. The known answers are Athena's, so they hold on
+/// Trino as written.
+#[macro_export]
+macro_rules! on_both_engines {
+    (sync: $($name:ident),* $(,)?) => {
+        mod on_duckdb {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_engine_sync($crate::common::TestEngine::DuckDb, super::$name)
+                }
+            )*
+        }
+        mod on_trino {
+            $(
+                #[test]
+                fn $name() {
+                    $crate::common::on_engine_sync($crate::common::TestEngine::Trino, super::$name)
+                }
+            )*
+        }
+    };
+    ($($name:ident),* $(,)?) => {
+        mod on_duckdb {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    $crate::common::on_engine($crate::common::TestEngine::DuckDb, super::$name()).await
+                }
+            )*
+        }
+        mod on_trino {
+            $(
+                #[tokio::test]
+                async fn $name() {
+                    $crate::common::on_engine($crate::common::TestEngine::Trino, super::$name()).await
+                }
+            )*
+        }
+    };
+}
+
+/// Runs `work` to its end on a thread of its own (test helpers are synchronous; the Trino adapter
+/// is async, and a test's runtime cannot be blocked from inside).
+fn blocking<T: Send>(work: impl Future<Output = T> + Send) -> T {
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(work)
+            })
+            .join()
+            .unwrap()
+    })
+}
 
 use serde_json::{json, Map, Value};
 use synthetic_cdc::CdcRow;
@@ -31,7 +130,15 @@ impl TestHome {
     /// A home whose hash key is `key`.
     pub fn with_key(batch_clients: &[&str], key: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path().join("home"));
+        let home = Home::new(dir.path().join("home")).on(match test_engine() {
+            TestEngine::DuckDb => EngineChoice::DuckDb,
+            TestEngine::Trino => EngineChoice::Trino {
+                url: test_services::Trino::shared()
+                    .unwrap_or_else(|e| panic!("{e}"))
+                    .url()
+                    .to_string(),
+            },
+        });
         home.write_config(&notify_reporting::home::HomeConfig {
             batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
             ..Default::default()
@@ -65,11 +172,8 @@ impl TestHome {
 
     /// Runs statements on the home's database (test data straight into staging tables).
     pub fn exec(&self, sql: &str) {
-        let engine = self.engine();
         for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
-            engine
-                .execute(statement, &[])
-                .unwrap_or_else(|e| panic!("{statement}: {e}"));
+            self.select(statement);
         }
     }
 
@@ -132,37 +236,65 @@ impl TestHome {
         self.run("ingestion", json!({"asOf": as_of})).await
     }
 
-    /// The home's database, with its pinned `current_date` if it has one.
-    pub fn engine(&self) -> DuckDbEngine {
-        let today = self
-            .home
+    fn today(&self) -> Option<CalendarDate> {
+        self.home
             .config()
             .unwrap()
             .today
-            .map(|d| CalendarDate::parse(&d).unwrap());
+            .map(|d| CalendarDate::parse(&d).unwrap())
+    }
+
+    /// The home's DuckDB database, with its pinned `current_date` if it has one.
+    pub fn engine(&self) -> DuckDbEngine {
+        assert_eq!(self.home.engine, EngineChoice::DuckDb, "a DuckDB home");
         DuckDbEngine::open(
             &self.home.database(),
             EngineOptions {
-                today,
+                today: self.today(),
                 ..Default::default()
             },
         )
         .unwrap()
     }
 
-    /// `SELECT <columns> FROM <table> ORDER BY ALL`, as text.
-    pub fn select(&self, sql: &str) -> Vec<Vec<Option<String>>> {
-        self.engine()
-            .execute(sql, &[])
-            .unwrap_or_else(|e| panic!("{sql}: {e}"))
-            .rows
+    /// The home's schema on Trino, with its pinned `current_date` if it has one.
+    fn trino(&self, url: &str) -> TrinoEngine {
+        TrinoEngine::new(TrinoSession {
+            url: url.to_string(),
+            user: "notify-reporting-tests".into(),
+            catalog: reporting_trino::ICEBERG.into(),
+            schema: self.home.trino_schema(),
+            timeout: TRINO_QUERY_TIMEOUT,
+            today: self.today(),
+        })
+        .unwrap()
     }
 
+    /// One statement of the engine's SQL on the home's tables; every row, values as text.
+    pub fn select(&self, sql: &str) -> Vec<Vec<Option<String>>> {
+        match &self.home.engine {
+            EngineChoice::DuckDb => {
+                self.engine()
+                    .execute(sql, &[])
+                    .unwrap_or_else(|e| panic!("{sql}: {e}"))
+                    .rows
+            }
+            EngineChoice::Trino { url } => {
+                let engine = self.trino(url);
+                blocking(engine.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"))
+            }
+        }
+    }
+
+    /// Every staging table's rows, sorted, in catalog order.
     pub fn dump_all(&self) -> Vec<(String, Vec<Vec<Option<String>>>)> {
-        let engine = self.engine();
         reporting_core::catalog::TABLES
             .iter()
-            .map(|t| (t.name.to_string(), engine.dump_table(t.name).unwrap().rows))
+            .map(|t| {
+                let mut rows = self.select(&format!("SELECT * FROM {}", t.name));
+                rows.sort();
+                (t.name.to_string(), rows)
+            })
             .collect()
     }
 }
