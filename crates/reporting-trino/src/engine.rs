@@ -222,12 +222,14 @@ impl TrinoEngine {
     ) -> Result<QueryResults, PortError> {
         let url = &self.session.url;
         let mut pause = Duration::from_millis(50);
-        for attempt in 1..=HTTP_ATTEMPTS {
+        let mut attempt = 1;
+        loop {
             let response = build().send().await.map_err(|e| transport(url, e))?;
             let status = response.status();
             if matches!(status.as_u16(), 429 | 502 | 503 | 504) && attempt < HTTP_ATTEMPTS {
                 tokio::time::sleep(pause).await;
                 pause = (pause * 2).min(Duration::from_secs(2));
+                attempt += 1;
                 continue;
             }
             if !status.is_success() {
@@ -251,7 +253,6 @@ impl TrinoEngine {
                 )
             });
         }
-        unreachable!("the last attempt returns")
     }
 }
 
