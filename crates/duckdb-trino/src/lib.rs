@@ -10,6 +10,7 @@
 //! A statement the layer cannot run is an error, never a silent difference.
 
 pub mod ddl;
+pub mod functions;
 pub mod merge;
 mod scan;
 

@@ -82,6 +82,98 @@ pub fn replace_word(sql: &str, word: &str, replacement: &str) -> String {
     out
 }
 
+/// Words of SQL syntax that may stand before `(` without being a function call.
+const SYNTAX_BEFORE_PAREN: &[&str] = &[
+    "AND",
+    "AS",
+    "BY",
+    "CAST",
+    "COLUMNS",
+    "EXISTS",
+    "FILTER",
+    "FROM",
+    "IN",
+    "INSERT",
+    "JOIN",
+    "NOT",
+    "ON",
+    "OR",
+    "OVER",
+    "SELECT",
+    "TBLPROPERTIES",
+    "THEN",
+    "ELSE",
+    "TRY_CAST",
+    "USING",
+    "VALUES",
+    "WHEN",
+    "WHERE",
+    "WITH",
+];
+
+/// The functions a statement calls (lower case): each word followed by `(` that is not syntax
+/// (`IN (`, `VALUES (`, `CAST(`), a name being defined or aliased (`AS t (d)`, `INTO t (…)`,
+/// `TABLE t (…)`) or inside a literal, a quoted identifier or a comment.
+pub fn called_functions(sql: &str) -> std::collections::BTreeSet<String> {
+    #[derive(PartialEq)]
+    enum Token<'a> {
+        Word(&'a str),
+        Other(char),
+    }
+    let mut tokens = Vec::new();
+    let mut rest = sql;
+    while let Some(c) = rest.chars().next() {
+        let skip = if rest.starts_with("--") {
+            rest.find('\n').unwrap_or(rest.len())
+        } else if rest.starts_with("/*") {
+            rest.find("*/").map_or(rest.len(), |e| e + 2)
+        } else if c == '\'' || c == '"' {
+            let mut end = 1;
+            loop {
+                match rest[end..].find(c) {
+                    None => break rest.len(),
+                    Some(k) if rest[end + k + 1..].starts_with(c) => end += k + 2,
+                    Some(k) => break end + k + 1,
+                }
+            }
+        } else {
+            0
+        };
+        if skip > 0 {
+            // A literal or quoted name is a value or a name, never a function.
+            tokens.push(Token::Other('\''));
+            rest = &rest[skip..];
+        } else if c.is_ascii_alphabetic() || c == '_' {
+            let end = rest
+                .find(|c: char| !(c.is_ascii_alphanumeric() || c == '_'))
+                .unwrap_or(rest.len());
+            tokens.push(Token::Word(&rest[..end]));
+            rest = &rest[end..];
+        } else {
+            if !c.is_whitespace() {
+                tokens.push(Token::Other(c));
+            }
+            rest = &rest[c.len_utf8()..];
+        }
+    }
+    let mut out = std::collections::BTreeSet::new();
+    for i in 1..tokens.len() {
+        let (Token::Other('('), Token::Word(name)) = (&tokens[i], &tokens[i - 1]) else {
+            continue;
+        };
+        let defined = i >= 2
+            && matches!(tokens[i - 2], Token::Word(w)
+                if ["AS", "INTO", "TABLE", "EXISTS", "VIEW"].iter().any(|k| w.eq_ignore_ascii_case(k)));
+        let syntax = SYNTAX_BEFORE_PAREN
+            .iter()
+            .any(|k| name.eq_ignore_ascii_case(k));
+        if !defined && !syntax {
+            out.insert(name.to_ascii_lowercase());
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -116,5 +208,15 @@ mod tests {
             replace_word("'a''b' || current_date", "current_date", d),
             "'a''b' || DATE '2024-05-15'"
         );
+    }
+
+    #[test]
+    fn function_calls_are_told_from_syntax_names_and_literals() {
+        let sql = "WITH t AS (SELECT count(*) AS n, COALESCE(a, 'f(x)') FROM x WHERE k IN (1) \
+                   AND EXISTS (SELECT 1)) -- ignored(1)\n\
+                   INSERT INTO target (a) SELECT \"quoted\"(1), CAST(n AS decimal(38, 1)) \
+                   FROM t CROSS JOIN UNNEST(sequence(1, 3)) AS p (n) WHERE date_add('day', 1, d) > d";
+        let got: Vec<String> = called_functions(sql).into_iter().collect();
+        assert_eq!(got, ["coalesce", "count", "date_add", "sequence", "unnest"]);
     }
 }
