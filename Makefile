@@ -37,7 +37,7 @@ else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
 
-.PHONY: run local-build build package start bench bench-quick test proptest-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
+.PHONY: run local-build build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 ## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
@@ -91,16 +91,26 @@ trino-down:
 ARGS ?=
 TEST_LOG := $(TARGET_DIR)/test.log
 TRINO_TEST_RUN := $(TARGET_DIR)/tools/trino-make-test
+# Starts one Trino for the rest of a recipe's shell line (unless TRINO_URL is set) and stops it
+# when that shell exits.
+WITH_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
+	     && tools/trino up $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
+	    export TRINO_URL=http://127.0.0.1:$$port; trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
+	  fi
 test: SHELL := /bin/bash
 test: $(MOTO) $(DUCKDB_LIB)
 	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
-	@set -o pipefail; \
-	  if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
-	     && tools/trino up $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
-	    export TRINO_URL=http://127.0.0.1:$$port; trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
-	  fi; \
+	@set -o pipefail; $(WITH_TRINO); \
 	  $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
 	  status=$$?; tools/test-summary $(TEST_LOG) $$status
+
+## make differential-long: the DuckDB twin against Trino on DIFFERENTIAL_CASES generated
+## histories (make test runs 50): every staging table, one window and a split run.
+DIFFERENTIAL_CASES ?= 1000
+differential-long: SHELL := /bin/bash
+differential-long: $(DUCKDB_LIB) trino-install
+	@$(WITH_TRINO); NOTIFY_DIFFERENTIAL_CASES=$(DIFFERENTIAL_CASES) \
+	  $(CARGO) test $(SELECTION) -- duckdb_builds_the_tables_trino_builds --nocapture
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
 ## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.

@@ -51,15 +51,21 @@ pub fn on_trino() -> bool {
 }
 
 impl Lab {
-    /// Empty staging tables, created by the catalog's DDL; `batch_clients` as the deployment's.
+    /// Empty staging tables, created by the catalog's DDL; `batch_clients` as the deployment's;
+    /// on the engine of the test running now.
     pub fn new<S: AsRef<str>>(batch_clients: &[S], key: &str) -> Self {
+        Self::on(super::test_engine(), batch_clients, key)
+    }
+
+    /// The same, on `engine`.
+    pub fn on<S: AsRef<str>>(engine: super::TestEngine, batch_clients: &[S], key: &str) -> Self {
         let root = scratch();
         let mut deployment = Deployment::local();
         deployment.batch_client_ids = batch_clients
             .iter()
             .map(|s| s.as_ref().to_string())
             .collect();
-        let engine = if on_trino() {
+        let engine = if engine == super::TestEngine::Trino {
             static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
             let layout = TrinoLayout {
