@@ -34,6 +34,27 @@ pub fn split_top_level(s: &str, sep: char) -> Vec<&str> {
     parts.into_iter().filter(|p| !p.trim().is_empty()).collect()
 }
 
+/// The length of the string literal, quoted identifier or comment `rest` starts with; 0 if it
+/// starts with none. A doubled quote inside a quoted text is an escaped quote, not its end.
+fn quoted_or_comment_len(rest: &str) -> usize {
+    if rest.starts_with("--") {
+        rest.find('\n').unwrap_or(rest.len())
+    } else if rest.starts_with("/*") {
+        rest.find("*/").map_or(rest.len(), |e| e + 2)
+    } else if let Some(q @ ('\'' | '"')) = rest.chars().next() {
+        let mut end = 1;
+        loop {
+            match rest[end..].find(q) {
+                None => break rest.len(),
+                Some(k) if rest[end + k + 1..].starts_with(q) => end += k + 2,
+                Some(k) => break end + k + 1,
+            }
+        }
+    } else {
+        0
+    }
+}
+
 /// `sql` with every keyword or identifier `word` (case-insensitive, whole words only) replaced by
 /// `replacement`; string literals, quoted identifiers and comments are left as they are.
 pub fn replace_word(sql: &str, word: &str, replacement: &str) -> String {
@@ -43,23 +64,7 @@ pub fn replace_word(sql: &str, word: &str, replacement: &str) -> String {
     let mut i = 0;
     while i < sql.len() {
         let rest = &sql[i..];
-        let skip = if rest.starts_with("--") {
-            rest.find('\n').unwrap_or(rest.len())
-        } else if rest.starts_with("/*") {
-            rest.find("*/").map_or(rest.len(), |e| e + 2)
-        } else if let Some(q @ ('\'' | '"')) = rest.chars().next() {
-            // A doubled quote inside is an escaped quote: the scan resumes after it.
-            let mut end = 1;
-            loop {
-                match rest[end..].find(q) {
-                    None => break rest.len(),
-                    Some(k) if rest[end + k + 1..].starts_with(q) => end += k + 2,
-                    Some(k) => break end + k + 1,
-                }
-            }
-        } else {
-            0
-        };
+        let skip = quoted_or_comment_len(rest);
         if skip > 0 {
             out.push_str(&rest[..skip]);
             i += skip;
@@ -123,22 +128,7 @@ pub fn called_functions(sql: &str) -> std::collections::BTreeSet<String> {
     let mut tokens = Vec::new();
     let mut rest = sql;
     while let Some(c) = rest.chars().next() {
-        let skip = if rest.starts_with("--") {
-            rest.find('\n').unwrap_or(rest.len())
-        } else if rest.starts_with("/*") {
-            rest.find("*/").map_or(rest.len(), |e| e + 2)
-        } else if c == '\'' || c == '"' {
-            let mut end = 1;
-            loop {
-                match rest[end..].find(c) {
-                    None => break rest.len(),
-                    Some(k) if rest[end + k + 1..].starts_with(c) => end += k + 2,
-                    Some(k) => break end + k + 1,
-                }
-            }
-        } else {
-            0
-        };
+        let skip = quoted_or_comment_len(rest);
         if skip > 0 {
             // A literal or quoted name is a value or a name, never a function.
             tokens.push(Token::Other('\''));
