@@ -41,6 +41,10 @@ mod tests {
         assert_eq!(athena_text(&json!("C1")).as_deref(), Some("C1"));
         assert_eq!(athena_text(&json!(42)).as_deref(), Some("42"));
         assert_eq!(athena_text(&json!(2.5)).as_deref(), Some("2.5"));
+        // Doubles are read from the protocol exactly (serde_json's float_roundtrip): the fast
+        // parser's last-digit error printed 86/466 as 0.184549356223176.
+        let double: Value = serde_json::from_str("0.18454935622317598").unwrap();
+        assert_eq!(athena_text(&double).as_deref(), Some("0.18454935622317598"));
         assert_eq!(athena_text(&json!(true)).as_deref(), Some("true"));
         assert_eq!(
             athena_text(&json!("2026-11-20 10:00:00.000")).as_deref(),
