@@ -14,6 +14,9 @@ use reporting_local::{DuckDbEngine, EngineOptions};
 use reporting_trino::{TrinoEngine, TrinoLayout, TrinoSession};
 use synthetic_cdc::CdcRow;
 
+/// Every lab's `current_date` (the views' windows end there): the day after the properties' as-of.
+pub const TODAY: &str = "2026-11-21";
+
 /// Every staging table's rows, sorted, all columns as text, in catalog order.
 pub type Tables = Vec<(String, Vec<Vec<Option<String>>>)>;
 
@@ -59,12 +62,18 @@ impl Lab {
 
     /// The same, on `engine`.
     pub fn on<S: AsRef<str>>(engine: super::TestEngine, batch_clients: &[S], key: &str) -> Self {
-        let root = scratch();
         let mut deployment = Deployment::local();
         deployment.batch_client_ids = batch_clients
             .iter()
             .map(|s| s.as_ref().to_string())
             .collect();
+        Self::with(engine, deployment, key)
+    }
+
+    /// Empty staging tables on `engine` for `deployment` (its clients: batch, SMS nudge, email
+    /// filter); its database and source are the lab's own.
+    pub fn with(engine: super::TestEngine, mut deployment: Deployment, key: &str) -> Self {
+        let root = scratch();
         let engine = if engine == super::TestEngine::Trino {
             static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
@@ -86,7 +95,7 @@ impl Lab {
                 catalog: reporting_trino::ICEBERG.into(),
                 schema: layout.schema.clone(),
                 timeout: std::time::Duration::from_secs(600),
-                today: None,
+                today: Some(CalendarDate::parse(TODAY).unwrap()),
             })
             .unwrap();
             let runtime = tokio::runtime::Builder::new_current_thread()
@@ -105,6 +114,7 @@ impl Lab {
             LabEngine::DuckDb(
                 DuckDbEngine::open_in_memory(EngineOptions {
                     source_dir: None,
+                    today: Some(CalendarDate::parse(TODAY).unwrap()),
                     ..EngineOptions::default()
                 })
                 .unwrap(),
@@ -217,6 +227,28 @@ impl Lab {
                 );
             }),
         }
+    }
+
+    /// Creates every view, in the catalog's order.
+    pub fn create_views(&self) {
+        for q in catalog::QUERIES
+            .iter()
+            .filter(|q| matches!(q.purpose, Purpose::CreateView))
+        {
+            self.run(q, None);
+        }
+    }
+
+    /// Every view's rows, sorted, in creation order (after [`Lab::create_views`]).
+    pub fn views(&self) -> Tables {
+        catalog::VIEWS
+            .iter()
+            .map(|v| {
+                let mut rows = self.select(&format!("SELECT * FROM {}", v.name));
+                rows.sort();
+                (v.name.to_string(), rows)
+            })
+            .collect()
     }
 
     /// Every staging table's rows, sorted.
