@@ -241,24 +241,21 @@ impl Lab {
 
     /// Every view's rows, sorted, in creation order (after [`Lab::create_views`]).
     pub fn views(&self) -> Tables {
-        catalog::VIEWS
-            .iter()
-            .map(|v| {
-                let mut rows = self.select(&format!("SELECT * FROM {}", v.name));
-                rows.sort();
-                (v.name.to_string(), rows)
-            })
-            .collect()
+        self.sorted_rows(catalog::VIEWS.iter().map(|v| v.name))
     }
 
     /// Every staging table's rows, sorted.
     pub fn tables(&self) -> Tables {
-        catalog::TABLES
-            .iter()
-            .map(|t| {
-                let mut rows = self.select(&format!("SELECT * FROM {}", t.name));
+        self.sorted_rows(catalog::TABLES.iter().map(|t| t.name))
+    }
+
+    /// Each relation's rows, sorted, in the order given.
+    fn sorted_rows<'n>(&self, names: impl Iterator<Item = &'n str>) -> Tables {
+        names
+            .map(|name| {
+                let mut rows = self.select(&format!("SELECT * FROM {name}"));
                 rows.sort();
-                (t.name.to_string(), rows)
+                (name.to_string(), rows)
             })
             .collect()
     }
