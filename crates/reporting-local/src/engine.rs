@@ -371,10 +371,12 @@ fn with_fraction_digits(text: String, digits: usize) -> String {
     if bytes[4] != b'-' || bytes[10] != b' ' || bytes[16] != b':' {
         return text; // infinity, a BC date: left as DuckDB wrote it
     }
-    let fraction = text[seconds_end..].strip_prefix('.').unwrap_or("");
-    if !fraction.bytes().all(|b| b.is_ascii_digit()) {
-        return text;
-    }
+    let tail = &text[seconds_end..];
+    let fraction = match tail.strip_prefix('.') {
+        Some(digits) if digits.bytes().all(|b| b.is_ascii_digit()) => digits,
+        None if tail.is_empty() => "",
+        _ => return text, // ` (BC)`, a zone: left as DuckDB wrote it
+    };
     let mut out = text[..seconds_end].to_string();
     if digits > 0 {
         out.push('.');
@@ -726,7 +728,22 @@ fn keep(finished: &mut FinishedQueries, id: String, execution: Execution) {
 
 #[cfg(test)]
 mod tests {
-    use super::with_source_relation;
+    use super::{with_fraction_digits, with_source_relation};
+
+    #[test]
+    fn a_timestamp_text_that_is_not_a_plain_date_time_is_left_as_duckdb_wrote_it() {
+        let same = |t: &str, p| assert_eq!(with_fraction_digits(t.to_string(), p), t);
+        same("infinity", 6);
+        same("-infinity", 6);
+        same("0044-03-15 12:00:00 (BC)", 6);
+        same("2024-04-03", 6);
+        same("2024-04-03T08:00:00", 6);
+        same("2024-04-03 08:00:00.12x", 6);
+        assert_eq!(
+            with_fraction_digits("2024-04-03 08:00:00.123456789".into(), 6),
+            "2024-04-03 08:00:00.123456"
+        );
+    }
 
     #[test]
     fn only_the_source_table_is_replaced_and_aliases_are_kept() {
