@@ -192,14 +192,7 @@ impl Home {
     pub async fn open(&self, source: &Path) -> Result<Opened, String> {
         let config = self.config()?;
         let deployment = self.deployment_of(config.clone())?;
-        let today = config
-            .today
-            .as_deref()
-            .map(|t| {
-                CalendarDate::parse(t)
-                    .map_err(|e| format!("{}: today: {e}", self.config_file().display()))
-            })
-            .transpose()?;
+        let today = self.today_of(&config)?;
         std::fs::create_dir_all(self.objects())
             .map_err(|e| format!("{}: {e}", self.root.display()))?;
         let parameters = ParameterFile::new(self.parameters_file());
@@ -209,7 +202,7 @@ impl Home {
         let engine = match &self.engine {
             EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, &config, today)?),
             EngineChoice::Trino { url } => {
-                HomeEngine::Trino(self.open_trino(url, source, &deployment, today).await?)
+                HomeEngine::Trino(self.open_trino(url, source, today).await?)
             }
         };
         Ok(Opened {
@@ -223,25 +216,50 @@ impl Home {
         })
     }
 
+    /// The `current_date` the home pins (`today` in `config.json`), if it pins one.
+    pub fn today(&self) -> Result<Option<CalendarDate>, String> {
+        self.today_of(&self.config()?)
+    }
+
+    fn today_of(&self, config: &HomeConfig) -> Result<Option<CalendarDate>, String> {
+        config
+            .today
+            .as_deref()
+            .map(|t| {
+                CalendarDate::parse(t)
+                    .map_err(|e| format!("{}: today: {e}", self.config_file().display()))
+            })
+            .transpose()
+    }
+
+    /// The home's schema on the Trino server at `url`, as its queries see it (`today` pinned if
+    /// set). Nothing is created: [`Home::open`] prepares the schemas and the source table.
+    pub fn trino_engine(
+        &self,
+        url: &str,
+        today: Option<CalendarDate>,
+    ) -> Result<TrinoEngine, String> {
+        TrinoEngine::new(TrinoSession {
+            url: url.to_string(),
+            user: "notify-reporting".into(),
+            catalog: reporting_trino::ICEBERG.into(),
+            schema: self.trino_schema(),
+            timeout: TRINO_QUERY_TIMEOUT,
+            today,
+        })
+        .map_err(|e| e.to_string())
+    }
+
     /// A Trino server with this home's schemas and source table ready. The engine-level faults of
     /// `config.json` are the DuckDB engine's; Trino runs as it is, with `today` pinned if set.
     async fn open_trino(
         &self,
         url: &str,
         source: &Path,
-        deployment: &Deployment,
         today: Option<CalendarDate>,
     ) -> Result<TrinoEngine, String> {
         let layout = self.trino_layout(source);
-        let engine = TrinoEngine::new(TrinoSession {
-            url: url.to_string(),
-            user: "notify-reporting".into(),
-            catalog: reporting_trino::ICEBERG.into(),
-            schema: deployment.database.clone(),
-            timeout: TRINO_QUERY_TIMEOUT,
-            today,
-        })
-        .map_err(|e| e.to_string())?;
+        let engine = self.trino_engine(url, today)?;
         layout
             .prepare(&engine, reporting_core::catalog::SOURCE_SCHEMA)
             .await

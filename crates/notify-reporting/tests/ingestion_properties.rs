@@ -185,8 +185,16 @@ fn ingest(runs: &[(&[CdcRow], u64, &str)]) -> Tables {
 }
 
 fn ingest_lab(runs: &[(&[CdcRow], u64, &str)], late_columns_from: &str) -> Lab {
+    ingest_lab_on(test_engine(), runs, late_columns_from)
+}
+
+fn ingest_lab_on(
+    engine: TestEngine,
+    runs: &[(&[CdcRow], u64, &str)],
+    late_columns_from: &str,
+) -> Lab {
     let all: Vec<&CdcRow> = runs.iter().flat_map(|(rows, _, _)| rows.iter()).collect();
-    let lab = Lab::new(&batch_clients(all), KEY);
+    let lab = Lab::on(engine, &batch_clients(all), KEY);
     for (rows, file_seed, as_of) in runs {
         lab.deliver(rows, *file_seed, late_columns_from);
         lab.ingest(as_of);
@@ -741,12 +749,7 @@ fn prop_moving_the_window_forward_never_removes_a_row_or_lowers_a_count() {
 
 /// Ingests `runs` on `engine`, then creates the views; the staging tables and every view.
 fn ingest_on(engine: TestEngine, runs: &[(&[CdcRow], u64, &str)]) -> Tables {
-    let all: Vec<&CdcRow> = runs.iter().flat_map(|(rows, _, _)| rows.iter()).collect();
-    let lab = Lab::on(engine, &batch_clients(all), KEY);
-    for (rows, file_seed, as_of) in runs {
-        lab.deliver(rows, *file_seed, ALWAYS);
-        lab.ingest(as_of);
-    }
+    let lab = ingest_lab_on(engine, runs, ALWAYS);
     lab.create_views();
     let mut all = lab.tables();
     all.extend(lab.views());

@@ -6,12 +6,11 @@
 use std::future::Future;
 use std::path::PathBuf;
 
-use notify_reporting::engine::{EngineChoice, TRINO_QUERY_TIMEOUT};
+use notify_reporting::engine::EngineChoice;
 use notify_reporting::{run_machine, Home, RunReport};
 use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
 use reporting_local::{DuckDbEngine, EngineOptions, ParameterFile};
-use reporting_trino::{TrinoEngine, TrinoSession};
 pub mod lab;
 
 /// The engine a test's homes run on.
@@ -236,37 +235,16 @@ impl TestHome {
         self.run("ingestion", json!({"asOf": as_of})).await
     }
 
-    fn today(&self) -> Option<CalendarDate> {
-        self.home
-            .config()
-            .unwrap()
-            .today
-            .map(|d| CalendarDate::parse(&d).unwrap())
-    }
-
     /// The home's DuckDB database, with its pinned `current_date` if it has one.
     pub fn engine(&self) -> DuckDbEngine {
         assert_eq!(self.home.engine, EngineChoice::DuckDb, "a DuckDB home");
         DuckDbEngine::open(
             &self.home.database(),
             EngineOptions {
-                today: self.today(),
+                today: self.home.today().unwrap(),
                 ..Default::default()
             },
         )
-        .unwrap()
-    }
-
-    /// The home's schema on Trino, with its pinned `current_date` if it has one.
-    fn trino(&self, url: &str) -> TrinoEngine {
-        TrinoEngine::new(TrinoSession {
-            url: url.to_string(),
-            user: "notify-reporting-tests".into(),
-            catalog: reporting_trino::ICEBERG.into(),
-            schema: self.home.trino_schema(),
-            timeout: TRINO_QUERY_TIMEOUT,
-            today: self.today(),
-        })
         .unwrap()
     }
 
@@ -280,7 +258,10 @@ impl TestHome {
                     .rows
             }
             EngineChoice::Trino { url } => {
-                let engine = self.trino(url);
+                let engine = self
+                    .home
+                    .trino_engine(url, self.home.today().unwrap())
+                    .unwrap();
                 blocking(engine.execute(sql, &[])).unwrap_or_else(|e| panic!("{sql}: {e}"))
             }
         }
