@@ -1,7 +1,7 @@
 -- degraded_latency (DegradedLatenciesCount): per client and campaign ('N/A' when none), how many
 -- of its (sending group, channel) latency series are degraded today: today's median latency
 -- (events ending on or after the reference date) above twice the 95th percentile of the month
--- before it. A series with no events on either side is not degraded. Zero counts included.
+-- before it, in seconds with the fraction. A series with no events on either side is not degraded. Zero counts included.
 -- Parameter: the reference date (asOf).
 WITH reference AS (
   SELECT CAST(CAST(? AS date) AS timestamp) AS d
@@ -11,9 +11,9 @@ series AS (
     e.clientid,
     COALESCE(NULLIF(e.campaignid, ''), 'N/A') AS campaignid,
     approx_percentile(CASE WHEN e.endtime >= date_add('month', -1, r.d) AND e.endtime < r.d
-                           THEN date_diff('second', e.starttime, e.endtime) END, 0.95) AS monthp95,
+                           THEN to_unixtime(e.endtime) - to_unixtime(e.starttime) END, 0.95) AS monthp95,
     approx_percentile(CASE WHEN e.endtime >= r.d
-                           THEN date_diff('second', e.starttime, e.endtime) END, 0.5) AS todayp50
+                           THEN to_unixtime(e.endtime) - to_unixtime(e.starttime) END, 0.5) AS todayp50
   FROM raw_latency_3m e
   CROSS JOIN reference r
   WHERE e.endtime >= date_add('month', -1, r.d)

@@ -42,6 +42,7 @@ pub fn prelude_functions() -> BTreeSet<String> {
         .lines()
         .filter_map(|l| l.trim().strip_prefix("CREATE OR REPLACE MACRO trino."))
         .filter_map(|rest| rest.split('(').next())
+        .map(|name| name.trim_matches('"')) // the division operator's macro is trino."//"
         .filter(|name| !name.starts_with("__"))
         .map(str::to_string)
         .collect()

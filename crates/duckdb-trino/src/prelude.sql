@@ -51,8 +51,9 @@ CREATE OR REPLACE MACRO trino.year_of_week(x) AS isoyear(x);
 CREATE OR REPLACE MACRO trino.yow(x) AS isoyear(x);
 CREATE OR REPLACE MACRO trino.week_of_year(x) AS week(x);
 
--- Trino: seconds since the epoch as a double.
-CREATE OR REPLACE MACRO trino.to_unixtime(t) AS epoch_ms(CAST(t AS TIMESTAMP)) / 1000.0;
+-- Trino: seconds since the epoch as a double, with the fraction (a plain timestamp is read in the
+-- session's zone, UTC, as Athena's is).
+CREATE OR REPLACE MACRO trino.to_unixtime(t) AS epoch(CAST(t AS TIMESTAMP));
 
 -- Trino: to_iso8601 of a date is YYYY-MM-DD; of a timestamp, YYYY-MM-DDThh:mm:ss.sss.
 CREATE OR REPLACE MACRO trino.to_iso8601(x) AS
@@ -108,7 +109,54 @@ CREATE OR REPLACE MACRO trino.sequence(a, b) AS generate_series(a, b),
     THEN list_transform(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), step), lambda x: CAST(x AS DATE))
     ELSE error('sequence: the local engine supports integer and DATE sequences only') END;
 
--- Trino divides integers as integers (7 / 2 = 3); DuckDB would give 3.5.
+-- Trino's division. With integer_division set, DuckDB's parser writes every `a / b` as `a // b`,
+-- which the macro below shadows (Trino SQL has no `//` of its own). The operands' types pick the rule:
+-- * integers: divided as integers, truncating (7 / 2 = 3, -7 / 2 = -3), in the wider type.
+-- * a decimal, with an integer or a decimal: a decimal with the larger scale holding the exact
+--   quotient rounded half away from zero (7 * 1.0 / 3 = 2.3, where DuckDB would give 2.333...).
+-- * a real or double: a double (a real for two reals); dividing by zero is Infinity, -Infinity or
+--   NaN, where DuckDB would fail.
+-- Dividing an integer or a decimal by zero fails, as on Trino.
+--
+-- One macro has one result type, so each rule is a field of a struct and the operands' types pick
+-- the field by a name that is constant once the call is bound. `v + 0` keeps v's kind and scale,
+-- and defers binding these macros to their call, where the operands' types are known.
 SET integer_division = true;
+CREATE OR REPLACE MACRO trino.__scale(v) AS
+  CAST(COALESCE(NULLIF(regexp_extract(typeof(v + 0), '^DECIMAL\(\d+,(\d+)\)$', 1), ''), '0') AS INTEGER);
+CREATE OR REPLACE MACRO trino.__division_rule(a, b) AS
+  CASE
+    WHEN typeof(a + 0) IN ('FLOAT', 'DOUBLE') OR typeof(b + 0) IN ('FLOAT', 'DOUBLE') THEN 'floating'
+    WHEN typeof(a + 0) LIKE 'DECIMAL(%' OR typeof(b + 0) LIKE 'DECIMAL(%' THEN 'decimal'
+    ELSE 'integer'
+  END;
+-- An operand as an exact DECIMAL(38,10), unscaled: v * 10^10 as an integer.
+CREATE OR REPLACE MACRO trino.__unscaled10(v) AS CAST(CAST(v AS DECIMAL(38, 10)) * 10000000000 AS HUGEINT);
+-- round_half_up(x / y * 10^s) from x and y unscaled by the same power of ten.
+CREATE OR REPLACE MACRO trino.__half_up_quotient(ux, uy, s) AS
+  sign(ux) * sign(uy) * system.main.divide(2 * abs(ux) * CAST(pow(10, s) AS HUGEINT) + abs(uy), 2 * abs(uy));
+-- a / b of Trino's decimal rule; the quotient, exact at scale s, is written at scale 10 and then
+-- given scale s by round (which changes no digit).
+CREATE OR REPLACE MACRO trino.__decimal_divide(a, b, s) AS
+  CASE
+    WHEN s > 10 THEN error('division: the local engine divides decimals of scale 10 or less, not '
+                           || typeof(a) || ' / ' || typeof(b))
+    WHEN b = 0 THEN error('Division by zero')
+    ELSE round(trino.__half_up_quotient(trino.__unscaled10(a), trino.__unscaled10(b), s)
+                 * CAST(pow(10, 10 - s) AS HUGEINT) * 0.0000000001, s)
+  END;
+CREATE OR REPLACE MACRO trino.__floating_divide(a, b) AS
+  CASE
+    WHEN b = 0 THEN CAST(CASE WHEN a > 0 THEN 'Infinity' WHEN a < 0 THEN '-Infinity' ELSE 'NaN' END AS FLOAT)
+    ELSE system.main.divide(a, b)
+  END;
+CREATE OR REPLACE MACRO trino."//"(a, b) AS
+  struct_extract(
+    struct_pack(
+      integer := CASE WHEN trino.__division_rule(a, b) = 'integer' THEN system.main.divide(a, b) END,
+      decimal := CASE WHEN trino.__division_rule(a, b) = 'decimal'
+                      THEN trino.__decimal_divide(a, b, system.main.greatest(trino.__scale(a), trino.__scale(b))) END,
+      floating := CASE WHEN trino.__division_rule(a, b) = 'floating' THEN trino.__floating_divide(a, b) END),
+    trino.__division_rule(a, b));
 
 SET search_path = 'main,trino';

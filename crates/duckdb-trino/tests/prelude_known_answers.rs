@@ -231,6 +231,13 @@ fn unix_time_iso8601_percentile_and_element_at() {
         "86401.5"
     );
     assert_eq!(
+        text(
+            &c,
+            "to_unixtime(TIMESTAMP '2026-11-21 10:00:00.250') - to_unixtime(TIMESTAMP '2026-11-21 10:00:00')"
+        ),
+        "0.25"
+    );
+    assert_eq!(
         text(&c, "to_iso8601(TIMESTAMP '2024-03-05 10:11:12.345')"),
         "2024-03-05T10:11:12.345"
     );
@@ -304,11 +311,73 @@ fn ingestion_shapes_run_on_duckdb() {
 }
 
 #[test]
-fn integers_divide_as_integers() {
+fn integers_divide_as_integers_in_the_wider_type() {
     let c = conn();
     assert_eq!(text(&c, "7 / 2"), "3");
     assert_eq!(text(&c, "-7 / 2"), "-3");
+    assert_eq!(text(&c, "typeof(7 / 2)"), "INTEGER");
+    assert_eq!(text(&c, "typeof(CAST(7 AS bigint) / 2)"), "BIGINT");
+    // DuckDB's sum of bigints is a HUGEINT (Trino's a BIGINT): still integer division.
+    assert_eq!(
+        text(&c, "(SELECT sum(x) / count(*) FROM range(4) t(x))"),
+        "1"
+    );
+    assert!(fails(&c, "7 / 0").contains("Division by zero"));
+}
+
+#[test]
+fn a_decimal_quotient_keeps_the_larger_scale_rounded_half_up() {
+    let c = conn();
+    // Trino: bigint * 1.0 is decimal(21,1); decimal / decimal has the larger scale.
+    assert_eq!(
+        text(
+            &c,
+            "(CAST(79 AS bigint) * 1.0) / (CAST(32 AS bigint) * 1.0)"
+        ),
+        "2.5"
+    );
+    assert_eq!(text(&c, "(7 * 1.0) / (3 * 1.0)"), "2.3");
+    // Half up, away from zero, decided exactly (0.15 is not a double).
+    assert_eq!(text(&c, "(3 * 1.0) / (20 * 1.0)"), "0.2");
+    assert_eq!(text(&c, "(-3 * 1.0) / (20 * 1.0)"), "-0.2");
+    assert_eq!(text(&c, "(1 * 1.0) / (20 * 1.0)"), "0.1");
+    assert_eq!(text(&c, "(1 * 1.0) / (21 * 1.0)"), "0.0");
+    // bigint / decimal(5,1): seconds to hours at one decimal.
+    assert_eq!(text(&c, "CAST(100 AS bigint) / 3600.0"), "0.0");
+    assert_eq!(text(&c, "CAST(179 AS bigint) / 3600.0"), "0.0");
+    assert_eq!(text(&c, "CAST(180 AS bigint) / 3600.0"), "0.1");
+    assert_eq!(text(&c, "CAST(5400 AS bigint) / 3600.0"), "1.5");
+    assert_eq!(text(&c, "CAST(-180 AS bigint) / 3600.0"), "-0.1");
+    assert_eq!(text(&c, "7 / 2.50"), "2.80");
+    assert_eq!(text(&c, "CAST(2 AS decimal(10,0)) / 3"), "1");
+    assert_eq!(text(&c, "CAST(NULL AS bigint) / 3600.0"), "NULL");
+    assert!(text(&c, "typeof(CAST(100 AS bigint) / 3600.0)").ends_with(",1)"));
+    // Aggregates as operands: the rule is picked when the call is bound.
+    assert_eq!(
+        text(
+            &c,
+            "(SELECT (sum(x) * 1.0) / (count(*) * 1.0) FROM range(4) t(x))"
+        ),
+        "1.5"
+    );
+    assert!(fails(&c, "1.0 / 0").contains("Division by zero"));
+    // A scale the layer cannot divide exactly is refused, not rounded.
+    assert!(fails(&c, "CAST(1 AS decimal(20,11)) / 2").contains("scale 10 or less"));
+}
+
+#[test]
+fn a_double_quotient_is_a_double_and_infinite_over_zero() {
+    let c = conn();
     assert_eq!(text(&c, "CAST(7 AS double) / 2"), "3.5");
+    assert_eq!(text(&c, "1.5 / CAST(2 AS double)"), "0.75");
+    assert_eq!(text(&c, "typeof(7 * 1.0 / CAST(2 AS double))"), "DOUBLE");
+    assert_eq!(text(&c, "CAST(1 AS double) / 0"), "inf");
+    assert_eq!(text(&c, "CAST(-1 AS double) / 0"), "-inf");
+    assert_eq!(text(&c, "CAST(0 AS double) / 0"), "nan");
+    assert_eq!(
+        text(&c, "typeof(CAST(1 AS real) / CAST(2 AS real))"),
+        "FLOAT"
+    );
 }
 
 #[test]

@@ -126,6 +126,88 @@ async fn latency_counts_weekday_london_business_hours_with_a_two_minute_margin()
     );
 }
 
+/// Latencies keep the fraction of a second (to_unixtime is a double): one event per channel, so
+/// every percentile of a channel is its one latency on either engine's approximation.
+async fn latency_percentiles_keep_the_fraction_of_a_second() {
+    let t = home("2024-05-15").await;
+    let mut sql = String::new();
+    for (request, channel, sent) in [
+        ("fast", "NHSAPP", "2024-04-02 10:00:00.250"),
+        ("slow", "EMAIL", "2024-04-02 10:01:30.500"),
+    ] {
+        sql.push_str(&format!(
+            "INSERT INTO request_item_status (clientid, requestid, requestitemid, createdtime) VALUES ('C', '{request}', 'i-{request}', TIMESTAMP '2024-04-02 10:00:00');\n\
+             INSERT INTO request_item_plan_status (clientid, campaignid, sendinggroupid, communicationtype, requestid, requestitemid, requestitemplanid, ordernumber, channeltype, createdtime, sendtime) \
+             VALUES ('C', 'K', 'G', '{channel}', '{request}', 'i-{request}', 'p-{request}', 1, 'primary', TIMESTAMP '2024-04-02 10:00:00', TIMESTAMP '{sent}');\n"
+        ));
+    }
+    t.exec(&sql);
+    let got = t.select(
+        "SELECT communicationtype, count(*), min(percentile), max(percentile), min(latency), max(latency) \
+         FROM latency_percentiles GROUP BY communicationtype ORDER BY 1",
+    );
+    assert_eq!(
+        got,
+        vec![
+            vec![
+                s("EMAIL"),
+                s("25"),
+                s("0.100"),
+                s("99.900"),
+                s("90.5"),
+                s("90.5")
+            ],
+            vec![
+                s("NHSAPP"),
+                s("25"),
+                s("0.100"),
+                s("99.900"),
+                s("0.25"),
+                s("0.25")
+            ],
+        ]
+    );
+}
+
+/// Messages per recipient is Trino's decimal quotient: one decimal place, rounded half up.
+async fn messages_per_recipient_has_one_decimal_place_rounded_half_up() {
+    let t = home("2024-05-15").await;
+    let mut sql = String::from(
+        "INSERT INTO request_item_status (clientid, requestitemid, nhsnumberhash, status, createdtime, completedcommunicationtypes) VALUES ",
+    );
+    // Four recipients in April. EMAIL: 3 + 2 + 1 + 4 = 10, SMS: 1, NHSAPP: 3.
+    let mut rows = Vec::new();
+    let mut n = 0;
+    for (recipient, channel, count) in [
+        ("R1", "EMAIL", 3),
+        ("R2", "EMAIL", 2),
+        ("R3", "EMAIL", 1),
+        ("R4", "EMAIL", 4),
+        ("R1", "SMS", 1),
+        ("R2", "NHSAPP", 3),
+    ] {
+        for _ in 0..count {
+            n += 1;
+            rows.push(format!(
+                "('C', 'i{n}', '{recipient}', 'DELIVERED', TIMESTAMP '2024-04-10 09:00:00', ARRAY['{channel}'])"
+            ));
+        }
+    }
+    sql.push_str(&rows.join(", "));
+    t.exec(&sql);
+    assert_eq!(
+        t.select(
+            "SELECT communicationtype, totalmonthlyrecipients, messagedeliveredcount, averagemessagesperecipient \
+             FROM monthly_messages_per_recipient ORDER BY 1"
+        ),
+        vec![
+            vec![s("EMAIL"), s("4"), s("10"), s("2.5")],
+            vec![s("NHSAPP"), s("4"), s("3"), s("0.8")], // 0.75
+            vec![s("SMS"), s("4"), s("1"), s("0.3")],    // 0.25
+        ]
+    );
+}
+
 async fn a_fallback_starts_at_the_latest_of_up_to_three_earlier_completions() {
     let t = home("2024-05-15").await;
     // One item on Wednesday 3 April 2024 (BST), five primary plans in order. Plan 1 completed
@@ -399,6 +481,8 @@ async fn all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_group
 on_both_engines!(
     letters_are_invoiced_on_each_suppliers_calendar,
     latency_counts_weekday_london_business_hours_with_a_two_minute_margin,
+    latency_percentiles_keep_the_fraction_of_a_second,
+    messages_per_recipient_has_one_decimal_place_rounded_half_up,
     a_fallback_starts_at_the_latest_of_up_to_three_earlier_completions,
     sms_nudge_ids_are_parsed_and_billing_goes_to_the_originator,
     all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_groups,
