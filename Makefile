@@ -110,7 +110,7 @@ DIFFERENTIAL_CASES ?= 1000
 differential-long: SHELL := /bin/bash
 differential-long: $(DUCKDB_LIB) trino-install
 	@$(WITH_TRINO); NOTIFY_DIFFERENTIAL_CASES=$(DIFFERENTIAL_CASES) \
-	  $(CARGO) test $(SELECTION) -- duckdb_builds_the_tables_trino_builds --nocapture
+	  $(CARGO) test $(SELECTION) -- duckdb_shows_what_trino_shows --exact --nocapture
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
 ## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.

@@ -11,7 +11,6 @@ pub const SAME_AS_TRINO: &[(&str, &str)] = &[
     ("coalesce", "the first non-NULL argument"),
     ("contains", "membership of an array (Trino's only form); a miss in an array holding NULL is NULL in Trino and false here, which our SQL only tests in CASE WHEN, where both mean no"),
     ("count", "rows, or non-NULL values; DISTINCT alike"),
-    ("count_if", "rows where the condition is true"),
     ("date_trunc", "a timestamp truncated to the unit, still a timestamp"),
     ("day", "the day of the month of a date or timestamp"),
     ("hour", "the hour of a timestamp"),

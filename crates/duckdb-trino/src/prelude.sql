@@ -63,6 +63,10 @@ CREATE OR REPLACE MACRO trino.to_iso8601(x) AS
 -- Trino: approx_percentile(x, p) where p is a constant or an ARRAY of constants.
 CREATE OR REPLACE MACRO trino.approx_percentile(x, p) AS approx_quantile(x, p);
 
+-- Trino: count_if(condition) counts the rows where it is true: 0, never NULL, when none is (DuckDB's
+-- gives NULL over no rows or only NULL conditions).
+CREATE OR REPLACE MACRO trino.count_if(condition) AS count(CASE WHEN condition THEN 1 END);
+
 -- Trino: array_join(array, delimiter) joins the non-NULL elements.
 CREATE OR REPLACE MACRO trino.array_join(a, sep) AS array_to_string(list_filter(a, lambda x: x IS NOT NULL), sep);
 

@@ -381,6 +381,31 @@ fn a_double_quotient_is_a_double_and_infinite_over_zero() {
 }
 
 #[test]
+fn count_if_is_zero_when_no_condition_is_true() {
+    let c = conn();
+    let count = |rows: &str| {
+        text(
+            &c,
+            &format!("(SELECT count_if(x) FROM (VALUES {rows}) t(x))"),
+        )
+    };
+    assert_eq!(count("(true), (NULL), (false), (true)"), "2");
+    assert_eq!(count("(CAST(NULL AS boolean))"), "0");
+    assert_eq!(count("(false)"), "0");
+    assert_eq!(
+        text(
+            &c,
+            "(SELECT count_if(x) FROM (VALUES (true)) t(x) WHERE false)"
+        ),
+        "0"
+    );
+    assert_eq!(
+        text(&c, "(SELECT typeof(count_if(x)) FROM (VALUES (true)) t(x))"),
+        "BIGINT"
+    );
+}
+
+#[test]
 fn greatest_and_least_are_null_when_any_argument_is() {
     let c = conn();
     assert_eq!(

@@ -185,16 +185,8 @@ fn ingest(runs: &[(&[CdcRow], u64, &str)]) -> Tables {
 }
 
 fn ingest_lab(runs: &[(&[CdcRow], u64, &str)], late_columns_from: &str) -> Lab {
-    ingest_lab_on(test_engine(), runs, late_columns_from)
-}
-
-fn ingest_lab_on(
-    engine: TestEngine,
-    runs: &[(&[CdcRow], u64, &str)],
-    late_columns_from: &str,
-) -> Lab {
     let all: Vec<&CdcRow> = runs.iter().flat_map(|(rows, _, _)| rows.iter()).collect();
-    let lab = Lab::on(engine, &batch_clients(all), KEY);
+    let lab = Lab::new(&batch_clients(all), KEY);
     for (rows, file_seed, as_of) in runs {
         lab.deliver(rows, *file_seed, late_columns_from);
         lab.ingest(as_of);
@@ -747,33 +739,166 @@ fn prop_moving_the_window_forward_never_removes_a_row_or_lowers_a_count() {
     });
 }
 
-/// Ingests `runs` on `engine`, then creates the views; the staging tables and every view.
-fn ingest_on(engine: TestEngine, runs: &[(&[CdcRow], u64, &str)]) -> Tables {
-    let lab = ingest_lab_on(engine, runs, ALWAYS);
-    lab.create_views();
-    let mut all = lab.tables();
-    all.extend(lab.views());
-    all
+/// What a user of a home sees: the staging tables and every view, the report files in the
+/// ingress bucket (key and text), and the watchdog's metrics.
+struct Seen {
+    relations: Tables,
+    reports: Vec<(String, String)>,
+    metrics: Metrics,
 }
 
-/// The DuckDB twin builds the tables and views Trino builds (the engine Athena is), row for row
-/// and value for value, from the same generated histories: one window, and a run split over two
-/// windows; `current_date` pinned to the day after as-of on both.
-/// `NOTIFY_DIFFERENTIAL_CASES` histories (default 50; they run as one batch, so as one history
-/// per engine and run).
+/// The reports a differential case asks for: the completed-comms report of each date for
+/// `clients`, and the completed-batch report of `batch_clients`.
+struct ReportRuns {
+    dates: Vec<String>,
+    clients: Vec<String>,
+    batch_clients: Vec<String>,
+}
+
+/// A home on `engine` with `config`, `current_date` pinned to [`common::lab::TODAY`]: setup; each
+/// run replaces the source with its rows (files split by its seed, the late columns from
+/// `late_columns_from`) and runs the ingestion machine at its asOf; then the report machines and
+/// the watchdog. Everything through the same state machines, handlers and SQL as in AWS.
+fn seen_on(
+    engine: TestEngine,
+    config: &notify_reporting::home::HomeConfig,
+    runs: &[(&[CdcRow], u64, &str)],
+    late_columns_from: &str,
+    reports: &ReportRuns,
+) -> Seen {
+    let t = TestHome::on(engine, config, KEY);
+    t.pin_today(common::lab::TODAY);
+    blocking(async {
+        t.run("setup", json!({})).await;
+        for (rows, file_seed, as_of) in runs {
+            t.deliver(rows, *file_seed, late_columns_from);
+            t.run("ingestion", json!({ "asOf": as_of })).await;
+        }
+        for date in &reports.dates {
+            t.run(
+                "completed-comms-report",
+                json!({ "completedDate": date, "clientIds": reports.clients }),
+            )
+            .await;
+        }
+        if !reports.batch_clients.is_empty() {
+            t.run(
+                "completed-batch-report",
+                json!({ "clientIds": reports.batch_clients }),
+            )
+            .await;
+        }
+        // As of the last day of the history, so today's latencies are there to compare.
+        t.run("watchdog", json!({ "asOf": AS_OF })).await;
+    });
+    let mut relations = t.dump_all();
+    relations.extend(t.views());
+    Seen {
+        relations,
+        reports: t.ingress(),
+        metrics: t.metrics(),
+    }
+}
+
+/// The deliberate exception (docs/engines.md): `approx_percentile` is each engine's own
+/// approximation (Trino's q-digest, DuckDB's t-digest). The latency_percentiles groups and
+/// percentiles must agree and every latency be there; the values are left out. (The degraded
+/// latency check compares a median with twice a 95th percentile: far apart, so its counts are
+/// compared.)
+fn without_approximations(mut seen: Seen) -> Seen {
+    for (name, rows) in &mut seen.relations {
+        if name == "latency_percentiles" {
+            for row in rows.iter_mut() {
+                let latency = row.pop().flatten();
+                assert!(
+                    latency.is_some(),
+                    "latency_percentiles: no latency in {row:?}"
+                );
+            }
+            rows.sort();
+        }
+    }
+    seen
+}
+
+/// The first difference between what two homes show: a table or view (the rows only one side
+/// has), a report (its key, or both texts), or a metric (both values; equal within 1e-9 relative).
+fn seen_differ(what: &str, a: &Seen, b: &Seen) -> Result<(), String> {
+    differ(what, &a.relations, &b.relations)?;
+    let keys = |s: &Seen| s.reports.iter().map(|(k, _)| k.clone()).collect::<Vec<_>>();
+    if keys(a) != keys(b) {
+        return Err(format!(
+            "{what}: different report files\n  first: {:?}\n  second: {:?}",
+            keys(a),
+            keys(b)
+        ));
+    }
+    for ((key, x), (_, y)) in a.reports.iter().zip(&b.reports) {
+        if x != y {
+            return Err(format!(
+                "{what}: the report {key} differs\n--- first\n{x}\n--- second\n{y}"
+            ));
+        }
+    }
+    let metric_keys = |s: &Seen| s.metrics.keys().cloned().collect::<Vec<_>>();
+    if metric_keys(a) != metric_keys(b) {
+        return Err(format!(
+            "{what}: different metrics published\n  first: {:?}\n  second: {:?}",
+            metric_keys(a),
+            metric_keys(b)
+        ));
+    }
+    for (key, x) in &a.metrics {
+        let y = b.metrics[key];
+        if (x - y).abs() > 1e-9 * x.abs().max(y.abs()) {
+            return Err(format!("{what}: the metric {key:?} is {x} against {y}"));
+        }
+    }
+    Ok(())
+}
+
+/// The DuckDB twin shows what Trino (the engine Athena is) shows, from the same generated
+/// histories: every staging table and view row for row, both reports byte for byte, every watchdog
+/// metric; after one window, and after a run split over two windows; `current_date` pinned to the
+/// day after as-of on both. `NOTIFY_DIFFERENTIAL_CASES` histories (default 50; they run in
+/// batches, each batch as one history per engine and run); a failing case is shrunk.
 #[test]
-fn duckdb_builds_the_tables_trino_builds() {
+fn duckdb_shows_what_trino_shows() {
     let cases = knob("NOTIFY_DIFFERENTIAL_CASES", 50);
     check_cases("engines-agree", 11, cases, |rows, rng| {
         let early: Vec<CdcRow> = rows.iter().filter(|_| rng.chance(0.5)).cloned().collect();
         let early_as_of = day(AS_OF).add_days(-rng.range(1, 6)).to_string();
+        let batch = batch_clients(rows);
+        let config = notify_reporting::home::HomeConfig {
+            batch_client_ids: batch.clone(),
+            ..Default::default()
+        };
+        // A few of the batch's clients get reports, for the day every history completes on and
+        // a day with nothing; every batch client gets its batch reports.
+        let mut clients: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.fields.get("clientid").and_then(Value::as_str))
+            .map(String::from)
+            .collect();
+        clients.sort();
+        clients.dedup();
+        clients.retain(|_| rng.chance(0.25));
+        let reports = ReportRuns {
+            dates: vec!["2026-11-15".into(), "2026-11-16".into()],
+            clients,
+            batch_clients: batch,
+        };
         for runs in [
             vec![(rows, 1u64, AS_OF)],
             vec![(&early[..], 2, early_as_of.as_str()), (rows, 3, AS_OF)],
         ] {
-            let duckdb = ingest_on(TestEngine::DuckDb, &runs);
-            let trino = ingest_on(TestEngine::Trino, &runs);
-            differ("DuckDB (first) against Trino (second)", &duckdb, &trino)?;
+            let duckdb = seen_on(TestEngine::DuckDb, &config, &runs, ALWAYS, &reports);
+            let trino = seen_on(TestEngine::Trino, &config, &runs, ALWAYS, &reports);
+            seen_differ(
+                "DuckDB (first) against Trino (second)",
+                &without_approximations(duckdb),
+                &without_approximations(trino),
+            )?;
         }
         Ok(())
     });
@@ -781,9 +906,9 @@ fn duckdb_builds_the_tables_trino_builds() {
 
 /// The same on a realistic generated history (synthetic_cdc's model, as `make run` generates:
 /// every channel, suppliers and letters, SMS nudges, late columns), ingested week by week over a
-/// month, so every view has rows to compare.
+/// month, so every table and view has rows, and each client has reports on the last three days.
 #[test]
-fn duckdb_builds_the_tables_and_views_trino_builds_from_a_realistic_history() {
+fn duckdb_shows_what_trino_shows_from_a_realistic_history() {
     let end = day(AS_OF);
     let options = synthetic_cdc::Options {
         out: std::path::PathBuf::new(),
@@ -798,44 +923,55 @@ fn duckdb_builds_the_tables_and_views_trino_builds_from_a_realistic_history() {
     let generated = synthetic_cdc::generate_rows(&options);
     let late_from = synthetic_cdc::schema_change_day(&options).to_string();
     let facts = &generated.facts;
-    let mut deployment = reporting_core::config::Deployment::local();
-    deployment.batch_client_ids = facts.batch_client_ids.clone();
-    deployment.sms_nudge_client_id = Some(facts.sms_nudge_client_id.clone());
-    deployment.email_filter_client_ids = facts.email_filter_client_ids.clone();
-    let build = |engine| {
-        let lab = Lab::with(engine, deployment.clone(), KEY);
-        lab.deliver(&generated.rows, 1, &late_from);
-        for weeks_back in (0..5).rev() {
-            lab.ingest(&end.add_days(-7 * weeks_back).to_string());
-        }
-        lab.create_views();
-        let mut all = lab.tables();
-        all.extend(lab.views());
-        for (name, rows) in &mut all {
-            if name == "latency_percentiles" {
-                // The one deliberate exception (docs/engines.md): approx_percentile is each
-                // engine's own approximation (Trino's q-digest, DuckDB's t-digest). The groups
-                // and percentiles must agree, and every latency be there.
-                for row in rows.iter_mut() {
-                    let latency = row.pop().flatten();
-                    assert!(
-                        latency.is_some(),
-                        "latency_percentiles: no latency in {row:?}"
-                    );
-                }
-                rows.sort();
-            }
-        }
-        all
+    let config = notify_reporting::home::HomeConfig {
+        batch_client_ids: facts.batch_client_ids.clone(),
+        sms_nudge_client_id: Some(facts.sms_nudge_client_id.clone()),
+        email_filter_client_ids: facts.email_filter_client_ids.clone(),
+        ..Default::default()
     };
-    let (duckdb, trino) = (build(TestEngine::DuckDb), build(TestEngine::Trino));
+    let weeks: Vec<String> = (0..5)
+        .rev()
+        .map(|weeks_back| end.add_days(-7 * weeks_back).to_string())
+        .collect();
+    let runs: Vec<(&[CdcRow], u64, &str)> = weeks
+        .iter()
+        .map(|as_of| (&generated.rows[..], 1, as_of.as_str()))
+        .collect();
+    let mut clients: Vec<String> = generated
+        .rows
+        .iter()
+        .filter_map(|r| r.fields.get("clientid").and_then(Value::as_str))
+        .map(String::from)
+        .collect();
+    clients.sort();
+    clients.dedup();
+    let reports = ReportRuns {
+        dates: (1..=3).map(|d| end.add_days(-d).to_string()).collect(),
+        clients,
+        batch_clients: facts.batch_client_ids.clone(),
+    };
+    let [duckdb, trino] = [TestEngine::DuckDb, TestEngine::Trino].map(|engine| {
+        without_approximations(seen_on(engine, &config, &runs, &late_from, &reports))
+    });
     let empty: Vec<&str> = duckdb
+        .relations
         .iter()
         .filter(|(_, rows)| rows.is_empty())
         .map(|(name, _)| name.as_str())
         .collect();
-    eprintln!("empty on both engines (nothing of theirs in this history): {empty:?}");
-    differ("DuckDB (first) against Trino (second)", &duckdb, &trino)
+    let degraded = duckdb
+        .metrics
+        .iter()
+        .filter(|((metric, _, _), value)| metric == "DegradedLatenciesCount" && **value > 0.0)
+        .count();
+    eprintln!(
+        "empty on both engines (nothing of theirs in this history): {empty:?}; {} report files, \
+         {} metrics ({degraded} degraded-latency counts above 0)",
+        duckdb.reports.len(),
+        duckdb.metrics.len()
+    );
+    assert!(duckdb.reports.len() > 10, "{:?}", duckdb.reports.len());
+    seen_differ("DuckDB (first) against Trino (second)", &duckdb, &trino)
         .unwrap_or_else(|e| panic!("{e}"));
 }
 

@@ -3,8 +3,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
-
 use common::*;
 use serde_json::json;
 
@@ -168,30 +166,8 @@ fn history() -> String {
     sql
 }
 
-type Published = BTreeMap<(String, String, String), f64>;
-
-fn published(t: &TestHome) -> Published {
-    reporting_local::MetricsFile::new(t.home.metrics_file())
-        .read_all()
-        .unwrap()
-        .into_iter()
-        .map(|d| {
-            assert_eq!(d.namespace, "Notify/Watchdog");
-            assert_eq!(d.unit, "Count");
-            assert_eq!(
-                d.dimensions[0],
-                ("environment".to_string(), "local".to_string())
-            );
-            (
-                (d.name, d.dimensions[1].1.clone(), d.dimensions[2].1.clone()),
-                d.value,
-            )
-        })
-        .collect()
-}
-
-fn expected() -> Published {
-    let mut e = Published::new();
+fn expected() -> Metrics {
+    let mut e = Metrics::new();
     let mut put = |metric: &str, client: &str, campaign: &str, v: f64| {
         e.insert((metric.into(), client.into(), campaign.into()), v);
     };
@@ -227,7 +203,7 @@ async fn home() -> TestHome {
 async fn the_published_values_are_the_counts_built_into_the_history() {
     let t = home().await;
     let run = t.run("watchdog", json!({"asOf": D})).await;
-    assert_eq!(published(&t), expected());
+    assert_eq!(t.metrics(), expected());
     let checks = run.output["checks"].as_array().unwrap();
     assert_eq!(checks.len(), 5);
     assert!(checks.iter().all(|c| c["rejected"] == json!([])));
@@ -239,7 +215,7 @@ async fn throttled_metric_puts_are_resumed_without_duplicates() {
     t.run("watchdog", json!({"asOf": D})).await;
     let lines = std::fs::read_to_string(t.home.metrics_file()).unwrap();
     assert_eq!(lines.lines().count(), expected().len(), "each datum once");
-    assert_eq!(published(&t), expected());
+    assert_eq!(t.metrics(), expected());
 }
 
 on_both_engines!(

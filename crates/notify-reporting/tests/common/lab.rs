@@ -18,7 +18,7 @@ use synthetic_cdc::CdcRow;
 pub const TODAY: &str = "2026-11-21";
 
 /// Every staging table's rows, sorted, all columns as text, in catalog order.
-pub type Tables = Vec<(String, Vec<Vec<Option<String>>>)>;
+pub use super::Tables;
 
 pub struct Lab {
     engine: LabEngine,
@@ -241,23 +241,16 @@ impl Lab {
 
     /// Every view's rows, sorted, in creation order (after [`Lab::create_views`]).
     pub fn views(&self) -> Tables {
-        self.sorted_rows(catalog::VIEWS.iter().map(|v| v.name))
+        super::sorted_rows(catalog::VIEWS.iter().map(|v| v.name), |sql| {
+            self.select(sql)
+        })
     }
 
     /// Every staging table's rows, sorted.
     pub fn tables(&self) -> Tables {
-        self.sorted_rows(catalog::TABLES.iter().map(|t| t.name))
-    }
-
-    /// Each relation's rows, sorted, in the order given.
-    fn sorted_rows<'n>(&self, names: impl Iterator<Item = &'n str>) -> Tables {
-        names
-            .map(|name| {
-                let mut rows = self.select(&format!("SELECT * FROM {name}"));
-                rows.sort();
-                (name.to_string(), rows)
-            })
-            .collect()
+        super::sorted_rows(catalog::TABLES.iter().map(|t| t.name), |sql| {
+            self.select(sql)
+        })
     }
 
     pub fn select(&self, sql: &str) -> Vec<Vec<Option<String>>> {

@@ -94,7 +94,7 @@ macro_rules! on_both_engines {
 
 /// Runs `work` to its end on a thread of its own (test helpers are synchronous; the Trino adapter
 /// is async, and a test's runtime cannot be blocked from inside).
-fn blocking<T: Send>(work: impl Future<Output = T> + Send) -> T {
+pub fn blocking<T: Send>(work: impl Future<Output = T> + Send) -> T {
     std::thread::scope(|scope| {
         scope
             .spawn(|| {
@@ -128,8 +128,17 @@ impl TestHome {
 
     /// A home whose hash key is `key`.
     pub fn with_key(batch_clients: &[&str], key: &str) -> Self {
+        let config = notify_reporting::home::HomeConfig {
+            batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
+            ..Default::default()
+        };
+        Self::on(test_engine(), &config, key)
+    }
+
+    /// A home on `engine` with `config` and the hash key `key`.
+    pub fn on(engine: TestEngine, config: &notify_reporting::home::HomeConfig, key: &str) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let home = Home::new(dir.path().join("home")).on(match test_engine() {
+        let home = Home::new(dir.path().join("home")).on(match engine {
             TestEngine::DuckDb => EngineChoice::DuckDb,
             TestEngine::Trino => EngineChoice::Trino {
                 url: test_services::Trino::shared()
@@ -138,11 +147,7 @@ impl TestHome {
                     .to_string(),
             },
         });
-        home.write_config(&notify_reporting::home::HomeConfig {
-            batch_client_ids: batch_clients.iter().map(|s| s.to_string()).collect(),
-            ..Default::default()
-        })
-        .unwrap();
+        home.write_config(config).unwrap();
         ParameterFile::new(home.parameters_file())
             .set_secret(&Deployment::local().hash_key_parameter(), key)
             .unwrap();
@@ -215,11 +220,17 @@ impl TestHome {
 
     /// Replaces the source with these rows (all columns present in every file).
     pub fn write_source(&self, rows: &[CdcRow]) {
+        self.deliver(rows, 7, "2000-01-01");
+    }
+
+    /// Replaces the source with `rows` (Parquet, files shuffled and split by `file_seed`; files
+    /// captured before `late_columns_from` lack the late columns).
+    pub fn deliver(&self, rows: &[CdcRow], file_seed: u64, late_columns_from: &str) {
         synthetic_cdc::write_parquet(
             &self.source_root,
             rows,
-            CalendarDate::parse("2000-01-01").unwrap(),
-            7,
+            CalendarDate::parse(late_columns_from).unwrap(),
+            file_seed,
         )
         .unwrap();
     }
@@ -268,16 +279,62 @@ impl TestHome {
     }
 
     /// Every staging table's rows, sorted, in catalog order.
-    pub fn dump_all(&self) -> Vec<(String, Vec<Vec<Option<String>>>)> {
-        reporting_core::catalog::TABLES
-            .iter()
-            .map(|t| {
-                let mut rows = self.select(&format!("SELECT * FROM {}", t.name));
-                rows.sort();
-                (t.name.to_string(), rows)
+    pub fn dump_all(&self) -> Tables {
+        sorted_rows(
+            reporting_core::catalog::TABLES.iter().map(|t| t.name),
+            |sql| self.select(sql),
+        )
+    }
+
+    /// Every view's rows, sorted, in creation order.
+    pub fn views(&self) -> Tables {
+        sorted_rows(
+            reporting_core::catalog::VIEWS.iter().map(|v| v.name),
+            |sql| self.select(sql),
+        )
+    }
+
+    /// Every metric the watchdog published, by (metric, client, campaign); each checked to be a
+    /// Notify/Watchdog count of this environment.
+    pub fn metrics(&self) -> Metrics {
+        reporting_local::MetricsFile::new(self.home.metrics_file())
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .map(|d| {
+                assert_eq!(d.namespace, "Notify/Watchdog");
+                assert_eq!(d.unit, "Count");
+                assert_eq!(
+                    d.dimensions[0],
+                    ("environment".to_string(), "local".to_string())
+                );
+                (
+                    (d.name, d.dimensions[1].1.clone(), d.dimensions[2].1.clone()),
+                    d.value,
+                )
             })
             .collect()
     }
+}
+
+/// Rows by relation name: a table's or view's every row as text (NULL as None).
+pub type Tables = Vec<(String, Vec<Vec<Option<String>>>)>;
+
+/// Published metric values by (metric, client, campaign).
+pub type Metrics = std::collections::BTreeMap<(String, String, String), f64>;
+
+/// Each relation's rows (`SELECT *` through `select`), sorted, in the order given.
+pub fn sorted_rows<'n>(
+    names: impl Iterator<Item = &'n str>,
+    select: impl Fn(&str) -> Vec<Vec<Option<String>>>,
+) -> Tables {
+    names
+        .map(|name| {
+            let mut rows = select(&format!("SELECT * FROM {name}"));
+            rows.sort();
+            (name.to_string(), rows)
+        })
+        .collect()
 }
 
 pub fn s(v: &str) -> Option<String> {
