@@ -1,0 +1,160 @@
+//! The column types a Power BI user (and every other reader) sees, per staging table and view, as
+//! `sql/column_types.tsv` records them: the types Athena's engine (Trino) gives the SQL as
+//! written, the running system's expressions included (a decimal quotient stays a decimal). On
+//! Trino they must be exactly those; on DuckDB each must be the DuckDB type the layer gives for
+//! it (docs/engines.md), so that both engines' values are written at the same type.
+//!
+//! After a deliberate change of a column's type: `NOTIFY_BLESS_COLUMN_TYPES=1` writes the file
+//! from Trino's answer, for review in the diff.
+
+mod common;
+
+use common::*;
+use serde_json::json;
+
+const CONTRACT: &str = include_str!("../../../sql/column_types.tsv");
+const CONTRACT_PATH: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../../sql/column_types.tsv");
+
+/// (relation, column, type), in catalog order (tables, then views in creation order), columns in
+/// their order.
+type Columns = Vec<(String, String, String)>;
+
+fn contract() -> Columns {
+    CONTRACT
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(
+                f.len(),
+                3,
+                "sql/column_types.tsv: {l:?} is not relation, column, type"
+            );
+            (f[0].to_string(), f[1].to_string(), f[2].to_string())
+        })
+        .collect()
+}
+
+/// Every staging table's and view's columns as the home's engine describes them.
+fn described(t: &TestHome) -> Columns {
+    let schema = match test_engine() {
+        TestEngine::DuckDb => "main".to_string(),
+        TestEngine::Trino => t.home.trino_schema(),
+    };
+    let relations = reporting_core::catalog::TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(reporting_core::catalog::VIEWS.iter().map(|v| v.name));
+    relations
+        .flat_map(|relation| {
+            let rows = t.select(&format!(
+                "SELECT column_name, data_type FROM information_schema.columns \
+                 WHERE table_schema = '{schema}' AND table_name = '{relation}' \
+                 ORDER BY ordinal_position"
+            ));
+            assert!(!rows.is_empty(), "{relation}: no columns described");
+            rows.into_iter().map(move |r| {
+                (
+                    relation.to_string(),
+                    r[0].clone().unwrap(),
+                    r[1].clone().unwrap(),
+                )
+            })
+        })
+        .collect()
+}
+
+/// Whether DuckDB's type of a column is the one the layer gives for Trino's type.
+fn duckdb_gives(trino: &str, duckdb: &str) -> bool {
+    let decimal_scale = |t: &str, prefix: &str| {
+        t.strip_prefix(prefix)
+            .and_then(|r| r.strip_suffix(')'))
+            .and_then(|r| r.split(',').nth(1))
+            .map(|s| s.trim().to_string())
+    };
+    match trino {
+        "varchar" => duckdb == "VARCHAR",
+        t if t.starts_with("varchar(") => duckdb == "VARCHAR",
+        "bigint" => duckdb == "BIGINT" || duckdb == "HUGEINT", // sum: equal below 2^63
+        "integer" => duckdb == "INTEGER",
+        "double" => duckdb == "DOUBLE",
+        "boolean" => duckdb == "BOOLEAN",
+        "date" => duckdb == "DATE",
+        // DuckDB's TIMESTAMP holds microseconds; the adapter writes the fraction at Trino's precision.
+        "timestamp(3)" | "timestamp(6)" => duckdb == "TIMESTAMP",
+        "array(varchar)" => duckdb == "VARCHAR[]",
+        // The scale is Trino's; DuckDB's quotient has precision 38 (docs/engines.md, Division).
+        t if t.starts_with("decimal(") => {
+            decimal_scale(t, "decimal(").is_some()
+                && decimal_scale(t, "decimal(") == decimal_scale(duckdb, "DECIMAL(")
+        }
+        _ => false,
+    }
+}
+
+async fn every_column_has_the_type_athena_gives() {
+    let t = TestHome::new(&["B"]);
+    t.configure(|c| {
+        c.sms_nudge_client_id = Some("NUDGE".into());
+        c.email_filter_client_ids = vec!["E".into()];
+    });
+    t.run("setup", json!({})).await;
+    let got = described(&t);
+    let expected = contract();
+    if test_engine() == TestEngine::Trino && std::env::var_os("NOTIFY_BLESS_COLUMN_TYPES").is_some()
+    {
+        let mut text = String::from(
+            "# relation\tcolumn\ttype: what Trino (Athena's engine) describes; checked by crates/notify-reporting/tests/column_types.rs\n",
+        );
+        for (relation, column, ty) in &got {
+            text.push_str(&format!("{relation}\t{column}\t{ty}\n"));
+        }
+        std::fs::write(CONTRACT_PATH, text).unwrap();
+        return;
+    }
+    let names = |c: &Columns| {
+        c.iter()
+            .map(|(r, c, _)| format!("{r}.{c}"))
+            .collect::<Vec<_>>()
+    };
+    let (have, want) = (names(&got), names(&expected));
+    if have != want {
+        let missing: Vec<&String> = want.iter().filter(|n| !have.contains(n)).collect();
+        let extra: Vec<&String> = have.iter().filter(|n| !want.contains(n)).collect();
+        panic!(
+            "the columns are not sql/column_types.tsv's (in order):\n  missing: {missing:?}\n  not listed: {extra:?}"
+        );
+    }
+    let wrong: Vec<String> = got
+        .iter()
+        .zip(&expected)
+        .filter(|((_, _, have), (_, _, want))| match test_engine() {
+            TestEngine::Trino => have != want,
+            TestEngine::DuckDb => !duckdb_gives(want, have),
+        })
+        .map(|((r, c, have), (_, _, want))| format!("{r}.{c}: {have}, where Athena gives {want}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The three columns whose precision the running system's expressions give (domain 5.0).
+#[test]
+fn the_contract_keeps_the_running_systems_numeric_types() {
+    let ty = |relation: &str, column: &str| {
+        contract()
+            .into_iter()
+            .find(|(r, c, _)| r == relation && c == column)
+            .map(|(_, _, t)| t)
+            .unwrap_or_else(|| panic!("{relation}.{column} is not in sql/column_types.tsv"))
+    };
+    assert!(ty(
+        "monthly_messages_per_recipient",
+        "averagemessagesperecipient"
+    )
+    .ends_with(",1)"));
+    assert!(ty("request_item_plan_read_status_smsnudge", "hrstoread").ends_with(",1)"));
+    assert_eq!(ty("latency_percentiles", "latency"), "double");
+    assert!(ty("latency_percentiles", "percentile").ends_with(",3)"));
+}
+
+on_both_engines!(every_column_has_the_type_athena_gives);
