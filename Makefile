@@ -105,7 +105,8 @@ test: $(MOTO) $(DUCKDB_LIB)
 	  status=$$?; tools/test-summary $(TEST_LOG) $$status
 
 ## make differential-long: the DuckDB twin against Trino on DIFFERENTIAL_CASES generated
-## histories (make test runs 50): every staging table, one window and a split run.
+## histories (make test runs 50): every staging table and view, both reports and the watchdog
+## metrics, after one window and after a split run (about 30 min for 1,000).
 DIFFERENTIAL_CASES ?= 1000
 differential-long: SHELL := /bin/bash
 differential-long: $(DUCKDB_LIB) trino-install

@@ -801,7 +801,7 @@ fn seen_on(
 }
 
 /// The deliberate exception (docs/engines.md): `approx_percentile` is each engine's own
-/// approximation (Trino's q-digest, DuckDB's t-digest). The latency_percentiles groups and
+/// approximation (Trino's sketch, DuckDB's t-digest). The latency_percentiles groups and
 /// percentiles must agree and every latency be there; the values are left out. (The degraded
 /// latency check compares a median with twice a 95th percentile: far apart, so its counts are
 /// compared.)

@@ -82,8 +82,8 @@ fn the_whole_home_runs_on_trino_and_agrees_with_duckdb() {
     // One hash key for both homes, so nhsnumberhash (and every report) can be compared.
     std::fs::copy(duck.join("parameters.json"), tri.join("parameters.json")).unwrap();
 
-    // Ending today, as the reports' and the watchdog's windows do (Trino's current_date cannot be
-    // pinned, so both homes run on today's).
+    // Ending today, as the reports' and the watchdog's windows do: the CLI runs on the real date.
+    // (The differential tests pin it, and compare every view, report and metric.)
     for (home, engine) in [(&duck, &[][..]), (&tri, &on_trino[..])] {
         cli(home, engine, &["run", "setup"]);
     }
