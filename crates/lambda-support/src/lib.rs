@@ -1,10 +1,10 @@
 //! Start-up and error plumbing shared by the Lambda binaries, so each `main.rs` is a few lines.
 
-use lambda_runtime::Diagnostic;
+use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use reporting_aws::{AthenaEngine, CloudWatchMetrics, S3Objects, SsmParameters};
 use reporting_core::config::Deployment;
 use reporting_core::HandlerError;
-use reporting_handlers::PollPolicy;
+use reporting_handlers::{LambdaName, PollPolicy, Ports};
 
 /// JSON logs to stdout (CloudWatch Logs), level from `RUST_LOG` (default info).
 pub fn init_tracing() {
@@ -36,6 +36,21 @@ impl From<LambdaError> for Diagnostic {
             error_message: e.0.message,
         }
     }
+}
+
+/// Serves `lambda`: every event goes through the one dispatcher (`reporting_handlers::handle`),
+/// which parses it as that Lambda's request type and runs its handler on `ports`. A request that
+/// is not one is `Input.Invalid`, naming the field.
+pub async fn serve(lambda: LambdaName, ports: Ports<'_>) -> Result<(), lambda_runtime::Error> {
+    let ports = &ports;
+    lambda_runtime::run(service_fn(
+        move |event: LambdaEvent<serde_json::Value>| async move {
+            reporting_handlers::handle(lambda, event.payload, ports)
+                .await
+                .map_err(LambdaError)
+        },
+    ))
+    .await
 }
 
 /// Everything a query Lambda needs, built once at start-up.
@@ -72,6 +87,19 @@ impl QueryLambda {
             sdk: config,
         })
     }
+
+    /// run-query's and poll-query's ports: Athena, SSM, the saved queries.
+    pub fn ports(&self) -> Ports<'_> {
+        Ports {
+            engine: &self.engine,
+            parameters: &self.parameters,
+            deployment: &self.deployment,
+            policy: &self.policy,
+            saved_queries: Some(&self.saved_queries),
+            objects: None,
+            metrics: None,
+        }
+    }
 }
 
 /// What write-report works with: Athena (to read results), S3 (the ingress bucket), SSM (the
@@ -97,12 +125,12 @@ impl ReportLambda {
         })
     }
 
-    pub fn ports(&self) -> reporting_handlers::ReportPorts<'_> {
-        reporting_handlers::ReportPorts {
-            engine: &self.query.engine,
-            objects: &self.objects,
-            parameters: &self.query.parameters,
-            deployment: &self.query.deployment,
+    /// write-report's ports: Athena (results), S3 (the ingress bucket), SSM (client lists).
+    pub fn ports(&self) -> Ports<'_> {
+        Ports {
+            saved_queries: None,
+            objects: Some(&self.objects),
+            ..self.query.ports()
         }
     }
 }
@@ -120,5 +148,14 @@ impl MetricLambda {
             metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&query.sdk)),
             query,
         })
+    }
+
+    /// publish-metric's ports: Athena (results) and CloudWatch.
+    pub fn ports(&self) -> Ports<'_> {
+        Ports {
+            saved_queries: None,
+            metrics: Some(&self.metrics),
+            ..self.query.ports()
+        }
     }
 }

@@ -14,6 +14,7 @@ use std::path::{Path, PathBuf};
 
 use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
+use reporting_local::faults::{EngineFaults, FailingPuts, FaultyEngine, ThrottledMetrics};
 use reporting_local::{
     DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile, SavedQueryFile,
 };
@@ -43,7 +44,8 @@ pub struct HomeConfig {
     pub today: Option<String>,
 }
 
-/// Faults the local engine can inject, as AWS would produce them.
+/// Faults a local home injects, as AWS would produce them, by wrapping its ports
+/// (`reporting_local::faults`), on DuckDB and Trino alike.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct Faults {
@@ -200,17 +202,28 @@ impl Home {
             .ensure_random_key(&deployment.hash_key_parameter())
             .map_err(|e| e.to_string())?;
         let engine = match &self.engine {
-            EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, &config, today)?),
+            EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, today)?),
             EngineChoice::Trino { url } => {
                 HomeEngine::Trino(self.open_trino(url, source, today).await?)
             }
         };
+        let faults = &config.faults;
         Ok(Opened {
-            engine,
+            engine: FaultyEngine::new(
+                engine,
+                EngineFaults {
+                    more_runs_needed: faults.more_runs_needed,
+                    throttled_starts: faults.throttled_starts,
+                    commit_conflicts: faults.commit_conflicts,
+                    failing_query: faults.failing_query.clone(),
+                },
+            ),
             parameters,
-            objects: DirectoryStore::new(self.objects()).failing_first(config.faults.failing_puts),
-            metrics: MetricsFile::new(self.metrics_file())
-                .throttling_first(config.faults.metrics_throttled),
+            objects: FailingPuts::new(DirectoryStore::new(self.objects()), faults.failing_puts),
+            metrics: ThrottledMetrics::new(
+                MetricsFile::new(self.metrics_file()),
+                faults.metrics_throttled,
+            ),
             saved_queries: SavedQueryFile::new(self.saved_queries_file()),
             deployment,
         })
@@ -250,8 +263,7 @@ impl Home {
         .map_err(|e| e.to_string())
     }
 
-    /// A Trino server with this home's schemas and source table ready. The engine-level faults of
-    /// `config.json` are the DuckDB engine's; Trino runs as it is, with `today` pinned if set.
+    /// A Trino server with this home's schemas and source table ready, with `today` pinned if set.
     async fn open_trino(
         &self,
         url: &str,
@@ -275,7 +287,6 @@ impl Home {
     fn open_duckdb(
         &self,
         source: &Path,
-        config: &HomeConfig,
         today: Option<CalendarDate>,
     ) -> Result<DuckDbEngine, String> {
         DuckDbEngine::open(
@@ -283,10 +294,6 @@ impl Home {
             EngineOptions {
                 source_dir: Some(source.to_path_buf()),
                 today,
-                more_runs_needed: config.faults.more_runs_needed,
-                throttled_starts: config.faults.throttled_starts,
-                commit_conflicts: config.faults.commit_conflicts,
-                failing_query: config.faults.failing_query.clone(),
                 ..Default::default()
             },
         )
@@ -306,10 +313,11 @@ impl Home {
 
 /// A home's adapters, ready for the handlers.
 pub struct Opened {
-    pub engine: HomeEngine,
+    /// The home's engine, behind the faults its configuration asks for (none: as it is).
+    pub engine: FaultyEngine<HomeEngine>,
     pub parameters: ParameterFile,
-    pub objects: DirectoryStore,
-    pub metrics: MetricsFile,
+    pub objects: FailingPuts<DirectoryStore>,
+    pub metrics: ThrottledMetrics<MetricsFile>,
     pub saved_queries: SavedQueryFile,
     pub deployment: Deployment,
 }

@@ -3,6 +3,8 @@
 
 use std::collections::BTreeMap;
 
+use reporting_handlers::LambdaName;
+
 /// One state machine the local home can run.
 pub struct MachineDef {
     pub name: &'static str,
@@ -49,10 +51,18 @@ pub const MACHINES: &[MachineDef] = &[
     },
 ];
 
-pub const RUN_QUERY: &str = "local:run-query";
-pub const POLL_QUERY: &str = "local:poll-query";
-pub const WRITE_REPORT: &str = "local:write-report";
-pub const PUBLISH_METRIC: &str = "local:publish-metric";
+/// The resource a Lambda's ARN becomes locally: `local:<name>`.
+pub fn local_resource(lambda: LambdaName) -> String {
+    format!("local:{}", lambda.name())
+}
+
+/// The Lambda a local Task resource names, if it is one.
+pub fn lambda_of(resource: &str) -> Option<LambdaName> {
+    LambdaName::ALL
+        .into_iter()
+        .find(|l| local_resource(*l) == resource)
+}
+
 /// An AWS SDK integration the local runner stands in for: Glue column statistics become
 /// DuckDB's `ANALYZE <table>`.
 pub const GLUE_COLUMN_STATISTICS: &str =
@@ -60,23 +70,22 @@ pub const GLUE_COLUMN_STATISTICS: &str =
 
 /// What SAM's `DefinitionSubstitutions` supply in AWS, locally.
 pub fn substitutions() -> BTreeMap<String, String> {
-    BTreeMap::from([
-        ("RunQueryFunctionArn".to_string(), RUN_QUERY.to_string()),
-        ("PollQueryFunctionArn".to_string(), POLL_QUERY.to_string()),
-        (
-            "WriteReportFunctionArn".to_string(),
-            WRITE_REPORT.to_string(),
-        ),
-        (
-            "PublishMetricFunctionArn".to_string(),
-            PUBLISH_METRIC.to_string(),
-        ),
-        ("Database".to_string(), "main".to_string()),
-        (
-            "HousekeepingRoleArn".to_string(),
-            "local:housekeeping-role".to_string(),
-        ),
-    ])
+    let lambdas = LambdaName::ALL.into_iter().map(|l| {
+        let name = l
+            .arn_placeholder()
+            .trim_start_matches("${")
+            .trim_end_matches('}');
+        (name.to_string(), local_resource(l))
+    });
+    lambdas
+        .chain([
+            ("Database".to_string(), "main".to_string()),
+            (
+                "HousekeepingRoleArn".to_string(),
+                "local:housekeeping-role".to_string(),
+            ),
+        ])
+        .collect()
 }
 
 pub fn find(name: &str) -> Result<&'static MachineDef, String> {

@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use notify_reporting::home::HomeConfig;
 use notify_reporting::{by_hand, run_machine, EngineChoice, Home, RunError};
 use reporting_core::CalendarDate;
+use reporting_handlers::contract::DeliveryStatus;
 use serde_json::Value;
 
 /// notify-reporting, locally: the repository's state machines, handlers and SQL on embedded DuckDB.
@@ -235,32 +236,6 @@ fn configure_report_clients(home: &Home, s: &synthetic_cdc::Summary) -> Result<(
     Ok(())
 }
 
-/// Every report a report machine's output lists: (key, status, rows).
-fn deliveries(output: &Value) -> Vec<(String, String, Option<u64>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![output];
-    while let Some(v) = stack.pop() {
-        match v {
-            Value::Object(m) => {
-                if let (Some(Value::String(key)), Some(Value::String(status))) =
-                    (m.get("key"), m.get("status"))
-                {
-                    out.push((
-                        key.clone(),
-                        status.clone(),
-                        m.get("rows").and_then(Value::as_u64),
-                    ));
-                } else {
-                    stack.extend(m.values());
-                }
-            }
-            Value::Array(a) => stack.extend(a.iter().rev()),
-            _ => {}
-        }
-    }
-    out
-}
-
 fn parse_date(s: &str) -> Result<CalendarDate, String> {
     CalendarDate::parse(s).map_err(|e| e.to_string())
 }
@@ -448,17 +423,20 @@ fn main() -> ExitCode {
                         let published = metrics_file.read_all().unwrap_or_default();
                         print_alarms(published.get(metrics_before..).unwrap_or_default());
                     } else if machine.ends_with("-report") {
-                        let reports = deliveries(&report.output);
-                        if reports.is_empty() {
+                        if report.deliveries.is_empty() {
                             println!("\nno reports: no clients, or nothing completed");
                         } else {
                             println!("\n{:<10} {:>8}  report", "status", "rows");
                             let bucket = home.objects().join("ingress");
-                            for (key, status, rows) in reports {
+                            for d in &report.deliveries {
+                                let status = match d.status {
+                                    DeliveryStatus::Created => "created",
+                                    DeliveryStatus::Exists => "exists",
+                                };
                                 println!(
                                     "{status:<10} {:>8}  {}",
-                                    rows.map_or("-".into(), |r| r.to_string()),
-                                    bucket.join(key).display()
+                                    d.rows.map_or("-".into(), |r| r.to_string()),
+                                    bucket.join(&d.key).display()
                                 );
                             }
                         }

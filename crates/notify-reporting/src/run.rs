@@ -6,14 +6,16 @@ use std::path::Path;
 use std::sync::Mutex;
 
 use reporting_core::catalog::TABLES;
+use reporting_core::ports::QueryState;
 use reporting_core::CalendarDate;
-use reporting_handlers::PollPolicy;
+use reporting_handlers::contract::{Delivered, SyncSummary};
+use reporting_handlers::{LambdaName, PollPolicy, QueryProgress};
 use serde_json::Value;
 use state_machine::{Event, Observer, StateMachine};
 
 use crate::home::Home;
 use crate::machines;
-use crate::tasks::LocalTasks;
+use crate::tasks::{LocalTasks, LosingStartedResponses};
 
 #[derive(Debug, thiserror::Error)]
 pub enum RunError {
@@ -40,14 +42,17 @@ pub struct QueryLine {
 pub struct RunReport {
     pub output: Value,
     pub queries: Vec<QueryLine>,
+    /// The reports write-report delivered (or found already there), in order.
+    pub deliveries: Vec<Delivered>,
     pub table_rows: Vec<(String, u64)>,
     pub virtual_seconds: f64,
 }
 
-/// Prints progress as it happens and keeps the finished queries.
+/// Prints progress as it happens and keeps the finished queries and the delivered reports.
 pub struct Progress {
     pub print: bool,
     pub finished: Mutex<Vec<QueryLine>>,
+    pub deliveries: Mutex<Vec<Delivered>>,
 }
 
 impl Observer for Progress {
@@ -59,27 +64,41 @@ impl Observer for Progress {
                 state,
                 resource,
                 output,
-            } if resource == machines::RUN_QUERY => Some(match output["query"].as_str() {
-                Some(query) => format!("  started   {query}"),
-                None => format!("  done      {state}{}", sync_counts(output)),
-            }),
-            Event::TaskSucceeded {
-                resource, output, ..
-            } if resource == machines::POLL_QUERY && output["state"] == "SUCCEEDED" => {
-                let q = QueryLine {
-                    query: output["query"].as_str().unwrap_or("?").to_string(),
-                    rows_affected: output["statistics"]["rowsAffected"].as_u64(),
-                    engine_millis: output["statistics"]["engineMillis"].as_u64(),
-                };
-                let text = format!(
-                    "  finished  {:<52} {:>9} rows {:>7} ms",
-                    q.query,
-                    q.rows_affected.map_or("-".into(), |r| r.to_string()),
-                    q.engine_millis.map_or("-".into(), |m| m.to_string())
-                );
-                self.finished.lock().unwrap().push(q);
-                Some(text)
-            }
+            } => match machines::lambda_of(resource) {
+                Some(LambdaName::RunQuery) => Some(
+                    match serde_json::from_value::<QueryProgress>(output.clone()) {
+                        Ok(started) => format!("  started   {}", started.query),
+                        Err(_) => format!("  done      {state}{}", sync_counts(output)),
+                    },
+                ),
+                Some(LambdaName::PollQuery) => {
+                    match serde_json::from_value::<QueryProgress>(output.clone()) {
+                        Ok(p) if p.state == QueryState::Succeeded => {
+                            let q = QueryLine {
+                                query: p.query,
+                                rows_affected: p.statistics.rows_affected,
+                                engine_millis: p.statistics.engine_millis,
+                            };
+                            let text = format!(
+                                "  finished  {:<52} {:>9} rows {:>7} ms",
+                                q.query,
+                                q.rows_affected.map_or("-".into(), |r| r.to_string()),
+                                q.engine_millis.map_or("-".into(), |m| m.to_string())
+                            );
+                            self.finished.lock().unwrap().push(q);
+                            Some(text)
+                        }
+                        _ => None,
+                    }
+                }
+                Some(LambdaName::WriteReport) => {
+                    if let Ok(delivered) = serde_json::from_value::<Delivered>(output.clone()) {
+                        self.deliveries.lock().unwrap().push(delivered);
+                    }
+                    None
+                }
+                _ => None,
+            },
             Event::TaskFailed {
                 state,
                 error,
@@ -108,17 +127,15 @@ impl Observer for Progress {
 
 /// ` (2 created, 0 updated, 0 deleted, 28 unchanged)` for a saved-query sync's output, else ``.
 fn sync_counts(output: &Value) -> String {
-    let names = |field: &str| output[field].as_array().map(Vec::len);
-    match (
-        names("created"),
-        names("updated"),
-        output["deleted"].as_u64(),
-        output["unchanged"].as_u64(),
-    ) {
-        (Some(c), Some(u), Some(d), Some(n)) => {
-            format!(" ({c} created, {u} updated, {d} deleted, {n} unchanged)")
-        }
-        _ => String::new(),
+    match serde_json::from_value::<SyncSummary>(output.clone()) {
+        Ok(s) => format!(
+            " ({} created, {} updated, {} deleted, {} unchanged)",
+            s.created.len(),
+            s.updated.len(),
+            s.deleted,
+            s.unchanged
+        ),
+        Err(_) => String::new(),
     }
 }
 
@@ -189,19 +206,29 @@ pub async fn run_machine(
     let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
         .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
     let opened = home.open(source).await.map_err(RunError::Setup)?;
-    let lost_responses = home.config().map(|c| c.faults.lost_responses).unwrap_or(0);
     let tasks = LocalTasks {
         home: &opened,
         policy: PollPolicy::default(),
-        lost_responses: std::sync::Mutex::new(lost_responses),
+    };
+    let lost = home.config().map(|c| c.faults.lost_responses).unwrap_or(0);
+    let losing;
+    let tasks: &dyn state_machine::Tasks = if lost > 0 {
+        losing = LosingStartedResponses {
+            inner: tasks,
+            lost: Mutex::new(lost),
+        };
+        &losing
+    } else {
+        &tasks
     };
     let progress = Progress {
         print,
         finished: Mutex::new(Vec::new()),
+        deliveries: Mutex::new(Vec::new()),
     };
     let execution_name = format!("local-{}", std::process::id());
     let execution = machine
-        .execute(&execution_name, input, &now_iso(), &tasks, &progress)
+        .execute(&execution_name, input, &now_iso(), tasks, &progress)
         .await
         .map_err(|f| {
             let hint = if f.cause.contains("Table with name") && f.cause.contains("does not exist")
@@ -217,13 +244,14 @@ pub async fn run_machine(
         })?;
     let mut table_rows = Vec::new();
     for t in TABLES {
-        if let Ok(n) = opened.engine.row_count(t.name).await {
+        if let Ok(n) = opened.engine.inner.row_count(t.name).await {
             table_rows.push((t.name.to_string(), n));
         }
     }
     Ok(RunReport {
         output: execution.output,
         queries: progress.finished.into_inner().unwrap(),
+        deliveries: progress.deliveries.into_inner().unwrap(),
         table_rows,
         virtual_seconds: execution.virtual_seconds,
     })

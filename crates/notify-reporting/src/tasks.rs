@@ -1,73 +1,48 @@
-//! Task dispatch: each Lambda ARN of the ASL maps to the handler function the Lambda runs.
+//! Task dispatch: each Lambda's local resource goes to the one dispatcher the Lambdas use
+//! (`reporting_handlers::handle`), with the home's ports; Glue's column statistics become
+//! `ANALYZE`. Faults that belong to the trip between a state machine and a Lambda wrap this port
+//! ([`LosingStartedResponses`]).
 
 use async_trait::async_trait;
-use reporting_handlers::{
-    is_sync_request, poll_query, publish_metric, run_query, sync_saved_queries, write_report,
-    PollPolicy, ReportPorts,
-};
+use reporting_handlers::{handle, LambdaName, PollPolicy, Ports, QueryProgress};
 use serde_json::Value;
 use state_machine::{TaskFailure, Tasks};
 
 use crate::home::Opened;
-use crate::machines::{
-    GLUE_COLUMN_STATISTICS, POLL_QUERY, PUBLISH_METRIC, RUN_QUERY, WRITE_REPORT,
-};
+use crate::machines::{lambda_of, GLUE_COLUMN_STATISTICS};
 
 pub struct LocalTasks<'a> {
     pub home: &'a Opened,
     pub policy: PollPolicy,
-    /// Fault injection: how many more run-query responses are lost after the query started (as a
-    /// Lambda that timed out on its way back); the state machine's Retry starts it again.
-    pub lost_responses: std::sync::Mutex<u32>,
+}
+
+impl LocalTasks<'_> {
+    fn ports(&self) -> Ports<'_> {
+        let h = self.home;
+        Ports {
+            engine: &h.engine,
+            parameters: &h.parameters,
+            deployment: &h.deployment,
+            policy: &self.policy,
+            saved_queries: Some(&h.saved_queries),
+            objects: Some(&h.objects),
+            metrics: Some(&h.metrics),
+        }
+    }
 }
 
 #[async_trait]
 impl Tasks for LocalTasks<'_> {
     async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
-        let h = self.home;
-        let progress = |p| serde_json::to_value(p).expect("progress serialises");
-        let result = match resource {
-            RUN_QUERY if is_sync_request(&input) => {
-                sync_saved_queries(input, &h.saved_queries, &h.deployment).await
-            }
-            RUN_QUERY => {
-                let started =
-                    run_query(input, &h.engine, &h.parameters, &h.deployment, &self.policy)
-                        .await
-                        .map(progress);
-                let mut lost = self.lost_responses.lock().unwrap();
-                if started.is_ok() && *lost > 0 {
-                    *lost -= 1;
-                    return Err(TaskFailure {
-                        error: "Lambda.ServiceException".into(),
-                        cause: "the run-query response was lost after the query started (injected)"
-                            .into(),
-                    });
-                }
-                started
-            }
-            POLL_QUERY => poll_query(input, &h.engine, &self.policy)
-                .await
-                .map(progress),
-            WRITE_REPORT => {
-                let ports = ReportPorts {
-                    engine: &h.engine,
-                    objects: &h.objects,
-                    parameters: &h.parameters,
-                    deployment: &h.deployment,
-                };
-                write_report(input, &ports).await
-            }
-            GLUE_COLUMN_STATISTICS => column_statistics(h, &input).await,
-            PUBLISH_METRIC => publish_metric(input, &h.engine, &h.metrics, &h.deployment)
-                .await
-                .map(|o| serde_json::to_value(o).expect("output serialises")),
-            other => {
-                return Err(TaskFailure {
-                    error: "States.Runtime".into(),
-                    cause: format!("no local handler for resource {other}"),
-                })
-            }
+        let result = if resource == GLUE_COLUMN_STATISTICS {
+            column_statistics(self.home, &input).await
+        } else if let Some(lambda) = lambda_of(resource) {
+            handle(lambda, input, &self.ports()).await
+        } else {
+            return Err(TaskFailure {
+                error: "States.Runtime".into(),
+                cause: format!("no local handler for resource {resource}"),
+            });
         };
         result.map_err(|e| TaskFailure {
             error: e.kind.error_type().to_string(),
@@ -79,9 +54,39 @@ impl Tasks for LocalTasks<'_> {
     /// registers itself, a busy cluster) clears only with real time, so the Retry's delay is slept
     /// there; DuckDB's retryable failures are injected and its delays stay virtual.
     async fn pause_before_retry(&self, seconds: f64) {
-        if self.home.engine.is_server() {
+        if self.home.engine.inner.is_server() {
             tokio::time::sleep(std::time::Duration::from_secs_f64(seconds)).await;
         }
+    }
+}
+
+/// Fault injection around any tasks port: the next `lost` responses of run-query that started a
+/// query are lost on their way back (a Lambda that timed out after starting it), as
+/// `Lambda.ServiceException`; the state machine's Retry starts the query again.
+pub struct LosingStartedResponses<T> {
+    pub inner: T,
+    pub lost: std::sync::Mutex<u32>,
+}
+
+#[async_trait]
+impl<T: Tasks> Tasks for LosingStartedResponses<T> {
+    async fn invoke(&self, resource: &str, input: Value) -> Result<Value, TaskFailure> {
+        let output = self.inner.invoke(resource, input).await?;
+        let started = lambda_of(resource) == Some(LambdaName::RunQuery)
+            && serde_json::from_value::<QueryProgress>(output.clone()).is_ok();
+        let mut lost = self.lost.lock().unwrap();
+        if started && *lost > 0 {
+            *lost -= 1;
+            return Err(TaskFailure {
+                error: "Lambda.ServiceException".into(),
+                cause: "the run-query response was lost after the query started (injected)".into(),
+            });
+        }
+        Ok(output)
+    }
+
+    async fn pause_before_retry(&self, seconds: f64) {
+        self.inner.pause_before_retry(seconds).await
     }
 }
 
@@ -100,6 +105,6 @@ async fn column_statistics(
                 input.get("TableName").unwrap_or(&Value::Null)
             ))
         })?;
-    h.engine.analyze(table).await?;
+    h.engine.inner.analyze(table).await?;
     Ok(serde_json::json!({"ColumnStatisticsTaskRunId": format!("local-analyze-{table}")}))
 }

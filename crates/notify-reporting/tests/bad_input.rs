@@ -123,7 +123,6 @@ async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
     let tasks = notify_reporting::tasks::LocalTasks {
         home: &opened,
         policy: Default::default(),
-        lost_responses: Default::default(),
     };
     let machine = state_machine::StateMachine::load(
         "ingestion",

@@ -67,10 +67,9 @@ impl Tasks for SlowTasks {
             .unwrap());
         }
         // The query has run for the waits so far (each query starts its clock at zero).
-        let waited =
-            input["waitedSeconds"].as_u64().unwrap() + input["waitSeconds"].as_u64().unwrap();
-        *self.engine.now.lock().unwrap() = waited as u32;
-        poll_query(input, &self.engine, &policy)
+        let progress: QueryProgress = serde_json::from_value(input).unwrap();
+        *self.engine.now.lock().unwrap() = progress.waited_seconds + progress.wait_seconds;
+        poll_query(progress, &self.engine, &policy)
             .await
             .map(|p| serde_json::to_value(p).unwrap())
             .map_err(|e| TaskFailure {

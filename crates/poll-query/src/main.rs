@@ -1,18 +1,13 @@
-//! Lambda poll-query: looks at an Athena query once. The logic is `reporting_handlers::poll_query`.
+//! Lambda poll-query: looks at an Athena query once (`reporting_handlers::poll_query`). Its request
+//! is `reporting_handlers::contract::QueryProgress`.
 
-use lambda_runtime::{service_fn, Error, LambdaEvent};
-use lambda_support::{LambdaError, QueryLambda};
-use serde_json::Value;
+use lambda_runtime::Error;
+use lambda_support::QueryLambda;
+use reporting_handlers::LambdaName;
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     lambda_support::init_tracing();
     let lambda = QueryLambda::from_env().await?;
-    let lambda = &lambda;
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<Value>| async move {
-        reporting_handlers::poll_query(event.payload, &lambda.engine, &lambda.policy)
-            .await
-            .map_err(LambdaError)
-    }))
-    .await
+    lambda_support::serve(LambdaName::PollQuery, lambda.ports()).await
 }

@@ -3,7 +3,7 @@ use reporting_core::error::ErrorKind;
 use reporting_core::ports::{QueryEngine, QueryState};
 use reporting_core::HandlerError;
 
-use crate::QueryProgress;
+use crate::contract::QueryProgress;
 
 /// How a query is waited for: growing waits up to a cap, so a long query costs few transitions,
 /// and a bound after which it is cancelled as timed out.
@@ -27,11 +27,10 @@ impl Default for PollPolicy {
 /// Looks at a query once. Returns the progress with the next wait while it runs, the final
 /// statistics when it succeeded, and a typed error when it failed, was cancelled or timed out.
 pub async fn poll_query(
-    input: serde_json::Value,
+    mut progress: QueryProgress,
     engine: &dyn QueryEngine,
     policy: &PollPolicy,
 ) -> Result<QueryProgress, HandlerError> {
-    let mut progress: QueryProgress = crate::parse_input("poll-query", input)?;
     let status = engine.status(&progress.query_execution_id).await?;
     let waited = progress
         .waited_seconds

@@ -9,55 +9,14 @@
 //! error, the handler stops there and says where to resume (`nextRow`), so the state machine
 //! publishes again from that batch, never from the start (no datum is sent twice).
 
+use crate::contract::{PublishInput, PublishOutput, Rejected};
 use reporting_core::catalog::{self, WATCHDOG_NAMESPACE};
 use reporting_core::config::Deployment;
 use reporting_core::ports::{MetricDatum, Metrics, QueryEngine};
 use reporting_core::HandlerError;
-use serde::{Deserialize, Serialize};
 
 /// Data per PutMetricData call (the API accepts up to 1,000).
 pub const BATCH_SIZE: usize = 1000;
-
-#[derive(Clone, Debug, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PublishInput {
-    /// The watchdog query, e.g. `watchdog/stuck_request_items`.
-    pub query: String,
-    pub query_execution_id: String,
-    /// The first result row not yet published (0 on the first call).
-    #[serde(default)]
-    pub next_row: usize,
-    /// Rows published by earlier calls for this execution.
-    #[serde(default)]
-    pub published: usize,
-    /// Calls that stopped at a failed batch so far (the machine bounds them).
-    #[serde(default)]
-    pub interruptions: u32,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct Rejected {
-    pub row: usize,
-    pub reason: String,
-}
-
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase")]
-pub struct PublishOutput {
-    pub query: String,
-    pub query_execution_id: String,
-    pub metric: String,
-    /// True when every row has been published or rejected.
-    pub complete: bool,
-    pub next_row: usize,
-    pub published: usize,
-    pub interruptions: u32,
-    pub rejected: Vec<Rejected>,
-    /// Why the last batch failed, when not complete.
-    #[serde(skip_serializing_if = "Option::is_none")]
-    pub error: Option<String>,
-}
 
 /// A row as a datum, or why it cannot be one.
 fn datum(metric: &str, environment: &str, row: &[Option<String>]) -> Result<MetricDatum, String> {
@@ -105,12 +64,11 @@ fn datum(metric: &str, environment: &str, row: &[Option<String>]) -> Result<Metr
 }
 
 pub async fn publish_metric(
-    input: serde_json::Value,
+    input: PublishInput,
     engine: &dyn QueryEngine,
     metrics: &dyn Metrics,
     deployment: &Deployment,
 ) -> Result<PublishOutput, HandlerError> {
-    let input: PublishInput = crate::parse_input("publish-metric", input)?;
     let check = catalog::watchdog_check(&input.query).ok_or_else(|| {
         let known: Vec<_> = catalog::WATCHDOG.iter().map(|c| c.query).collect();
         HandlerError::invalid(format!(
@@ -119,19 +77,7 @@ pub async fn publish_metric(
             known.join(", ")
         ))
     })?;
-    // Every page: Athena gives 1,000 rows a page (the first with the header, dropped by the adapter).
-    let mut rows = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = engine
-            .results(&input.query_execution_id, token.as_deref())
-            .await?;
-        rows.extend(page.rows);
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => break,
-        }
-    }
+    let (_, rows) = crate::all_rows(engine, &input.query_execution_id).await?;
     let mut rejected = Vec::new();
     let mut data: Vec<(usize, MetricDatum)> = Vec::new();
     for (i, row) in rows.iter().enumerate() {

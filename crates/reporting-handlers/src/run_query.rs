@@ -3,40 +3,9 @@ use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{Parameters, QueryEngine, QueryParam, QueryRequest, QueryState};
 use reporting_core::{render, validate, CalendarDate, HandlerError};
-use serde::Deserialize;
 
-use crate::{PollPolicy, QueryProgress};
-
-/// What the state machine asks run-query to start.
-#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct RunQueryInput {
-    /// The catalog id of the query, e.g. `ingestion/request_item_status`.
-    pub query: String,
-    /// The reference date, `YYYY-MM-DD` (UTC), for queries that take one.
-    #[serde(default)]
-    pub as_of: Option<String>,
-    /// The client, for report queries.
-    #[serde(default)]
-    pub client_id: Option<String>,
-    /// The report's completion date, `YYYY-MM-DD` (UTC).
-    #[serde(default)]
-    pub completed_date: Option<String>,
-    /// The batch's request id, for the batch report.
-    #[serde(default)]
-    pub request_id: Option<String>,
-    /// A catalog migration id, for setup's ledger.
-    #[serde(default)]
-    pub migration_id: Option<String>,
-    /// A catalog staging table, for housekeeping (rendered as `${table}`).
-    #[serde(default)]
-    pub table: Option<String>,
-    /// Names this start: the state machine passes its execution and the state's entry time, so a
-    /// retried start (same entry) gets the same Athena ClientRequestToken and never runs the
-    /// query twice, while a deliberate rerun (a new entry) runs it again.
-    #[serde(default)]
-    pub request_token: Option<String>,
-}
+use crate::contract::{QueryProgress, RunQueryInput};
+use crate::PollPolicy;
 
 /// Athena's ClientRequestToken (32 to 128 characters) for one start: the caller's token and
 /// everything that makes the query what it is, hashed (FNV-1a, two seeds, 32 hex digits).
@@ -101,13 +70,12 @@ fn identifier<'a>(field: &str, text: Option<&'a str>) -> Result<Option<&'a str>,
 /// Starts a catalog query. Reads the hash key from the parameter store here, binds it, and never
 /// returns or logs it. A missing key fails closed with `Config.Missing`: nothing runs.
 pub async fn run_query(
-    input: serde_json::Value,
+    input: RunQueryInput,
     engine: &dyn QueryEngine,
     parameters: &dyn Parameters,
     deployment: &Deployment,
     policy: &PollPolicy,
 ) -> Result<QueryProgress, HandlerError> {
-    let input: RunQueryInput = crate::parse_input("run-query", input)?;
     let query = catalog::query(&input.query).ok_or_else(|| {
         // Name the queries of the same folder (backfill/…, reports/…), or the folders.
         let folder = input.query.split('/').next().unwrap_or_default();

@@ -1,38 +1,19 @@
 //! Setup's last step: the deployment's Athena saved queries made equal to the catalog (see
 //! `reporting_core::saved` for why this is a sync step and not template resources).
 
+use crate::contract::SyncSummary;
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::SavedQueryStore;
 use reporting_core::saved::{plan_sync, saved_queries};
 use reporting_core::HandlerError;
-use serde_json::{json, Value};
-
-/// The run-query input that asks for a sync instead of a query.
-pub const SYNC_SAVED_QUERIES: &str = "sync-saved-queries";
-
-/// Whether a run-query input is the sync request `{"action": "sync-saved-queries"}`.
-pub fn is_sync_request(input: &Value) -> bool {
-    input.get("action").and_then(Value::as_str) == Some(SYNC_SAVED_QUERIES)
-}
 
 /// Creates, updates and deletes saved queries so the managed set equals the catalog. Idempotent:
 /// a second run changes nothing. Returns the counts and the names it created or updated.
 pub async fn sync_saved_queries(
-    input: Value,
     store: &dyn SavedQueryStore,
     deployment: &Deployment,
-) -> Result<Value, HandlerError> {
-    let fields: Vec<&String> = input
-        .as_object()
-        .map(|o| o.keys().filter(|k| k.as_str() != "action").collect())
-        .unwrap_or_default();
-    if !is_sync_request(&input) || !fields.is_empty() {
-        return Err(HandlerError::new(
-            ErrorKind::InvalidInput,
-            format!("a saved-query sync takes exactly {{\"action\": \"{SYNC_SAVED_QUERIES}\"}}"),
-        ));
-    }
+) -> Result<SyncSummary, HandlerError> {
     let wanted = saved_queries(deployment)
         .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, e.to_string()))?;
     let plan = plan_sync(&store.list().await?, &wanted);
@@ -52,12 +33,12 @@ pub async fn sync_saved_queries(
         unchanged = plan.unchanged,
         "saved queries synced"
     );
-    Ok(json!({
-        "created": plan.create.iter().map(|q| &q.name).collect::<Vec<_>>(),
-        "updated": plan.update.iter().map(|(_, q)| &q.name).collect::<Vec<_>>(),
-        "deleted": plan.delete.len(),
-        "unchanged": plan.unchanged,
-    }))
+    Ok(SyncSummary {
+        created: plan.create.iter().map(|q| q.name.clone()).collect(),
+        updated: plan.update.iter().map(|(_, q)| q.name.clone()).collect(),
+        deleted: plan.delete.len(),
+        unchanged: plan.unchanged,
+    })
 }
 
 #[cfg(test)]
@@ -66,6 +47,7 @@ mod tests {
     use async_trait::async_trait;
     use reporting_core::error::PortError;
     use reporting_core::saved::{ExistingSavedQuery, SavedQuery};
+    use serde_json::json;
     use std::sync::Mutex;
 
     /// Records every call; a sync refused at its input must make none.
@@ -103,30 +85,38 @@ mod tests {
             json!({}),
             json!("sync-saved-queries"),
         ] {
-            let err = sync_saved_queries(input.clone(), &store, &Deployment::local())
-                .await
-                .unwrap_err();
-            assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
+            let parsed = crate::contract::parse(crate::LambdaName::RunQuery, input.clone());
             assert!(
-                err.message
-                    .contains("takes exactly {\"action\": \"sync-saved-queries\"}"),
-                "{input}: {}",
-                err.message
+                !matches!(
+                    parsed,
+                    Ok(crate::contract::Request::RunQuery(
+                        crate::contract::RunQueryRequest::Sync(_)
+                    ))
+                ),
+                "{input} was taken for the sync"
             );
+            if let Err(err) = parsed {
+                assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
+            }
         }
         assert!(store.0.lock().unwrap().is_empty());
         // The exact request lists once, then creates every saved query.
-        let out = sync_saved_queries(
-            json!({"action": "sync-saved-queries"}),
-            &store,
-            &Deployment::local(),
-        )
-        .await
-        .unwrap();
+        assert!(matches!(
+            crate::contract::parse(
+                crate::LambdaName::RunQuery,
+                json!({"action": "sync-saved-queries"})
+            ),
+            Ok(crate::contract::Request::RunQuery(
+                crate::contract::RunQueryRequest::Sync(_)
+            ))
+        ));
+        let out = sync_saved_queries(&store, &Deployment::local())
+            .await
+            .unwrap();
         let calls = store.0.lock().unwrap();
         assert_eq!(calls[0], "list");
         assert_eq!(
-            out["created"].as_array().unwrap().len(),
+            out.created.len(),
             calls.len() - 1,
             "one create per saved query"
         );

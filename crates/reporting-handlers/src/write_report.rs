@@ -13,47 +13,15 @@
 
 use std::collections::BTreeSet;
 
+use crate::contract::{
+    Batch, BatchesFound, Delivered, DeliveryStatus, FoundReport, PlanRequest, PlannedReport,
+    RejectedBatch, Report, ReportRunInput, ReportTargetFields, WriteReportRequest,
+    WriteReportResponse,
+};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{ObjectStore, Parameters, QueryEngine};
 use reporting_core::{csv, validate, CalendarDate, HandlerError};
-use serde_json::{json, Map, Value};
-
-/// The two canned reports.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Report {
-    CompletedComms,
-    CompletedBatch,
-}
-
-impl Report {
-    fn parse(text: &str) -> Result<Self, HandlerError> {
-        match text {
-            "completed-comms-report" => Ok(Report::CompletedComms),
-            "completed-batch-report" => Ok(Report::CompletedBatch),
-            other => Err(HandlerError::invalid(format!(
-                "unknown report '{}'; known: completed-comms-report, completed-batch-report",
-                other.chars().take(60).collect::<String>()
-            ))),
-        }
-    }
-
-    /// The state machine's (and its SSM client list's) name.
-    pub fn name(self) -> &'static str {
-        match self {
-            Report::CompletedComms => "completed-comms-report",
-            Report::CompletedBatch => "completed-batch-report",
-        }
-    }
-
-    /// The execution input fields the report's state machine accepts.
-    pub fn input_fields(self) -> &'static [&'static str] {
-        match self {
-            Report::CompletedComms => &["completedDate", "clientIds"],
-            Report::CompletedBatch => &["clientIds"],
-        }
-    }
-}
 
 /// Where one report goes.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -90,66 +58,6 @@ impl ReportTarget {
     }
 }
 
-/// The fields of a JSON object, refusing any not in `allowed` (named in the error).
-fn fields<'a>(
-    what: &str,
-    value: &'a Value,
-    allowed: &[&str],
-) -> Result<&'a Map<String, Value>, HandlerError> {
-    let map = match value {
-        Value::Object(m) => m,
-        Value::Null => {
-            static EMPTY: std::sync::OnceLock<Map<String, Value>> = std::sync::OnceLock::new();
-            return Ok(EMPTY.get_or_init(Map::new));
-        }
-        other => {
-            return Err(HandlerError::invalid(format!(
-                "{what} must be a JSON object, not {}",
-                kind(other)
-            )))
-        }
-    };
-    let unknown: Vec<&str> = map
-        .keys()
-        .map(String::as_str)
-        .filter(|k| !allowed.contains(k))
-        .collect();
-    if !unknown.is_empty() {
-        return Err(HandlerError::invalid(format!(
-            "{what} has unknown field(s) {}; accepted: {}",
-            unknown
-                .iter()
-                .map(|k| format!("'{}'", k.chars().take(60).collect::<String>()))
-                .collect::<Vec<_>>()
-                .join(", "),
-            allowed.join(", ")
-        )));
-    }
-    Ok(map)
-}
-
-fn kind(v: &Value) -> &'static str {
-    match v {
-        Value::Null => "null",
-        Value::Bool(_) => "a boolean",
-        Value::Number(_) => "a number",
-        Value::String(_) => "a string",
-        Value::Array(_) => "an array",
-        Value::Object(_) => "an object",
-    }
-}
-
-fn text<'a>(map: &'a Map<String, Value>, field: &str) -> Result<&'a str, HandlerError> {
-    match map.get(field) {
-        Some(Value::String(s)) => Ok(s),
-        Some(other) => Err(HandlerError::invalid(format!(
-            "{field} must be a string, not {}",
-            kind(other)
-        ))),
-        None => Err(HandlerError::invalid(format!("{field} is required"))),
-    }
-}
-
 fn date(field: &str, value: &str) -> Result<CalendarDate, HandlerError> {
     CalendarDate::parse(value).map_err(|e| HandlerError::invalid(format!("{field}: {e}")))
 }
@@ -159,24 +67,12 @@ fn identifier(field: &str, value: &str) -> Result<String, HandlerError> {
     Ok(value.to_string())
 }
 
-/// A list of client ids: an array of valid identifiers; duplicates are reported once, in the
-/// order first given.
-pub fn client_ids(what: &str, value: &Value) -> Result<Vec<String>, HandlerError> {
-    let Value::Array(items) = value else {
-        return Err(HandlerError::invalid(format!(
-            "{what} must be an array of client id strings, not {}",
-            kind(value)
-        )));
-    };
+/// A list of client ids, each a valid identifier; duplicates are reported once, in the order
+/// first given.
+pub fn client_ids(what: &str, ids: &[String]) -> Result<Vec<String>, HandlerError> {
     let mut seen = BTreeSet::new();
     let mut out = Vec::new();
-    for (i, item) in items.iter().enumerate() {
-        let Value::String(id) = item else {
-            return Err(HandlerError::invalid(format!(
-                "{what}[{i}] must be a string, not {}",
-                kind(item)
-            )));
-        };
+    for (i, id) in ids.iter().enumerate() {
         let id = identifier(&format!("{what}[{i}]"), id)?;
         if seen.insert(id.clone()) {
             out.push(id);
@@ -185,29 +81,61 @@ pub fn client_ids(what: &str, value: &Value) -> Result<Vec<String>, HandlerError
     Ok(out)
 }
 
-fn target(report: Report, map: &Map<String, Value>) -> Result<ReportTarget, HandlerError> {
-    let client_id = identifier("clientId", text(map, "clientId")?)?;
-    Ok(match report {
-        Report::CompletedComms => ReportTarget::CompletedComms {
-            client_id,
-            completed_date: date("completedDate", text(map, "completedDate")?)?,
-        },
-        Report::CompletedBatch => ReportTarget::CompletedBatch {
-            client_id,
-            request_id: identifier("requestId", text(map, "requestId")?)?,
-            request_ref_id: identifier("requestRefId", text(map, "requestRefId")?)?,
-        },
-    })
+/// A field the report needs.
+fn required<'a>(
+    report: Report,
+    field: &str,
+    value: &'a Option<String>,
+) -> Result<&'a str, HandlerError> {
+    value
+        .as_deref()
+        .ok_or_else(|| HandlerError::invalid(format!("{} needs {field}", report.name())))
 }
 
-const TARGET_FIELDS: &[&str] = &[
-    "action",
-    "report",
-    "clientId",
-    "completedDate",
-    "requestId",
-    "requestRefId",
-];
+/// A field the report does not take.
+fn refused(report: Report, field: &str, value: &Option<impl Sized>) -> Result<(), HandlerError> {
+    match value {
+        Some(_) => Err(HandlerError::invalid(format!(
+            "{} takes no {field}; it accepts: {}",
+            report.name(),
+            report.input_fields().join(", ")
+        ))),
+        None => Ok(()),
+    }
+}
+
+/// Where a report goes, each part checked before it can become part of an S3 key.
+fn target(fields: &ReportTargetFields) -> Result<ReportTarget, HandlerError> {
+    let report = fields.report;
+    let client_id = identifier("clientId", &fields.client_id)?;
+    Ok(match report {
+        Report::CompletedComms => {
+            refused(report, "requestId", &fields.request_id)?;
+            refused(report, "requestRefId", &fields.request_ref_id)?;
+            ReportTarget::CompletedComms {
+                client_id,
+                completed_date: date(
+                    "completedDate",
+                    required(report, "completedDate", &fields.completed_date)?,
+                )?,
+            }
+        }
+        Report::CompletedBatch => {
+            refused(report, "completedDate", &fields.completed_date)?;
+            ReportTarget::CompletedBatch {
+                client_id,
+                request_id: identifier(
+                    "requestId",
+                    required(report, "requestId", &fields.request_id)?,
+                )?,
+                request_ref_id: identifier(
+                    "requestRefId",
+                    required(report, "requestRefId", &fields.request_ref_id)?,
+                )?,
+            }
+        }
+    })
+}
 
 /// The ports write-report works through.
 pub struct ReportPorts<'a> {
@@ -217,64 +145,31 @@ pub struct ReportPorts<'a> {
     pub deployment: &'a Deployment,
 }
 
-pub async fn write_report(input: Value, ports: &ReportPorts<'_>) -> Result<Value, HandlerError> {
-    let action =
-        match &input {
-            Value::Object(m) => match m.get("action") {
-                Some(Value::String(a)) => a.clone(),
-                _ => return Err(HandlerError::invalid(
-                    "write-report input needs an action: plan, read-date, batches, find or deliver",
-                )),
-            },
-            other => {
-                return Err(HandlerError::invalid(format!(
-                    "write-report input must be a JSON object, not {}",
-                    kind(other)
-                )))
-            }
-        };
-    match action.as_str() {
-        "plan" => {
-            let map = fields("write-report plan", &input, &["action", "report", "input"])?;
-            let report = Report::parse(text(map, "report")?)?;
-            plan(report, map.get("input").unwrap_or(&Value::Null), ports).await
-        }
-        "read-date" => {
-            let map = fields(
-                "write-report read-date",
-                &input,
-                &["action", "queryExecutionId"],
-            )?;
-            read_date(text(map, "queryExecutionId")?, ports).await
-        }
-        "batches" => {
-            let map = fields(
-                "write-report batches",
-                &input,
-                &["action", "queryExecutionId"],
-            )?;
-            batches(text(map, "queryExecutionId")?, ports).await
-        }
-        "find" => {
-            let map = fields("write-report find", &input, TARGET_FIELDS)?;
-            let report = Report::parse(text(map, "report")?)?;
-            let target = target(report, map)?;
-            let key = target.key();
+pub async fn write_report(
+    request: WriteReportRequest,
+    ports: &ReportPorts<'_>,
+) -> Result<WriteReportResponse, HandlerError> {
+    match request {
+        WriteReportRequest::Plan(PlanRequest { report, input }) => plan(report, input, ports)
+            .await
+            .map(WriteReportResponse::Planned),
+        WriteReportRequest::ReadDate(query) => read_date(&query.query_execution_id, ports)
+            .await
+            .map(WriteReportResponse::Date),
+        WriteReportRequest::Batches(query) => batches(&query.query_execution_id, ports)
+            .await
+            .map(WriteReportResponse::Batches),
+        WriteReportRequest::Find(fields) => {
+            let key = target(&fields)?.key();
             let exists = exists(ports, &key).await?;
-            Ok(json!({"key": key, "exists": exists}))
+            Ok(WriteReportResponse::Found(FoundReport { key, exists }))
         }
-        "deliver" => {
-            let mut allowed = TARGET_FIELDS.to_vec();
-            allowed.push("queryExecutionId");
-            let map = fields("write-report deliver", &input, &allowed)?;
-            let report = Report::parse(text(map, "report")?)?;
-            let target = target(report, map)?;
-            deliver(&target, text(map, "queryExecutionId")?, ports).await
+        WriteReportRequest::Deliver(request) => {
+            let target = target(&request.target_fields())?;
+            deliver(&target, &request.query_execution_id, ports)
+                .await
+                .map(WriteReportResponse::Delivered)
         }
-        other => Err(HandlerError::invalid(format!(
-            "unknown write-report action '{}'; known: plan, read-date, batches, find, deliver",
-            other.chars().take(60).collect::<String>()
-        ))),
     }
 }
 
@@ -282,26 +177,22 @@ pub async fn write_report(input: Value, ports: &ReportPorts<'_>) -> Result<Value
 /// none is given, and `completedDate: null` when the machine is to ask `reports/yesterday`.
 async fn plan(
     report: Report,
-    input: &Value,
+    input: ReportRunInput,
     ports: &ReportPorts<'_>,
-) -> Result<Value, HandlerError> {
-    let map = fields(
-        &format!("{} input", report.name()),
-        input,
-        report.input_fields(),
-    )?;
-    let completed_date = match map.get("completedDate") {
-        None => Value::Null,
-        Some(Value::String(s)) => json!(date("completedDate", s)?.to_string()),
-        Some(other) => {
-            return Err(HandlerError::invalid(format!(
-                "completedDate must be a YYYY-MM-DD string, not {}",
-                kind(other)
-            )))
+) -> Result<PlannedReport, HandlerError> {
+    let completed_date = match report {
+        Report::CompletedComms => input
+            .completed_date
+            .as_deref()
+            .map(|d| date("completedDate", d).map(|d| d.to_string()))
+            .transpose()?,
+        Report::CompletedBatch => {
+            refused(report, "completedDate", &input.completed_date)?;
+            None
         }
     };
-    let clients = match map.get("clientIds") {
-        Some(v) => client_ids("clientIds", v)?,
+    let client_ids = match &input.client_ids {
+        Some(ids) => client_ids("clientIds", ids)?,
         None => {
             let name = ports.deployment.report_clients_parameter(report.name());
             let text = ports.parameters.get_text(&name).await?.ok_or_else(|| {
@@ -310,42 +201,23 @@ async fn plan(
                     format!("the parameter {name} (a JSON array of client ids) does not exist"),
                 )
             })?;
-            let value: Value = serde_json::from_str(&text).map_err(|e| {
-                HandlerError::new(ErrorKind::ConfigMissing, format!("{name} is not JSON: {e}"))
+            let ids: Vec<String> = serde_json::from_str(&text).map_err(|e| {
+                HandlerError::new(
+                    ErrorKind::ConfigMissing,
+                    format!("{name} is not a JSON array of client id strings: {e}"),
+                )
             })?;
-            client_ids(&name, &value)
+            client_ids(&name, &ids)
                 .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, e.message))?
         }
     };
-    let mut out = json!({ "clientIds": clients });
-    if report == Report::CompletedComms {
-        out["completedDate"] = completed_date;
-    }
-    Ok(out)
+    Ok(PlannedReport {
+        client_ids,
+        completed_date,
+    })
 }
 
-/// Every row of a finished query, across all pages.
-async fn all_rows(
-    execution_id: &str,
-    ports: &ReportPorts<'_>,
-) -> Result<(Vec<String>, Vec<Vec<Option<String>>>), HandlerError> {
-    let mut columns = Vec::new();
-    let mut rows = Vec::new();
-    let mut token: Option<String> = None;
-    loop {
-        let page = ports.engine.results(execution_id, token.as_deref()).await?;
-        if columns.is_empty() {
-            columns = page.columns;
-        }
-        rows.extend(page.rows);
-        match page.next_token {
-            Some(t) => token = Some(t),
-            None => return Ok((columns, rows)),
-        }
-    }
-}
-
-async fn read_date(execution_id: &str, ports: &ReportPorts<'_>) -> Result<Value, HandlerError> {
+async fn read_date(execution_id: &str, ports: &ReportPorts<'_>) -> Result<String, HandlerError> {
     let page = ports.engine.results(execution_id, None).await?;
     let value = page
         .rows
@@ -360,11 +232,29 @@ async fn read_date(execution_id: &str, ports: &ReportPorts<'_>) -> Result<Value,
             format!("reports/yesterday returned {value:?}: {e}"),
         )
     })?;
-    Ok(json!(day.to_string()))
+    Ok(day.to_string())
 }
 
-async fn batches(execution_id: &str, ports: &ReportPorts<'_>) -> Result<Value, HandlerError> {
-    let (_, rows) = all_rows(execution_id, ports).await?;
+/// A batch that cannot name a key, logged and listed; never echoed whole (it may be hostile).
+fn refuse(
+    request_id: &Option<String>,
+    request_ref_id: &Option<String>,
+    reason: String,
+) -> RejectedBatch {
+    let shown = |v: &Option<String>| v.as_ref().map(|s| s.chars().take(40).collect::<String>());
+    tracing::warn!(reason = %reason, "a completed batch cannot be named as an S3 key; skipped");
+    RejectedBatch {
+        request_id: shown(request_id),
+        request_ref_id: shown(request_ref_id),
+        reason,
+    }
+}
+
+async fn batches(
+    execution_id: &str,
+    ports: &ReportPorts<'_>,
+) -> Result<BatchesFound, HandlerError> {
+    let (_, rows) = crate::all_rows(ports.engine, execution_id).await?;
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for row in rows {
@@ -372,25 +262,27 @@ async fn batches(execution_id: &str, ports: &ReportPorts<'_>) -> Result<Value, H
             row.first().cloned().flatten(),
             row.get(1).cloned().flatten(),
         );
-        let checked = match (&request_id, &request_ref_id) {
-            (Some(r), Some(f)) => validate::identifier("requestId", r)
-                .and_then(|_| validate::identifier("requestRefId", f)),
-            _ => Err("requestId or requestRefId is NULL".to_string()),
-        };
-        match checked {
-            Ok(()) => {
-                accepted.push(json!({"requestId": request_id, "requestRefId": request_ref_id}))
-            }
-            Err(reason) => {
-                // Never echo a hostile value whole into logs or state.
-                let shown =
-                    |v: &Option<String>| v.as_ref().map(|s| s.chars().take(40).collect::<String>());
-                tracing::warn!(reason = %reason, "a completed batch cannot be named as an S3 key; skipped");
-                rejected.push(json!({"requestId": shown(&request_id), "requestRefId": shown(&request_ref_id), "reason": reason}));
-            }
+        match (&request_id, &request_ref_id) {
+            (Some(r), Some(f)) => match validate::identifier("requestId", r)
+                .and_then(|_| validate::identifier("requestRefId", f))
+            {
+                Ok(()) => accepted.push(Batch {
+                    request_id: r.clone(),
+                    request_ref_id: f.clone(),
+                }),
+                Err(reason) => rejected.push(refuse(&request_id, &request_ref_id, reason)),
+            },
+            _ => rejected.push(refuse(
+                &request_id,
+                &request_ref_id,
+                "requestId or requestRefId is NULL".to_string(),
+            )),
         }
     }
-    Ok(json!({"batches": accepted, "rejected": rejected}))
+    Ok(BatchesFound {
+        batches: accepted,
+        rejected,
+    })
 }
 
 async fn exists(ports: &ReportPorts<'_>, key: &str) -> Result<bool, HandlerError> {
@@ -423,15 +315,19 @@ async fn deliver(
     target: &ReportTarget,
     execution_id: &str,
     ports: &ReportPorts<'_>,
-) -> Result<Value, HandlerError> {
+) -> Result<Delivered, HandlerError> {
     let bucket = ingress(ports)?;
     let key = target.key();
     if let Some(size) = object_size(ports, &key).await? {
-        return Ok(
-            json!({"status": "exists", "bucket": bucket, "key": key, "rows": null, "bytes": size}),
-        );
+        return Ok(Delivered {
+            status: DeliveryStatus::Exists,
+            bucket: bucket.to_string(),
+            key,
+            rows: None,
+            bytes: size,
+        });
     }
-    let (columns, rows) = all_rows(execution_id, ports).await?;
+    let (columns, rows) = crate::all_rows(ports.engine, execution_id).await?;
     let body = csv::athena_csv(&columns, &rows).into_bytes();
     let bytes = body.len() as u64;
     ports.objects.put(bucket, &key, body).await?;
@@ -445,7 +341,11 @@ async fn deliver(
         }
     }
     tracing::info!(key = %key, rows = rows.len(), bytes, "report delivered");
-    Ok(
-        json!({"status": "created", "bucket": bucket, "key": key, "rows": rows.len(), "bytes": bytes}),
-    )
+    Ok(Delivered {
+        status: DeliveryStatus::Created,
+        bucket: bucket.to_string(),
+        key,
+        rows: Some(rows.len()),
+        bytes,
+    })
 }

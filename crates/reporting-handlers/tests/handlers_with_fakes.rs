@@ -8,7 +8,7 @@ use reporting_core::ports::{
     ResultPage,
 };
 use reporting_core::Secret;
-use reporting_handlers::{poll_query, run_query, PollPolicy, QueryProgress};
+use reporting_handlers::{handle, poll_query, LambdaName, PollPolicy, Ports, QueryProgress};
 use serde_json::json;
 
 const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
@@ -68,14 +68,24 @@ async fn run(
     FakeEngine,
 ) {
     let engine = FakeEngine::default();
-    let r = run_query(
-        input,
-        &engine,
-        &FakeParameters(key),
-        &Deployment::local(),
-        &PollPolicy::default(),
-    )
-    .await;
+    let (parameters, deployment, policy) = (
+        FakeParameters(key),
+        Deployment::local(),
+        PollPolicy::default(),
+    );
+    let ports = Ports {
+        engine: &engine,
+        parameters: &parameters,
+        deployment: &deployment,
+        policy: &policy,
+        saved_queries: None,
+        objects: None,
+        metrics: None,
+    };
+    // Through the one dispatcher, as the Lambda runs it.
+    let r = handle(LambdaName::RunQuery, input, &ports)
+        .await
+        .map(|out| serde_json::from_value(out).unwrap());
     (r, engine)
 }
 
@@ -219,9 +229,9 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
     }
 }
 
-fn progress() -> serde_json::Value {
-    json!({"query": "ingestion/request_item_plan_status", "queryExecutionId": "exec-1", "state": "QUEUED",
-           "pollCount": 0, "waitSeconds": 2, "waitedSeconds": 0})
+fn progress() -> QueryProgress {
+    serde_json::from_value(json!({"query": "ingestion/request_item_plan_status", "queryExecutionId": "exec-1", "state": "QUEUED",
+           "pollCount": 0, "waitSeconds": 2, "waitedSeconds": 0})).unwrap()
 }
 
 #[tokio::test]
@@ -240,16 +250,12 @@ async fn polling_waits_longer_each_time_then_reports_statistics() {
         (p1.state, p1.poll_count, p1.wait_seconds, p1.waited_seconds),
         (QueryState::Running, 1, 4, 2)
     );
-    let p2 = poll_query(serde_json::to_value(&p1).unwrap(), &engine, &policy)
-        .await
-        .unwrap();
+    let p2 = poll_query(p1.clone(), &engine, &policy).await.unwrap();
     assert_eq!(
         (p2.poll_count, p2.wait_seconds, p2.waited_seconds),
         (2, 8, 6)
     );
-    let p3 = poll_query(serde_json::to_value(&p2).unwrap(), &engine, &policy)
-        .await
-        .unwrap();
+    let p3 = poll_query(p2.clone(), &engine, &policy).await.unwrap();
     assert_eq!(p3.state, QueryState::Succeeded);
     assert_eq!(p3.statistics.rows_affected, Some(42));
 }
@@ -298,8 +304,8 @@ async fn a_query_past_the_timeout_is_cancelled() {
         ..Default::default()
     };
     let mut input = progress();
-    input["waitedSeconds"] = json!(50);
-    input["waitSeconds"] = json!(10);
+    input.waited_seconds = 50;
+    input.wait_seconds = 10;
     let e = poll_query(input, &engine, &policy).await.unwrap_err();
     assert_eq!(e.kind, ErrorKind::QueryTimeout);
     assert_eq!(

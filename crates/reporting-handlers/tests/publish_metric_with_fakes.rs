@@ -7,7 +7,8 @@ use async_trait::async_trait;
 use reporting_core::config::Deployment;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::{MetricDatum, Metrics};
-use reporting_handlers::{publish_metric, PublishOutput, BATCH_SIZE};
+use reporting_handlers::contract::PublishOutput;
+use reporting_handlers::{publish_metric, BATCH_SIZE};
 use serde_json::json;
 
 mod common;
@@ -78,12 +79,17 @@ fn prod() -> Deployment {
     }
 }
 
+/// A request as the Lambda's dispatcher parses it.
+fn typed<T: serde::de::DeserializeOwned>(input: serde_json::Value) -> T {
+    serde_json::from_value(input).unwrap()
+}
+
 async fn publish(
     engine: &PagedEngine,
     cloudwatch: &FakeCloudWatch,
     input: serde_json::Value,
 ) -> PublishOutput {
-    publish_metric(input, engine, cloudwatch, &prod())
+    publish_metric(typed(input), engine, cloudwatch, &prod())
         .await
         .unwrap()
 }
@@ -209,7 +215,7 @@ async fn a_non_retryable_failure_fails_and_unknown_queries_are_refused() {
     let engine = PagedEngine::new(&["clientid", "campaignid", "count"], rows(3));
     let cloudwatch = FakeCloudWatch::failing(vec![1], ErrorKind::Internal);
     let err = publish_metric(
-        json!({"query": "watchdog/overdue_request_items", "queryExecutionId": "q"}),
+        typed(json!({"query": "watchdog/overdue_request_items", "queryExecutionId": "q"})),
         &engine,
         &cloudwatch,
         &prod(),
@@ -218,7 +224,7 @@ async fn a_non_retryable_failure_fails_and_unknown_queries_are_refused() {
     .unwrap_err();
     assert_eq!(err.kind, ErrorKind::Internal);
     let err = publish_metric(
-        json!({"query": "ingestion/request_item_status", "queryExecutionId": "q"}),
+        typed(json!({"query": "ingestion/request_item_status", "queryExecutionId": "q"})),
         &engine,
         &cloudwatch,
         &prod(),

@@ -9,8 +9,9 @@ use async_trait::async_trait;
 use reporting_core::config::Deployment;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::*;
+use reporting_core::HandlerError;
 use reporting_core::Secret;
-use reporting_handlers::{write_report, ReportPorts};
+use reporting_handlers::{handle, LambdaName, PollPolicy, Ports, ReportPorts};
 use serde_json::json;
 
 mod common;
@@ -89,6 +90,24 @@ fn ports<'a>(engine: &'a PagedEngine, store: &'a MemoryStore) -> ReportPorts<'a>
     }
 }
 
+/// A write-report request through the one dispatcher the Lambda uses.
+async fn call(
+    input: serde_json::Value,
+    p: &ReportPorts<'_>,
+) -> Result<serde_json::Value, HandlerError> {
+    let policy = PollPolicy::default();
+    let ports = Ports {
+        engine: p.engine,
+        parameters: p.parameters,
+        deployment: p.deployment,
+        policy: &policy,
+        saved_queries: None,
+        objects: Some(p.objects),
+        metrics: None,
+    };
+    handle(LambdaName::WriteReport, input, &ports).await
+}
+
 #[tokio::test]
 async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
     let mut rows: Vec<Vec<Option<String>>> = (0..2500)
@@ -99,7 +118,7 @@ async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
     let engine = engine(&["requestid", "requestrefid"], rows);
     let store = MemoryStore::default();
     let ports = ports(&engine, &store);
-    let out = write_report(
+    let out = call(
         json!({"action": "batches", "queryExecutionId": "q1"}),
         &ports,
     )
@@ -121,7 +140,7 @@ async fn a_report_is_delivered_once_whole_and_checked() {
     let ports = ports(&engine, &store);
     let input = json!({"action": "deliver", "report": "completed-comms-report", "clientId": "C1",
         "completedDate": "2026-11-20", "queryExecutionId": "q1"});
-    let out = write_report(input.clone(), &ports).await.unwrap();
+    let out = call(input.clone(), &ports).await.unwrap();
     assert_eq!(out["status"], "created");
     assert_eq!(out["rows"], 1500);
     let key = "completed_comms_report/C1/2026-11-20/completed_comms_report_C1_2026-11-20.csv";
@@ -130,7 +149,7 @@ async fn a_report_is_delivered_once_whole_and_checked() {
     assert_eq!(body.lines().count(), 1501);
     assert!(body.ends_with("\"R1499\",\n"));
     let pages = engine.pages_read.load(Ordering::SeqCst);
-    let again = write_report(input, &ports).await.unwrap();
+    let again = call(input, &ports).await.unwrap();
     assert_eq!(again["status"], "exists");
     assert_eq!(
         engine.pages_read.load(Ordering::SeqCst),
@@ -147,7 +166,7 @@ async fn a_report_that_did_not_land_whole_is_a_retryable_error() {
         ..Default::default()
     };
     let ports = ports(&engine, &store);
-    let err = write_report(
+    let err = call(
         json!({"action": "deliver", "report": "completed-batch-report", "clientId": "C1",
             "requestId": "R1", "requestRefId": "REF-1", "queryExecutionId": "q1"}),
         &ports,
@@ -162,7 +181,7 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
     let engine = engine(&["x"], vec![]);
     let store = MemoryStore::default();
     let ports = ports(&engine, &store);
-    let err = write_report(
+    let err = call(
         json!({"action": "plan", "report": "completed-comms-report", "input": {}}),
         &ports,
     )
@@ -175,11 +194,11 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
         err.message
     );
     for (input, says) in [
-        (json!({"action": "publish"}), "unknown write-report action"),
-        (json!({"report": "x"}), "needs an action"),
+        (json!({"action": "publish"}), "unknown variant `publish`"),
+        (json!({"report": "x"}), "missing field `action`"),
         (
             json!({"action": "find", "report": "weekly", "clientId": "C1"}),
-            "unknown report",
+            "unknown variant `weekly`",
         ),
         (
             json!({"action": "find", "report": "completed-batch-report", "clientId": "C1", "requestId": "R1", "requestRefId": "../x"}),
@@ -187,10 +206,10 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
         ),
         (
             json!({"action": "find", "report": "completed-comms-report", "clientId": "C1", "completedDate": "2026-11-20", "bucket": "other"}),
-            "'bucket'",
+            "unknown field `bucket`",
         ),
     ] {
-        let err = write_report(input.clone(), &ports).await.unwrap_err();
+        let err = call(input.clone(), &ports).await.unwrap_err();
         assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
         assert!(err.message.contains(says), "{input}: {}", err.message);
     }

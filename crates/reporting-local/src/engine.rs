@@ -3,7 +3,6 @@
 //! Queries run synchronously inside `start` (one writer, as DuckDB allows); `status` then reports
 //! the finished state, so the state machines' poll loop runs unchanged with virtual waits.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::time::Instant;
@@ -26,16 +25,6 @@ pub struct EngineOptions {
     pub check_merge_sources: bool,
     /// Pins `current_date` (tests, replays); `None` is today in UTC.
     pub today: Option<reporting_core::CalendarDate>,
-    /// Fault injection: each OPTIMIZE and each VACUUM of a table first fails this many times with
-    /// Athena's "more runs needed" answer, as a large Iceberg table does.
-    pub more_runs_needed: u32,
-    /// Fault injection: the first this many query starts are throttled, as Athena's
-    /// TooManyRequestsException on StartQueryExecution.
-    pub throttled_starts: u32,
-    /// Fault injection: the first this many MERGEs fail with ICEBERG_COMMIT_ERROR.
-    pub commit_conflicts: u32,
-    /// Fault injection: this catalog query always fails as a SQL error.
-    pub failing_query: Option<String>,
     /// DuckDB's memory limit, e.g. `3GB` (DuckDB's default: 80% of RAM). Work beyond it spills to
     /// a temporary folder next to the database.
     pub memory_limit: Option<String>,
@@ -49,10 +38,6 @@ impl Default for EngineOptions {
             source_dir: None,
             check_merge_sources: true,
             today: None,
-            more_runs_needed: 0,
-            throttled_starts: 0,
-            commit_conflicts: 0,
-            failing_query: None,
             memory_limit: None,
             threads: None,
         }
@@ -80,38 +65,6 @@ struct Inner {
     /// Every execution's end, and the execution each ClientRequestToken started.
     finished: FinishedQueries,
     next_id: u64,
-    /// Injected "more runs needed" answers given so far, by statement (`OPTIMIZE t`, `VACUUM t`).
-    partial_runs: HashMap<String, u32>,
-    /// Injected throttles and commit conflicts given so far.
-    throttles_given: u32,
-    conflicts_given: u32,
-}
-
-/// Whether the statement (comments skipped) is a MERGE.
-fn is_merge(sql: &str) -> bool {
-    sql.lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .flat_map(str::split_whitespace)
-        .next()
-        .is_some_and(|w| w.eq_ignore_ascii_case("MERGE"))
-}
-
-/// `OPTIMIZE <table>` or `VACUUM <table>` when the statement is one (comments skipped).
-fn housekeeping_statement(sql: &str) -> Option<String> {
-    let words: Vec<&str> = sql
-        .lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .flat_map(str::split_whitespace)
-        .take(2)
-        .collect();
-    match words.as_slice() {
-        [verb, table]
-            if verb.eq_ignore_ascii_case("OPTIMIZE") || verb.eq_ignore_ascii_case("VACUUM") =>
-        {
-            Some(format!("{} {table}", verb.to_ascii_uppercase()))
-        }
-        _ => None,
-    }
 }
 
 pub struct DuckDbEngine {
@@ -184,9 +137,6 @@ impl DuckDbEngine {
                 conn,
                 finished: FinishedQueries::default(),
                 next_id: 1,
-                partial_runs: HashMap::new(),
-                throttles_given: 0,
-                conflicts_given: 0,
             }),
             options,
         })
@@ -585,81 +535,10 @@ impl QueryEngine for DuckDbEngine {
         }
         let id = format!("local-{:06}", inner.next_id);
         inner.next_id += 1;
-        if inner.throttles_given < self.options.throttled_starts {
-            inner.throttles_given += 1;
-            return Err(PortError::new(
-                ErrorKind::Throttled,
-                format!(
-                    "TooManyRequestsException: Rate exceeded (injected by the local engine, {} of {})",
-                    inner.throttles_given, self.options.throttled_starts
-                ),
-            ));
-        }
         if let Some(token) = &request.client_request_token {
             inner.finished.remember_token(token, &id);
         }
-        let injected_failure = if self.options.failing_query.as_deref() == Some(&request.query_id) {
-            Some((
-                ErrorKind::QueryFailed,
-                format!(
-                    "SYNTAX_ERROR: {} fails (injected by the local engine)",
-                    request.query_id
-                ),
-            ))
-        } else if is_merge(&request.sql) && inner.conflicts_given < self.options.commit_conflicts {
-            inner.conflicts_given += 1;
-            Some((
-                ErrorKind::CommitConflict,
-                format!(
-                    "ICEBERG_COMMIT_ERROR: Failed to commit Iceberg update to table (injected by the local engine, {} of {})",
-                    inner.conflicts_given, self.options.commit_conflicts
-                ),
-            ))
-        } else {
-            None
-        };
-        if let Some((kind, reason)) = injected_failure {
-            keep(
-                &mut inner.finished,
-                id.clone(),
-                Execution {
-                    status: QueryStatus {
-                        state: QueryState::Failed,
-                        reason: Some(reason),
-                        failure_kind: Some(kind),
-                        statistics: QueryStatistics::default(),
-                    },
-                    result: ExecutedQuery::default(),
-                },
-            );
-            return Ok(id);
-        }
         let started = Instant::now();
-        if let Some(statement) = housekeeping_statement(&request.sql) {
-            let given = inner.partial_runs.entry(statement.clone()).or_insert(0);
-            if *given < self.options.more_runs_needed {
-                *given += 1;
-                let code = if statement.starts_with("OPTIMIZE") {
-                    "ICEBERG_OPTIMIZE_MORE_RUNS_NEEDED"
-                } else {
-                    "ICEBERG_VACUUM_MORE_RUNS_NEEDED"
-                };
-                let execution = Execution {
-                    status: QueryStatus {
-                        state: QueryState::Failed,
-                        reason: Some(format!(
-                            "{code}: {statement} needs more runs (injected by the local engine, {given} of {})",
-                            self.options.more_runs_needed
-                        )),
-                        failure_kind: Some(ErrorKind::MoreRunsNeeded),
-                        statistics: QueryStatistics::default(),
-                    },
-                    result: ExecutedQuery::default(),
-                };
-                keep(&mut inner.finished, id.clone(), execution);
-                return Ok(id);
-            }
-        }
         let outcome = self.execute_locked(&inner, &request.sql, &request.params);
         let engine_millis = Some(started.elapsed().as_millis() as u64);
         let execution = match outcome {

@@ -9,6 +9,7 @@
 //! | saved queries | Athena named queries | [`SavedQueryFile`]: one JSON file |
 
 mod engine;
+pub mod faults;
 mod metrics_file;
 mod object_dir;
 mod parameter_file;

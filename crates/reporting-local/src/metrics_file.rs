@@ -10,22 +10,16 @@ use reporting_core::ports::{MetricDatum, Metrics};
 #[derive(Debug)]
 pub struct MetricsFile {
     path: PathBuf,
-    /// Fault injection: how many more `put` calls fail as throttled (nothing written).
-    throttle_next: Mutex<u32>,
+    /// One writer at a time, so lines never interleave.
+    write: Mutex<()>,
 }
 
 impl MetricsFile {
     pub fn new(path: impl Into<PathBuf>) -> Self {
         Self {
             path: path.into(),
-            throttle_next: Mutex::new(0),
+            write: Mutex::new(()),
         }
-    }
-
-    /// The next `calls` puts fail as CloudWatch throttling would (for tests and drills).
-    pub fn throttling_first(self, calls: u32) -> Self {
-        *self.throttle_next.lock().unwrap() = calls;
-        self
     }
 
     /// Every datum written so far.
@@ -48,14 +42,7 @@ impl MetricsFile {
 #[async_trait]
 impl Metrics for MetricsFile {
     async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError> {
-        let mut throttle = self.throttle_next.lock().unwrap();
-        if *throttle > 0 {
-            *throttle -= 1;
-            return Err(PortError::new(
-                ErrorKind::Throttled,
-                "PutMetricData: Rate exceeded (injected by the local metrics file)",
-            ));
-        }
+        let _writing = self.write.lock().unwrap();
         let mut lines = String::new();
         for d in &data {
             lines.push_str(&serde_json::to_string(d).expect("metrics serialise"));

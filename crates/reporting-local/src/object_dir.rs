@@ -8,22 +8,11 @@ use reporting_core::ports::{ObjectInfo, ObjectStore};
 #[derive(Debug)]
 pub struct DirectoryStore {
     root: PathBuf,
-    /// Fault injection: how many more puts fail (nothing written).
-    failing_puts: std::sync::Mutex<u32>,
 }
 
 impl DirectoryStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Self {
-            root: root.into(),
-            failing_puts: std::sync::Mutex::new(0),
-        }
-    }
-
-    /// The next `puts` writes fail, as a crash between a report's query and its delivery would.
-    pub fn failing_first(self, puts: u32) -> Self {
-        *self.failing_puts.lock().unwrap() = puts;
-        self
+        Self { root: root.into() }
     }
 
     fn path(&self, bucket: &str, key: &str) -> Result<PathBuf, PortError> {
@@ -52,18 +41,6 @@ fn io(e: std::io::Error, what: &Path) -> PortError {
 impl ObjectStore for DirectoryStore {
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
         let path = self.path(bucket, key)?;
-        {
-            let mut failing = self.failing_puts.lock().unwrap();
-            if *failing > 0 {
-                *failing -= 1;
-                return Err(PortError::new(
-                    ErrorKind::Internal,
-                    format!(
-                        "PutObject {bucket}/{key}: the writer died (injected by the local store)"
-                    ),
-                ));
-            }
-        }
         let dir = path.parent().expect("keys have a parent");
         std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
         // Write then rename, so a reader never sees half an object (as with S3).

@@ -1,0 +1,173 @@
+//! The state machines against the Lambdas' typed requests: every Task that invokes one of our
+//! Lambdas sends what that Lambda's request type accepts, and every error a Retry or Catch names
+//! is one a handler raises (`ErrorKind`) or one AWS defines. A field renamed on one side only,
+//! or a retry on an error nobody raises, fails here rather than in AWS.
+
+use notify_reporting::machines::MACHINES;
+use reporting_core::error::ErrorKind;
+use reporting_handlers::contract::{self, LambdaName};
+use serde_json::{json, Map, Value};
+
+/// Every Task state of a definition (inside Map and Parallel states too), with its name.
+fn tasks<'a>(states: &'a Map<String, Value>, out: &mut Vec<(&'a str, &'a Value)>) {
+    for (name, state) in states {
+        match state["Type"].as_str() {
+            Some("Task") => out.push((name, state)),
+            Some("Map") => {
+                let inner = state
+                    .get("ItemProcessor")
+                    .or_else(|| state.get("Iterator"))
+                    .unwrap();
+                tasks(inner["States"].as_object().unwrap(), out);
+            }
+            Some("Parallel") => {
+                for branch in state["Branches"].as_array().unwrap() {
+                    tasks(branch["States"].as_object().unwrap(), out);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// A plausible value for a field the state machine fills from its data.
+fn sample(field: &str) -> Value {
+    match field {
+        "input" => json!({}),
+        "clientIds" => json!(["C1"]),
+        "nextRow" | "published" | "interruptions" => json!(0),
+        "asOf" | "completedDate" => json!("2026-11-20"),
+        _ => json!("sample"),
+    }
+}
+
+/// The Parameters with every `"field.$": path` replaced by a sample value for `field`.
+fn filled(parameters: &Value) -> Value {
+    match parameters {
+        Value::Object(map) => Value::Object(
+            map.iter()
+                .map(|(k, v)| match k.strip_suffix(".$") {
+                    Some(field) => (field.to_string(), sample(field)),
+                    None => (k.clone(), filled(v)),
+                })
+                .collect(),
+        ),
+        other => other.clone(),
+    }
+}
+
+/// What a poll-query Task without Parameters receives: run-query's progress.
+fn progress() -> Value {
+    json!({"query": "ingestion/request_item_status", "queryExecutionId": "q", "state": "QUEUED",
+        "pollCount": 0, "waitSeconds": 2, "waitedSeconds": 0})
+}
+
+#[test]
+fn every_task_sends_what_its_lambda_accepts() {
+    let mut checked = std::collections::BTreeMap::<&str, usize>::new();
+    for machine in MACHINES {
+        let asl: Value = serde_json::from_str(machine.asl).unwrap();
+        let mut found = Vec::new();
+        tasks(asl["States"].as_object().unwrap(), &mut found);
+        for (state, task) in found {
+            let resource = task["Resource"].as_str().unwrap();
+            let Some(lambda) = LambdaName::from_arn_placeholder(resource) else {
+                continue;
+            };
+            let request = match task.get("Parameters") {
+                Some(p) => filled(p),
+                None if lambda == LambdaName::PollQuery => progress(),
+                None => panic!(
+                    "{}: {state} sends {} its whole state",
+                    machine.name,
+                    lambda.name()
+                ),
+            };
+            if let Err(e) = contract::parse(lambda, request.clone()) {
+                panic!(
+                    "{}: the Task {state:?} sends {} what it does not accept: {}\n{request}",
+                    machine.name,
+                    lambda.name(),
+                    e.message
+                );
+            }
+            *checked.entry(lambda.name()).or_default() += 1;
+        }
+    }
+    // Every Lambda is invoked somewhere, so none of the checks above is vacuous.
+    for lambda in LambdaName::ALL {
+        assert!(
+            checked.contains_key(lambda.name()),
+            "{} is never invoked: {checked:?}",
+            lambda.name()
+        );
+    }
+}
+
+#[test]
+fn a_misspelt_field_in_a_task_would_be_caught() {
+    let request = json!({"query": "ingestion/request_item_status", "asof.$": "$.asOf"});
+    let err = contract::parse(LambdaName::RunQuery, filled(&request)).unwrap_err();
+    assert!(err.message.contains("asof"), "{}", err.message);
+}
+
+#[test]
+fn every_retried_or_caught_error_is_raised_by_a_handler_or_defined_by_aws() {
+    let ours: Vec<&str> = ErrorKind::ALL.iter().map(|k| k.error_type()).collect();
+    let aws = |name: &str| {
+        ["States.", "Lambda.", "Glue."]
+            .iter()
+            .any(|p| name.starts_with(p))
+    };
+    let mut seen = 0;
+    for machine in MACHINES {
+        let asl: Value = serde_json::from_str(machine.asl).unwrap();
+        let mut stack = vec![&asl];
+        while let Some(v) = stack.pop() {
+            match v {
+                Value::Object(map) => {
+                    if let Some(Value::Array(names)) = map.get("ErrorEquals") {
+                        for name in names {
+                            let name = name.as_str().unwrap();
+                            assert!(
+                                ours.contains(&name) || aws(name),
+                                "{}: {name} is neither an ErrorKind nor an AWS error",
+                                machine.name
+                            );
+                            seen += 1;
+                        }
+                    }
+                    stack.extend(map.values());
+                }
+                Value::Array(items) => stack.extend(items),
+                _ => {}
+            }
+        }
+    }
+    assert!(seen > 50, "only {seen} error names found");
+}
+
+/// `events/<lambda>[.<action>].json`: one sample event per Lambda and action, as the state
+/// machines send them, for `sam local invoke -e` and `cargo lambda invoke --data-file`.
+#[test]
+fn every_sample_event_is_a_request_of_its_lambda() {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../events");
+    let mut per_lambda = std::collections::BTreeMap::<&str, usize>::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        let file = path.file_name().unwrap().to_string_lossy().to_string();
+        let lambda = LambdaName::ALL
+            .into_iter()
+            .find(|l| file.starts_with(&format!("{}.", l.name())))
+            .unwrap_or_else(|| panic!("events/{file} does not name a Lambda"));
+        let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
+            .unwrap_or_else(|e| panic!("events/{file}: {e}"));
+        contract::parse(lambda, event).unwrap_or_else(|e| panic!("events/{file}: {}", e.message));
+        *per_lambda.entry(lambda.name()).or_default() += 1;
+    }
+    // run-query: start and sync; write-report: its five actions.
+    assert_eq!(per_lambda.get("run-query"), Some(&2), "{per_lambda:?}");
+    assert_eq!(per_lambda.get("poll-query"), Some(&1), "{per_lambda:?}");
+    assert_eq!(per_lambda.get("write-report"), Some(&5), "{per_lambda:?}");
+    assert_eq!(per_lambda.get("publish-metric"), Some(&1), "{per_lambda:?}");
+}

@@ -1,0 +1,642 @@
+//! The typed boundary of the four Lambdas: what each accepts from a state machine and returns to
+//! it. A Lambda's `main.rs`, the local task dispatcher and the CLI all go through [`handle`] and
+//! these types; the ASL's `Parameters` are checked against them by the contract tests.
+//!
+//! | Lambda | request | response |
+//! |---|---|---|
+//! | run-query | [`RunQueryRequest`] | [`QueryProgress`], or [`SyncSummary`] for setup's sync |
+//! | poll-query | [`QueryProgress`] | [`QueryProgress`] |
+//! | write-report | [`WriteReportRequest`] (tagged by `action`) | [`WriteReportResponse`] |
+//! | publish-metric | [`PublishInput`] | [`PublishOutput`] |
+//!
+//! Every request refuses unknown fields, so a misspelt field is an `Input.Invalid` naming it.
+
+use reporting_core::config::Deployment;
+use reporting_core::error::ErrorKind;
+use reporting_core::ports::{
+    Metrics, ObjectStore, Parameters, QueryEngine, QueryState, QueryStatistics, SavedQueryStore,
+};
+use reporting_core::HandlerError;
+use serde::{Deserialize, Serialize};
+
+use crate::PollPolicy;
+
+/// The four Lambdas.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum LambdaName {
+    RunQuery,
+    PollQuery,
+    WriteReport,
+    PublishMetric,
+}
+
+impl LambdaName {
+    pub const ALL: [LambdaName; 4] = [
+        LambdaName::RunQuery,
+        LambdaName::PollQuery,
+        LambdaName::WriteReport,
+        LambdaName::PublishMetric,
+    ];
+
+    /// The function's name (its crate, and the suffix of its name in the template).
+    pub fn name(self) -> &'static str {
+        match self {
+            LambdaName::RunQuery => "run-query",
+            LambdaName::PollQuery => "poll-query",
+            LambdaName::WriteReport => "write-report",
+            LambdaName::PublishMetric => "publish-metric",
+        }
+    }
+
+    /// How the ASL names the function's ARN, substituted by SAM (`DefinitionSubstitutions`).
+    pub fn arn_placeholder(self) -> &'static str {
+        match self {
+            LambdaName::RunQuery => "${RunQueryFunctionArn}",
+            LambdaName::PollQuery => "${PollQueryFunctionArn}",
+            LambdaName::WriteReport => "${WriteReportFunctionArn}",
+            LambdaName::PublishMetric => "${PublishMetricFunctionArn}",
+        }
+    }
+
+    /// The Lambda an ASL Task's `Resource` names, if it is one of ours.
+    pub fn from_arn_placeholder(resource: &str) -> Option<Self> {
+        Self::ALL
+            .into_iter()
+            .find(|l| l.arn_placeholder() == resource)
+    }
+}
+
+/// A query in flight, as carried in state-machine data between run-query, Wait and poll-query.
+/// It never holds a parameter value (the hash key in particular), only ids and progress.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct QueryProgress {
+    /// The catalog id, e.g. `ingestion/request_item_status`.
+    pub query: String,
+    pub query_execution_id: String,
+    pub state: QueryState,
+    /// How many times poll-query has looked.
+    pub poll_count: u32,
+    /// How long the state machine should wait before the next poll.
+    pub wait_seconds: u32,
+    /// Seconds waited so far (sum of the waits), for the timeout.
+    pub waited_seconds: u32,
+    #[serde(default)]
+    pub statistics: QueryStatistics,
+    /// The result rows of a finished probe (a small metadata query; see `Purpose::Probe`), by
+    /// column name. Never present for any other query.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
+}
+
+/// What the state machine asks run-query to start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RunQueryInput {
+    /// The catalog id of the query, e.g. `ingestion/request_item_status`.
+    pub query: String,
+    /// The reference date, `YYYY-MM-DD` (UTC), for queries that take one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub as_of: Option<String>,
+    /// The client, for report queries.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_id: Option<String>,
+    /// The report's completion date, `YYYY-MM-DD` (UTC).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_date: Option<String>,
+    /// The batch's request id, for the batch report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    /// A catalog migration id, for setup's ledger.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub migration_id: Option<String>,
+    /// A catalog staging table, for housekeeping (rendered as `${table}`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub table: Option<String>,
+    /// Names this start: the state machine passes its execution and the state's entry time, so a
+    /// retried start (same entry) gets the same Athena ClientRequestToken and never runs the
+    /// query twice, while a deliberate rerun (a new entry) runs it again.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_token: Option<String>,
+}
+
+/// Setup's last step, sent to run-query: `{"action": "sync-saved-queries"}`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSavedQueries {
+    pub action: SyncAction,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum SyncAction {
+    #[serde(rename = "sync-saved-queries")]
+    SyncSavedQueries,
+}
+
+/// run-query's request: a query to start, or (an object with an `action`) the saved-query sync.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum RunQueryRequest {
+    Start(RunQueryInput),
+    Sync(SyncSavedQueries),
+}
+
+impl<'de> Deserialize<'de> for RunQueryRequest {
+    /// Picked by the presence of `action`, so each shape's own error (an unknown field, named)
+    /// reaches the caller rather than "matches no variant".
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let value = serde_json::Value::Object(map);
+        if value.get("action").is_some() {
+            SyncSavedQueries::deserialize(value)
+                .map(RunQueryRequest::Sync)
+                .map_err(D::Error::custom)
+        } else {
+            RunQueryInput::deserialize(value)
+                .map(RunQueryRequest::Start)
+                .map_err(D::Error::custom)
+        }
+    }
+}
+
+/// What a saved-query sync did.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct SyncSummary {
+    pub created: Vec<String>,
+    pub updated: Vec<String>,
+    pub deleted: usize,
+    pub unchanged: usize,
+}
+
+/// The two canned reports.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Report {
+    #[serde(rename = "completed-comms-report")]
+    CompletedComms,
+    #[serde(rename = "completed-batch-report")]
+    CompletedBatch,
+}
+
+impl Report {
+    /// The state machine's (and its SSM client list's) name.
+    pub fn name(self) -> &'static str {
+        match self {
+            Report::CompletedComms => "completed-comms-report",
+            Report::CompletedBatch => "completed-batch-report",
+        }
+    }
+
+    /// The execution input fields the report's state machine accepts.
+    pub fn input_fields(self) -> &'static [&'static str] {
+        match self {
+            Report::CompletedComms => &["completedDate", "clientIds"],
+            Report::CompletedBatch => &["clientIds"],
+        }
+    }
+}
+
+/// A report machine's execution input, as its first Task passes it on (`"input.$": "$"`).
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportRunInput {
+    /// The UTC day whose completions the comms report covers (default: yesterday).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_date: Option<String>,
+    /// The clients to report on (default: the report's SSM list).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub client_ids: Option<Vec<String>>,
+}
+
+/// One report's identity, as the `find` and `deliver` actions carry it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ReportTargetFields {
+    pub report: Report,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_ref_id: Option<String>,
+}
+
+/// write-report's request, by `action`. Each action's fields are a struct of their own, which
+/// refuses a field it does not know (serde does not, for fields written in a tagged variant).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "action", rename_all = "kebab-case")]
+pub enum WriteReportRequest {
+    /// Validate the execution input and resolve its defaults.
+    Plan(PlanRequest),
+    /// The date a finished `reports/yesterday` returned.
+    ReadDate(FinishedQuery),
+    /// Every batch a finished `reports/completed_batches` returned.
+    Batches(FinishedQuery),
+    /// Whether the report already exists at its final key.
+    Find(ReportTargetFields),
+    /// Write a finished report query's result to its final key.
+    Deliver(DeliverRequest),
+}
+
+/// write-report's actions.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum WriteReportAction {
+    Plan,
+    ReadDate,
+    Batches,
+    Find,
+    Deliver,
+}
+
+impl<'de> Deserialize<'de> for WriteReportRequest {
+    /// The `action` first, then the rest as that action's struct, so an error names the field
+    /// it is about (`input.completedDate: invalid type …`), which serde's tagged enums lose.
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let action = map
+            .remove("action")
+            .ok_or_else(|| D::Error::missing_field("action"))?;
+        let action = WriteReportAction::deserialize(action)
+            .map_err(|e| D::Error::custom(format!("action: {e}")))?;
+        let rest = serde_json::Value::Object(map);
+        fn fields<T: serde::de::DeserializeOwned, E: Error>(
+            rest: serde_json::Value,
+        ) -> Result<T, E> {
+            serde_path_to_error::deserialize(rest).map_err(|e| {
+                let path = e.path().to_string();
+                match path.as_str() {
+                    "." => E::custom(e.into_inner()),
+                    _ => E::custom(format!("{path}: {}", e.into_inner())),
+                }
+            })
+        }
+        Ok(match action {
+            WriteReportAction::Plan => WriteReportRequest::Plan(fields(rest)?),
+            WriteReportAction::ReadDate => WriteReportRequest::ReadDate(fields(rest)?),
+            WriteReportAction::Batches => WriteReportRequest::Batches(fields(rest)?),
+            WriteReportAction::Find => WriteReportRequest::Find(fields(rest)?),
+            WriteReportAction::Deliver => WriteReportRequest::Deliver(fields(rest)?),
+        })
+    }
+}
+
+/// A report run to plan: the report and its machine's execution input.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlanRequest {
+    pub report: Report,
+    #[serde(default)]
+    pub input: ReportRunInput,
+}
+
+/// A finished query whose result is to be read.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct FinishedQuery {
+    pub query_execution_id: String,
+}
+
+/// The report and the finished query whose result it is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct DeliverRequest {
+    pub report: Report,
+    pub client_id: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub completed_date: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_ref_id: Option<String>,
+    pub query_execution_id: String,
+}
+
+impl DeliverRequest {
+    /// The report's identity without the query.
+    pub fn target_fields(&self) -> ReportTargetFields {
+        ReportTargetFields {
+            report: self.report,
+            client_id: self.client_id.clone(),
+            completed_date: self.completed_date.clone(),
+            request_id: self.request_id.clone(),
+            request_ref_id: self.request_ref_id.clone(),
+        }
+    }
+}
+
+/// A report run's resolved input: the clients, and for the comms report its day (`null`: the
+/// machine asks `reports/yesterday`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PlannedReport {
+    pub client_ids: Vec<String>,
+    #[serde(default)]
+    pub completed_date: Option<String>,
+}
+
+/// A completed batch that can name an S3 key.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct Batch {
+    pub request_id: String,
+    pub request_ref_id: String,
+}
+
+/// A completed batch that cannot, shortened, with why.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct RejectedBatch {
+    pub request_id: Option<String>,
+    pub request_ref_id: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct BatchesFound {
+    pub batches: Vec<Batch>,
+    pub rejected: Vec<RejectedBatch>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FoundReport {
+    pub key: String,
+    pub exists: bool,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DeliveryStatus {
+    /// Written by this call.
+    Created,
+    /// Already there (a rerun): left as it was.
+    Exists,
+}
+
+/// A delivered report.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Delivered {
+    pub status: DeliveryStatus,
+    pub bucket: String,
+    pub key: String,
+    /// Rows written (none when it already existed).
+    pub rows: Option<usize>,
+    pub bytes: u64,
+}
+
+/// write-report's response, by the request's action.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(untagged)]
+pub enum WriteReportResponse {
+    Planned(PlannedReport),
+    /// `reports/yesterday`'s date, `YYYY-MM-DD`.
+    Date(String),
+    Batches(BatchesFound),
+    Found(FoundReport),
+    Delivered(Delivered),
+}
+
+/// What publish-metric is asked to publish.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct PublishInput {
+    /// The watchdog query, e.g. `watchdog/stuck_request_items`.
+    pub query: String,
+    pub query_execution_id: String,
+    /// The first result row not yet published (0 on the first call).
+    #[serde(default)]
+    pub next_row: usize,
+    /// Rows published by earlier calls for this execution.
+    #[serde(default)]
+    pub published: usize,
+    /// Calls that stopped at a failed batch so far (the machine bounds them).
+    #[serde(default)]
+    pub interruptions: u32,
+}
+
+/// A result row that cannot be a metric datum, and why.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct Rejected {
+    pub row: usize,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct PublishOutput {
+    pub query: String,
+    pub query_execution_id: String,
+    pub metric: String,
+    /// True when every row has been published or rejected.
+    pub complete: bool,
+    pub next_row: usize,
+    pub published: usize,
+    pub interruptions: u32,
+    pub rejected: Vec<Rejected>,
+    /// Why the last batch failed, when not complete.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// A Lambda's request, parsed.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Request {
+    RunQuery(RunQueryRequest),
+    PollQuery(Box<QueryProgress>),
+    WriteReport(WriteReportRequest),
+    PublishMetric(PublishInput),
+}
+
+/// Parses a request for `lambda`, turning serde's complaint into a clear `Input.Invalid` that
+/// names the Lambda and the field.
+pub fn parse(lambda: LambdaName, input: serde_json::Value) -> Result<Request, HandlerError> {
+    fn typed<T: serde::de::DeserializeOwned>(
+        lambda: LambdaName,
+        input: serde_json::Value,
+    ) -> Result<T, HandlerError> {
+        serde_path_to_error::deserialize(input).map_err(|e| {
+            let path = e.path().to_string();
+            let at = if path == "." {
+                String::new()
+            } else {
+                format!("{path}: ")
+            };
+            HandlerError::invalid(format!("{} input: {at}{}", lambda.name(), e.inner()))
+        })
+    }
+    Ok(match lambda {
+        LambdaName::RunQuery => Request::RunQuery(typed(lambda, input)?),
+        LambdaName::PollQuery => Request::PollQuery(typed(lambda, input)?),
+        LambdaName::WriteReport => Request::WriteReport(typed(lambda, input)?),
+        LambdaName::PublishMetric => Request::PublishMetric(typed(lambda, input)?),
+    })
+}
+
+/// The ports a Lambda works through. Each Lambda has the engine, the parameter store and its
+/// deployment; only run-query saves queries, only write-report writes objects and only
+/// publish-metric puts metrics.
+pub struct Ports<'a> {
+    pub engine: &'a dyn QueryEngine,
+    pub parameters: &'a dyn Parameters,
+    pub deployment: &'a Deployment,
+    pub policy: &'a PollPolicy,
+    pub saved_queries: Option<&'a dyn SavedQueryStore>,
+    pub objects: Option<&'a dyn ObjectStore>,
+    pub metrics: Option<&'a dyn Metrics>,
+}
+
+impl Ports<'_> {
+    fn missing(what: &str, lambda: LambdaName) -> HandlerError {
+        HandlerError::new(
+            ErrorKind::ConfigMissing,
+            format!("{} has no {what}", lambda.name()),
+        )
+    }
+}
+
+/// The one dispatcher: parses `input` as `lambda`'s request, runs its handler, and returns its
+/// response as the JSON the state machine receives.
+pub async fn handle(
+    lambda: LambdaName,
+    input: serde_json::Value,
+    ports: &Ports<'_>,
+) -> Result<serde_json::Value, HandlerError> {
+    fn json<T: Serialize>(value: T) -> serde_json::Value {
+        serde_json::to_value(value).expect("a response serialises")
+    }
+    match parse(lambda, input)? {
+        Request::RunQuery(RunQueryRequest::Start(input)) => crate::run_query(
+            input,
+            ports.engine,
+            ports.parameters,
+            ports.deployment,
+            ports.policy,
+        )
+        .await
+        .map(json),
+        Request::RunQuery(RunQueryRequest::Sync(_)) => {
+            let store = ports
+                .saved_queries
+                .ok_or_else(|| Ports::missing("saved-query store", lambda))?;
+            crate::sync_saved_queries(store, ports.deployment)
+                .await
+                .map(json)
+        }
+        Request::PollQuery(progress) => crate::poll_query(*progress, ports.engine, ports.policy)
+            .await
+            .map(json),
+        Request::WriteReport(request) => {
+            let objects = ports
+                .objects
+                .ok_or_else(|| Ports::missing("object store", lambda))?;
+            let report_ports = crate::ReportPorts {
+                engine: ports.engine,
+                objects,
+                parameters: ports.parameters,
+                deployment: ports.deployment,
+            };
+            crate::write_report(request, &report_ports).await.map(json)
+        }
+        Request::PublishMetric(input) => {
+            let metrics = ports
+                .metrics
+                .ok_or_else(|| Ports::missing("metrics sink", lambda))?;
+            crate::publish_metric(input, ports.engine, metrics, ports.deployment)
+                .await
+                .map(json)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn message(lambda: LambdaName, input: serde_json::Value) -> String {
+        parse(lambda, input).unwrap_err().message
+    }
+
+    #[test]
+    fn run_query_tells_a_start_from_the_sync_and_names_a_stray_field() {
+        assert!(matches!(
+            parse(
+                LambdaName::RunQuery,
+                json!({"action": "sync-saved-queries"})
+            )
+            .unwrap(),
+            Request::RunQuery(RunQueryRequest::Sync(_))
+        ));
+        assert!(matches!(
+            parse(
+                LambdaName::RunQuery,
+                json!({"query": "q", "asOf": "2026-11-20"})
+            )
+            .unwrap(),
+            Request::RunQuery(RunQueryRequest::Start(_))
+        ));
+        let m = message(
+            LambdaName::RunQuery,
+            json!({"query": "q", "asof": "2026-11-20"}),
+        );
+        assert!(m.contains("run-query input") && m.contains("asof"), "{m}");
+        let m = message(
+            LambdaName::RunQuery,
+            json!({"action": "sync-saved-queries", "query": "q"}),
+        );
+        assert!(m.contains("query"), "{m}");
+        let m = message(LambdaName::RunQuery, json!({"action": "sync"}));
+        assert!(m.contains("sync-saved-queries"), "{m}");
+    }
+
+    #[test]
+    fn write_report_requests_are_tagged_by_action_and_refuse_stray_fields() {
+        let find = json!({"action": "find", "report": "completed-batch-report", "clientId": "C",
+            "requestId": "R", "requestRefId": "F"});
+        assert!(matches!(
+            parse(LambdaName::WriteReport, find.clone()).unwrap(),
+            Request::WriteReport(WriteReportRequest::Find(_))
+        ));
+        let mut stray = find;
+        stray["queryExecutionId"] = json!("q");
+        assert!(message(LambdaName::WriteReport, stray).contains("queryExecutionId"));
+        let m = message(
+            LambdaName::WriteReport,
+            json!({"action": "plan", "report": "x"}),
+        );
+        assert!(m.contains("completed-comms-report"), "{m}");
+        let m = message(LambdaName::WriteReport, json!({"action": "publish"}));
+        assert!(
+            m.contains("unknown variant") && m.contains("deliver"),
+            "{m}"
+        );
+        let m = message(
+            LambdaName::WriteReport,
+            json!({"action": "read-date", "queryExecutionId": "q", "extra": 1}),
+        );
+        assert!(m.contains("extra"), "{m}");
+        let m = message(
+            LambdaName::WriteReport,
+            json!({"action": "plan", "report": "completed-comms-report", "input": {"completeddate": "2026-11-20"}}),
+        );
+        assert!(m.contains("completeddate"), "{m}");
+    }
+
+    #[test]
+    fn every_lambda_has_one_name_and_one_placeholder() {
+        for l in LambdaName::ALL {
+            assert_eq!(
+                LambdaName::from_arn_placeholder(l.arn_placeholder()),
+                Some(l)
+            );
+        }
+        assert_eq!(LambdaName::from_arn_placeholder("${Other}"), None);
+    }
+}
