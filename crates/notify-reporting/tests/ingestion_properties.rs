@@ -194,6 +194,18 @@ fn ingest_lab(runs: &[(&[CdcRow], u64, &str)], late_columns_from: &str) -> Lab {
     lab
 }
 
+/// Every client of these rows, sorted, once each.
+fn clients_of(rows: &[CdcRow]) -> Vec<String> {
+    let mut clients: Vec<String> = rows
+        .iter()
+        .filter_map(|r| r.fields.get("clientid").and_then(Value::as_str))
+        .map(String::from)
+        .collect();
+    clients.sort();
+    clients.dedup();
+    clients
+}
+
 /// The `batch-*` clients of these rows: the deployment's batch client list.
 fn batch_clients<'a>(rows: impl IntoIterator<Item = &'a CdcRow>) -> Vec<String> {
     let mut out: Vec<String> = rows
@@ -881,13 +893,7 @@ fn duckdb_shows_what_trino_shows() {
         // Five of the batch's clients get reports (each report is a query per client, and a
         // query costs Trino about half a second): for the day every history completes on, and a
         // day with nothing; five batch clients get their batch reports.
-        let mut clients: Vec<String> = rows
-            .iter()
-            .filter_map(|r| r.fields.get("clientid").and_then(Value::as_str))
-            .map(String::from)
-            .collect();
-        clients.sort();
-        clients.dedup();
+        let mut clients = clients_of(rows);
         rng.shuffle(&mut clients);
         clients.truncate(5);
         let mut batch_reports = batch.clone();
@@ -947,17 +953,9 @@ fn duckdb_shows_what_trino_shows_from_a_realistic_history() {
         .iter()
         .map(|as_of| (&generated.rows[..], 1, as_of.as_str()))
         .collect();
-    let mut clients: Vec<String> = generated
-        .rows
-        .iter()
-        .filter_map(|r| r.fields.get("clientid").and_then(Value::as_str))
-        .map(String::from)
-        .collect();
-    clients.sort();
-    clients.dedup();
     let reports = ReportRuns {
         dates: (1..=3).map(|d| end.add_days(-d).to_string()).collect(),
-        clients,
+        clients: clients_of(&generated.rows),
         batch_clients: facts.batch_client_ids.clone(),
     };
     let [duckdb, trino] = [TestEngine::DuckDb, TestEngine::Trino].map(|engine| {
