@@ -9,45 +9,36 @@ use reporting_handlers::LambdaName;
 pub struct MachineDef {
     pub name: &'static str,
     pub asl: &'static str,
-    /// The input fields it accepts (anything else is refused before it runs).
-    pub input_fields: &'static [&'static str],
 }
 
 pub const MACHINES: &[MachineDef] = &[
     MachineDef {
         name: "setup",
         asl: include_str!("../../../statemachines/setup.asl.json"),
-        input_fields: &[],
     },
     MachineDef {
         name: "ingestion",
         asl: include_str!("../../../statemachines/ingestion.asl.json"),
-        input_fields: &["asOf"],
     },
     MachineDef {
         name: "backfill",
         asl: include_str!("../../../statemachines/backfill.asl.json"),
-        input_fields: &["table", "asOf"],
     },
     MachineDef {
         name: "watchdog",
         asl: include_str!("../../../statemachines/watchdog.asl.json"),
-        input_fields: &["asOf"],
     },
     MachineDef {
         name: "housekeeping",
         asl: include_str!("../../../statemachines/housekeeping.asl.json"),
-        input_fields: &[],
     },
     MachineDef {
         name: "completed-comms-report",
         asl: include_str!("../../../statemachines/completed-comms-report.asl.json"),
-        input_fields: &["completedDate", "clientIds"],
     },
     MachineDef {
         name: "completed-batch-report",
         asl: include_str!("../../../statemachines/completed-batch-report.asl.json"),
-        input_fields: &["clientIds"],
     },
 ];
 

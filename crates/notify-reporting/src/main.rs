@@ -380,7 +380,7 @@ fn main() -> ExitCode {
             input,
             source,
         } => {
-            let mut input: Value = match input.as_deref().map(serde_json::from_str::<Value>) {
+            let mut input: Value = match input.as_deref().map(notify_reporting::run::parse_input) {
                 None => Value::Object(Default::default()),
                 Some(Ok(v)) => v,
                 Some(Err(e)) => {

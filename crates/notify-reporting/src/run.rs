@@ -139,35 +139,11 @@ fn sync_counts(output: &Value) -> String {
     }
 }
 
-/// Checks a machine's input: a JSON object with only the fields it accepts, dates real dates.
+/// Checks a machine's input with the check its first Task makes in AWS
+/// (`reporting_handlers::check_machine_input`), before anything is opened or written.
 pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunError> {
-    let obj = input.as_object().ok_or_else(|| {
-        RunError::InvalidInput(format!("the input of {} must be a JSON object", def.name))
-    })?;
-    let unknown: Vec<_> = obj
-        .keys()
-        .filter(|k| !def.input_fields.contains(&k.as_str()))
-        .cloned()
-        .collect();
-    if !unknown.is_empty() {
-        return Err(RunError::InvalidInput(format!(
-            "{} does not accept the input field(s) {}; it accepts: {}",
-            def.name,
-            unknown.join(", "),
-            if def.input_fields.is_empty() {
-                "none".to_string()
-            } else {
-                def.input_fields.join(", ")
-            }
-        )));
-    }
-    if let Some(v) = obj.get("asOf") {
-        let text = v
-            .as_str()
-            .ok_or_else(|| RunError::InvalidInput("asOf must be a string YYYY-MM-DD".into()))?;
-        CalendarDate::parse(text).map_err(|e| RunError::InvalidInput(format!("asOf: {e}")))?;
-    }
-    Ok(())
+    reporting_handlers::check_machine_input(def.name, input)
+        .map_err(|e| RunError::InvalidInput(e.message))
 }
 
 /// The current time as Step Functions writes `$$.Execution.StartTime`.
@@ -304,4 +280,68 @@ pub async fn backfill(
         );
     }
     Ok(reports)
+}
+
+/// An execution input as JSON text, refusing an object that gives a key twice
+/// (`{"asOf": "…", "asOf": "…"}`), which serde_json would read as its last value, silently.
+pub fn parse_input(text: &str) -> Result<Value, String> {
+    use serde::de::{Deserializer, Error, MapAccess, SeqAccess, Visitor};
+
+    struct Strict(Value);
+    struct StrictVisitor;
+
+    impl<'de> serde::Deserialize<'de> for Strict {
+        fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+            d.deserialize_any(StrictVisitor).map(Strict)
+        }
+    }
+
+    impl<'de> Visitor<'de> for StrictVisitor {
+        type Value = Value;
+        fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+            f.write_str("JSON")
+        }
+        fn visit_bool<E: Error>(self, v: bool) -> Result<Value, E> {
+            Ok(Value::Bool(v))
+        }
+        fn visit_i64<E: Error>(self, v: i64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_u64<E: Error>(self, v: u64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_f64<E: Error>(self, v: f64) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_str<E: Error>(self, v: &str) -> Result<Value, E> {
+            Ok(v.into())
+        }
+        fn visit_unit<E: Error>(self) -> Result<Value, E> {
+            Ok(Value::Null)
+        }
+        fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Value, A::Error> {
+            let mut items = Vec::new();
+            while let Some(Strict(v)) = seq.next_element()? {
+                items.push(v);
+            }
+            Ok(Value::Array(items))
+        }
+        fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Value, A::Error> {
+            let mut object = serde_json::Map::new();
+            while let Some(key) = map.next_key::<String>()? {
+                let Strict(value) = map.next_value()?;
+                if object.insert(key.clone(), value).is_some() {
+                    return Err(A::Error::custom(format!(
+                        "the field {:?} is given twice",
+                        key.chars().take(60).collect::<String>()
+                    )));
+                }
+            }
+            Ok(Value::Object(object))
+        }
+    }
+
+    serde_json::from_str::<Strict>(text)
+        .map(|Strict(v)| v)
+        .map_err(|e| e.to_string())
 }

@@ -76,6 +76,19 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
             &[
                 "run",
                 "ingestion",
+                "--input",
+                "{\"asOf\": \"2026-11-20\", \"asOf\": \"2026-11-21\"}",
+            ],
+            "\"asOf\" is given twice",
+        ),
+        (
+            &["run", "ingestion", "--input", "{\"asof\": \"2026-11-20\"}"],
+            "asof",
+        ),
+        (
+            &[
+                "run",
+                "ingestion",
                 "--as-of",
                 "2026-11-20",
                 "--source",
@@ -194,4 +207,65 @@ async fn unknown_machines_and_fields_are_refused_by_the_library_too() {
         "{err}"
     );
     assert!(!home.root.exists());
+}
+
+/// In AWS nothing checks an execution's input before the machine runs: each machine's first Task
+/// does (run-query's `check-input`), so a misspelt field fails there, named, before any query.
+#[tokio::test]
+async fn each_machine_checks_its_own_input_before_anything_runs() {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    let opened = t.home.open(&t.source()).await.unwrap();
+    let tasks = notify_reporting::tasks::LocalTasks {
+        home: &opened,
+        policy: Default::default(),
+    };
+    for (machine, input, names) in [
+        ("ingestion", json!({"asof": "2026-11-20"}), "asof"),
+        ("watchdog", json!({"asOf": "2026-02-30"}), "asOf"),
+        (
+            "backfill",
+            json!({"table": "request_item_status", "asOf": 20261120}),
+            "asOf",
+        ),
+        ("housekeeping", json!({"tables": ["x"]}), "tables"),
+        ("setup", json!({"force": true}), "force"),
+    ] {
+        let machine_def = notify_reporting::machines::find(machine).unwrap();
+        let sm = state_machine::StateMachine::load(
+            machine,
+            machine_def.asl,
+            &notify_reporting::machines::substitutions(),
+        )
+        .unwrap();
+        let progress = notify_reporting::run::Progress {
+            print: false,
+            finished: Default::default(),
+            deliveries: Default::default(),
+        };
+        let err = sm
+            .execute(
+                "e",
+                input.clone(),
+                "2026-11-20T00:00:00Z",
+                &tasks,
+                &progress,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(
+            err.error, "Input.Invalid",
+            "{machine} {input}: {}",
+            err.cause
+        );
+        assert!(
+            err.cause.contains(names),
+            "{machine} {input}: {}",
+            err.cause
+        );
+        assert!(
+            progress.finished.lock().unwrap().is_empty(),
+            "{machine} ran a query"
+        );
+    }
 }

@@ -4,7 +4,7 @@
 //!
 //! | Lambda | request | response |
 //! |---|---|---|
-//! | run-query | [`RunQueryRequest`] | [`QueryProgress`], or [`SyncSummary`] for setup's sync |
+//! | run-query | [`RunQueryRequest`] | [`QueryProgress`]; [`SyncSummary`] for setup's sync; [`InputChecked`] for a machine's input check |
 //! | poll-query | [`QueryProgress`] | [`QueryProgress`] |
 //! | write-report | [`WriteReportRequest`] (tagged by `action`) | [`WriteReportResponse`] |
 //! | publish-metric | [`PublishInput`] | [`PublishOutput`] |
@@ -133,30 +133,73 @@ pub enum SyncAction {
     SyncSavedQueries,
 }
 
-/// run-query's request: a query to start, or (an object with an `action`) the saved-query sync.
+/// Each state machine's first step, sent to run-query: check the execution input
+/// (`check_machine_input`) before anything runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct CheckInput {
+    pub action: CheckInputAction,
+    /// The machine, e.g. `ingestion`.
+    pub machine: String,
+    /// Its execution input, as given (`"input.$": "$"`).
+    pub input: serde_json::Value,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum CheckInputAction {
+    #[serde(rename = "check-input")]
+    CheckInput,
+}
+
+/// What a checked execution input was for.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct InputChecked {
+    pub machine: String,
+}
+
+/// run-query's actions besides starting a query.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+enum RunQueryAction {
+    SyncSavedQueries,
+    CheckInput,
+}
+
+/// run-query's request: a query to start, or (an object with an `action`) the saved-query sync
+/// or a machine's input check.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum RunQueryRequest {
     Start(RunQueryInput),
     Sync(SyncSavedQueries),
+    CheckInput(CheckInput),
 }
 
 impl<'de> Deserialize<'de> for RunQueryRequest {
-    /// Picked by the presence of `action`, so each shape's own error (an unknown field, named)
+    /// Picked by `action` (absent: a start), so each shape's own error (an unknown field, named)
     /// reaches the caller rather than "matches no variant".
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         use serde::de::Error;
         let map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let action = match map.get("action") {
+            None => None,
+            Some(a) => Some(
+                RunQueryAction::deserialize(a.clone())
+                    .map_err(|e| D::Error::custom(format!("action: {e}")))?,
+            ),
+        };
         let value = serde_json::Value::Object(map);
-        if value.get("action").is_some() {
-            SyncSavedQueries::deserialize(value)
-                .map(RunQueryRequest::Sync)
-                .map_err(D::Error::custom)
-        } else {
-            RunQueryInput::deserialize(value)
-                .map(RunQueryRequest::Start)
-                .map_err(D::Error::custom)
+        match action {
+            None => RunQueryInput::deserialize(value).map(RunQueryRequest::Start),
+            Some(RunQueryAction::SyncSavedQueries) => {
+                SyncSavedQueries::deserialize(value).map(RunQueryRequest::Sync)
+            }
+            Some(RunQueryAction::CheckInput) => {
+                CheckInput::deserialize(value).map(RunQueryRequest::CheckInput)
+            }
         }
+        .map_err(D::Error::custom)
     }
 }
 
@@ -521,6 +564,12 @@ pub async fn handle(
         )
         .await
         .map(json),
+        Request::RunQuery(RunQueryRequest::CheckInput(check)) => {
+            crate::check_machine_input(&check.machine, &check.input)?;
+            Ok(json(InputChecked {
+                machine: check.machine,
+            }))
+        }
         Request::RunQuery(RunQueryRequest::Sync(_)) => {
             let store = ports
                 .saved_queries

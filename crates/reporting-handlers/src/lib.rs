@@ -5,6 +5,7 @@
 //! handlers speak one JSON shape, [`QueryProgress`], which is also what the Wait state reads.
 
 pub mod contract;
+mod machine_input;
 mod poll_query;
 mod publish_metric;
 mod run_query;
@@ -12,6 +13,7 @@ mod sync_saved_queries;
 mod write_report;
 
 pub use contract::{handle, LambdaName, Ports, QueryProgress};
+pub use machine_input::{check_machine_input, MACHINE_INPUTS};
 pub use poll_query::{poll_query, PollPolicy};
 pub use publish_metric::{publish_metric, BATCH_SIZE};
 pub use run_query::{client_request_token, run_query};
