@@ -343,31 +343,37 @@ pub struct FinishedQuery {
     pub query_execution_id: String,
 }
 
-/// The report and the finished query whose result it is.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
+/// The report and the finished query whose result it is: the `find` fields and
+/// `queryExecutionId`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "camelCase")]
 pub struct DeliverRequest {
-    pub report: Report,
-    pub client_id: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub completed_date: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_id: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub request_ref_id: Option<String>,
+    #[serde(flatten)]
+    pub target: ReportTargetFields,
     pub query_execution_id: String,
 }
 
-impl DeliverRequest {
-    /// The report's identity without the query.
-    pub fn target_fields(&self) -> ReportTargetFields {
-        ReportTargetFields {
-            report: self.report,
-            client_id: self.client_id.clone(),
-            completed_date: self.completed_date.clone(),
-            request_id: self.request_id.clone(),
-            request_ref_id: self.request_ref_id.clone(),
-        }
+impl<'de> Deserialize<'de> for DeliverRequest {
+    /// `queryExecutionId`, then the rest as [`ReportTargetFields`], which refuses any other field
+    /// (serde's `flatten` would let one through).
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error;
+        let mut map = serde_json::Map::<String, serde_json::Value>::deserialize(d)?;
+        let query_execution_id = match map.remove("queryExecutionId") {
+            Some(serde_json::Value::String(id)) => id,
+            Some(other) => {
+                return Err(D::Error::custom(format!(
+                    "queryExecutionId: invalid type: {other}, expected a string"
+                )))
+            }
+            None => return Err(D::Error::missing_field("queryExecutionId")),
+        };
+        let target = ReportTargetFields::deserialize(serde_json::Value::Object(map))
+            .map_err(D::Error::custom)?;
+        Ok(DeliverRequest {
+            target,
+            query_execution_id,
+        })
     }
 }
 
@@ -656,6 +662,23 @@ mod tests {
         let mut stray = find;
         stray["queryExecutionId"] = json!("q");
         assert!(message(LambdaName::WriteReport, stray).contains("queryExecutionId"));
+        let deliver = json!({"action": "deliver", "report": "completed-comms-report", "clientId": "C",
+            "completedDate": "2026-11-20", "queryExecutionId": "q"});
+        let Request::WriteReport(parsed) = parse(LambdaName::WriteReport, deliver.clone()).unwrap()
+        else {
+            panic!("not write-report")
+        };
+        assert_eq!(
+            serde_json::to_value(&parsed).unwrap(),
+            deliver,
+            "round trip"
+        );
+        let mut stray = deliver.clone();
+        stray["bucket"] = json!("other");
+        assert!(message(LambdaName::WriteReport, stray).contains("bucket"));
+        let mut without = deliver;
+        without.as_object_mut().unwrap().remove("queryExecutionId");
+        assert!(message(LambdaName::WriteReport, without).contains("queryExecutionId"));
         let m = message(
             LambdaName::WriteReport,
             json!({"action": "plan", "report": "x"}),

@@ -165,7 +165,7 @@ pub async fn write_report(
             Ok(WriteReportResponse::Found(FoundReport { key, exists }))
         }
         WriteReportRequest::Deliver(request) => {
-            let target = target(&request.target_fields())?;
+            let target = target(&request.target)?;
             deliver(&target, &request.query_execution_id, ports)
                 .await
                 .map(WriteReportResponse::Delivered)
