@@ -231,12 +231,13 @@ impl Report {
         }
     }
 
-    /// The execution input fields the report's state machine accepts.
+    /// The execution input fields the report's state machine accepts (its `MACHINE_INPUTS` row).
     pub fn input_fields(self) -> &'static [&'static str] {
-        match self {
-            Report::CompletedComms => &["completedDate", "clientIds"],
-            Report::CompletedBatch => &["clientIds"],
-        }
+        crate::MACHINE_INPUTS
+            .iter()
+            .find(|(machine, _)| *machine == self.name())
+            .map(|(_, fields)| *fields)
+            .expect("every report is a machine of MACHINE_INPUTS")
     }
 }
 
