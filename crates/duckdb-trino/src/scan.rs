@@ -1,67 +1,6 @@
 //! Structural scanning of SQL text: literals and comments masked out, parentheses matched.
 
-/// A copy of `sql` of the same byte length in which the contents of string literals, quoted
-/// identifiers and comments are replaced by spaces (the quote characters themselves stay), so
-/// that keyword and parenthesis searches only see structure. Offsets are valid in both.
-pub fn mask(sql: &str) -> String {
-    masked(sql, true)
-}
-
-/// A copy of `sql` with only its comments replaced by spaces: literals stay as they are.
-pub fn strip_comments(sql: &str) -> String {
-    masked(sql, false)
-}
-
-fn masked(sql: &str, literals: bool) -> String {
-    let bytes = sql.as_bytes();
-    let mut out = bytes.to_vec();
-    let mut i = 0;
-    while i < bytes.len() {
-        match bytes[i] {
-            q @ (b'\'' | b'"' | b'`') => {
-                let mut j = i + 1;
-                while j < bytes.len() {
-                    if bytes[j] == q {
-                        if q == b'\'' && j + 1 < bytes.len() && bytes[j + 1] == b'\'' {
-                            if literals {
-                                out[j] = b' ';
-                                out[j + 1] = b' ';
-                            }
-                            j += 2;
-                            continue;
-                        }
-                        break;
-                    }
-                    if literals {
-                        out[j] = b' ';
-                    }
-                    j += 1;
-                }
-                i = j + 1;
-            }
-            b'-' if bytes.get(i + 1) == Some(&b'-') => {
-                while i < bytes.len() && bytes[i] != b'\n' {
-                    out[i] = b' ';
-                    i += 1;
-                }
-            }
-            b'/' if bytes.get(i + 1) == Some(&b'*') => {
-                while i < bytes.len() && !(bytes[i] == b'*' && bytes.get(i + 1) == Some(&b'/')) {
-                    out[i] = b' ';
-                    i += 1;
-                }
-                if i < bytes.len() {
-                    out[i] = b' ';
-                    out[i + 1] = b' ';
-                    i += 2;
-                }
-            }
-            _ => i += 1,
-        }
-    }
-    // Every masked byte became an ASCII space, so the result is valid UTF-8.
-    String::from_utf8(out).expect("masking keeps UTF-8 valid")
-}
+pub use reporting_core::sql_text::{mask, strip_comments};
 
 /// The offset of the `)` that closes the `(` at `open` in masked text.
 pub fn matching_paren(masked: &str, open: usize) -> Option<usize> {

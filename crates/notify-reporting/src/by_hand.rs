@@ -3,8 +3,9 @@
 
 use reporting_core::catalog::{self, Purpose, Query, QUERIES};
 use reporting_core::saved::{find_saved, saved_names};
+use reporting_core::sql_text::statement_keyword;
 use reporting_core::{render, CalendarDate};
-use reporting_local::{is_query, statement_keyword, DuckDbEngine, EngineOptions, ExecutedQuery};
+use reporting_local::{is_query, DuckDbEngine, EngineOptions, ExecutedQuery};
 
 use crate::Home;
 

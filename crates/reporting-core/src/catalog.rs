@@ -288,28 +288,6 @@ pub struct Query {
 }
 
 impl Query {
-    /// The parameters of a query that takes only date slots and the hash key (setup, ingestion,
-    /// backfill), bound as run-query binds them: dates from `as_of`, the key as a secret. Any
-    /// other slot is an error naming it.
-    pub fn bind_window(
-        &self,
-        as_of: Option<crate::CalendarDate>,
-        hash_key: &crate::Secret,
-    ) -> Result<Vec<crate::ports::QueryParam>, String> {
-        use crate::ports::QueryParam;
-        self.params
-            .iter()
-            .map(|slot| match slot {
-                Param::HashKey => Ok(QueryParam::Secret(hash_key.clone())),
-                s if s.needs_as_of() => as_of
-                    .and_then(|d| s.date_for(d))
-                    .map(QueryParam::Date)
-                    .ok_or_else(|| format!("{}: {s:?} needs asOf", self.id)),
-                other => Err(format!("{}: {other:?} is not a window parameter", self.id)),
-            })
-            .collect()
-    }
-
     pub fn needs_hash_key(&self) -> bool {
         self.params.contains(&Param::HashKey)
     }
@@ -645,33 +623,6 @@ pub fn ingestion_pass(pass: u8) -> impl Iterator<Item = &'static Query> {
     QUERIES.iter().filter(move |q| q.pass() == Some(pass))
 }
 
-/// Counts the `?` markers outside string literals and comments.
-pub fn count_parameter_markers(sql: &str) -> usize {
-    let mut count = 0;
-    let mut chars = sql.chars().peekable();
-    while let Some(c) = chars.next() {
-        match c {
-            '\'' | '"' => {
-                for d in chars.by_ref() {
-                    if d == c {
-                        break;
-                    }
-                }
-            }
-            '-' if chars.peek() == Some(&'-') => {
-                for d in chars.by_ref() {
-                    if d == '\n' {
-                        break;
-                    }
-                }
-            }
-            '?' => count += 1,
-            _ => {}
-        }
-    }
-    count
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -679,7 +630,12 @@ mod tests {
     #[test]
     fn every_query_declares_exactly_its_markers() {
         for q in QUERIES {
-            assert_eq!(count_parameter_markers(q.sql), q.params.len(), "{}", q.id);
+            assert_eq!(
+                crate::sql_text::count_parameter_markers(q.sql),
+                q.params.len(),
+                "{}",
+                q.id
+            );
         }
     }
 
@@ -775,6 +731,9 @@ mod tests {
 
     #[test]
     fn marker_counting_skips_literals_and_comments() {
-        assert_eq!(count_parameter_markers("SELECT '?', \"?\" -- ?\n, ?"), 1);
+        assert_eq!(
+            crate::sql_text::count_parameter_markers("SELECT '?', \"?\" -- ?\n, ?"),
+            1
+        );
     }
 }

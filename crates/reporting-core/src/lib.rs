@@ -2,11 +2,13 @@
 //!
 //! * [`ports`]: the four traits every home implements (query engine, object store, parameters, metrics).
 //! * [`catalog`]: the single list of SQL assets under `sql/` and what each needs.
+//! * [`binding`]: the one binder of a query's `?` slots.
 //! * [`render`]: placeholder rendering of those assets from deployment configuration.
 //! * [`saved`]: the catalog as Athena saved (named) queries, and the sync plan that keeps them.
 //! * [`date`]: strict calendar dates (the window's reference date is one).
 //! * [`error`]: the error taxonomy that Lambdas report and state machines retry on.
 
+pub mod binding;
 pub mod catalog;
 pub mod config;
 pub mod csv;

@@ -1,7 +1,8 @@
+use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Param};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
-use reporting_core::ports::{Parameters, QueryEngine, QueryParam, QueryRequest, QueryState};
+use reporting_core::ports::{Parameters, QueryEngine, QueryRequest, QueryState};
 use reporting_core::{render, validate, CalendarDate, HandlerError};
 
 use crate::contract::{QueryProgress, RunQueryInput};
@@ -165,33 +166,35 @@ pub async fn run_query(
     let sql = render::render_for_table(query.sql, deployment, table)
         .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{}: {e}", query.id)))?;
 
-    let mut params = Vec::with_capacity(query.params.len());
-    for slot in query.params {
-        params.push(match slot {
-            Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart => {
-                QueryParam::Date(
-                    slot.date_for(as_of.expect("checked above"))
-                        .expect("a date slot"),
-                )
-            }
-            Param::CompletedDate => QueryParam::Date(completed_date.expect("checked above")),
-            Param::ClientId => QueryParam::Text(client_id.expect("checked above").to_string()),
-            Param::RequestId => QueryParam::Text(request_id.expect("checked above").to_string()),
-            Param::MigrationId => QueryParam::Text(migration_id.expect("checked above").to_string()),
-            Param::HashKey => {
-                let name = deployment.hash_key_parameter();
-                let key = parameters.get_secret(&name).await?.ok_or_else(|| {
-                    HandlerError::new(
-                        ErrorKind::ConfigMissing,
-                        format!("the hash key parameter {name} does not exist; {} will not run without it", query.id),
-                    )
-                })?;
-                validate::hash_key(key.expose())
-                    .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{name}: {e}")))?;
-                QueryParam::Secret(key)
-            }
-        });
-    }
+    let hash_key = if query.needs_hash_key() {
+        let name = deployment.hash_key_parameter();
+        let key = parameters.get_secret(&name).await?.ok_or_else(|| {
+            HandlerError::new(
+                ErrorKind::ConfigMissing,
+                format!(
+                    "the hash key parameter {name} does not exist; {} will not run without it",
+                    query.id
+                ),
+            )
+        })?;
+        validate::hash_key(key.expose())
+            .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{name}: {e}")))?;
+        Some(key)
+    } else {
+        None
+    };
+    let params = binding::bind(
+        query,
+        &Bindings {
+            as_of,
+            completed_date,
+            client_id,
+            request_id,
+            migration_id,
+            hash_key: hash_key.as_ref(),
+        },
+    )
+    .map_err(|e| HandlerError::invalid(e.to_string()))?;
 
     let execution_id = engine
         .start(QueryRequest {

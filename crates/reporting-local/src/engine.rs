@@ -10,12 +10,13 @@ use std::time::Instant;
 use async_trait::async_trait;
 use duckdb::types::Value;
 use duckdb::Connection;
-use reporting_core::catalog::{count_parameter_markers, SOURCE_SCHEMA};
+use reporting_core::catalog::SOURCE_SCHEMA;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
+use reporting_core::sql_text::{count_parameter_markers, mask, statement_keyword};
 
 #[derive(Clone, Debug)]
 pub struct EngineOptions {
@@ -231,16 +232,6 @@ fn to_value(p: &QueryParam) -> Value {
     }
 }
 
-/// The first word of a statement, upper-cased (`SELECT`, `MERGE`, …).
-pub fn statement_keyword(statement: &str) -> String {
-    statement
-        .trim_start()
-        .split(|c: char| c.is_whitespace() || c == '(')
-        .next()
-        .unwrap_or("")
-        .to_ascii_uppercase()
-}
-
 /// Whether a statement is a question (it returns rows and changes nothing by its kind).
 pub fn is_query(statement: &str) -> bool {
     matches!(
@@ -436,7 +427,8 @@ fn sql_text(path: &Path) -> String {
 /// `FROM transaction_history` in a statement, replaced by the source relation (aliased with the
 /// same name), so the window filter reaches the Parquet scan. Only the exact table name matches.
 fn with_source_relation(statement: &str, relation: &str) -> String {
-    let lower = statement.to_ascii_lowercase();
+    // Searched in the masked text (same offsets), so a literal or comment never matches.
+    let lower = mask(statement).to_ascii_lowercase();
     let mut out = String::with_capacity(statement.len());
     let mut last = 0;
     let mut from = 0;
@@ -648,6 +640,8 @@ mod tests {
             "SELECT transaction_history FROM t",
             "SELECT * FROM main.transaction_history2",
             "SELECT 'from transaction_historyx'",
+            "SELECT 'from transaction_history' AS quoted FROM t",
+            "-- read from transaction_history\nSELECT 1 FROM t /* from transaction_history */",
         ] {
             assert_eq!(with_source_relation(untouched, r), untouched);
         }

@@ -11,6 +11,7 @@ use reporting_core::ports::{
     MetricDatum, Metrics, ObjectInfo, ObjectStore, QueryEngine, QueryRequest, QueryState,
     QueryStatistics, QueryStatus, ResultPage,
 };
+use reporting_core::sql_text::leading_words;
 
 /// What a [`FaultyEngine`] injects.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -63,18 +64,9 @@ impl<E> FaultyEngine<E> {
     }
 }
 
-/// The first two words of a statement, comments skipped.
-fn first_words(sql: &str) -> Vec<&str> {
-    sql.lines()
-        .filter(|l| !l.trim_start().starts_with("--"))
-        .flat_map(str::split_whitespace)
-        .take(2)
-        .collect()
-}
-
 /// `OPTIMIZE <table>` or `VACUUM <table>` when the statement is one.
 fn housekeeping_statement(sql: &str) -> Option<String> {
-    match first_words(sql).as_slice() {
+    match leading_words(sql, 2).as_slice() {
         [verb, table]
             if verb.eq_ignore_ascii_case("OPTIMIZE") || verb.eq_ignore_ascii_case("VACUUM") =>
         {
@@ -85,7 +77,7 @@ fn housekeeping_statement(sql: &str) -> Option<String> {
 }
 
 fn is_merge(sql: &str) -> bool {
-    first_words(sql)
+    leading_words(sql, 2)
         .first()
         .is_some_and(|w| w.eq_ignore_ascii_case("MERGE"))
 }

@@ -15,7 +15,7 @@ mod object_dir;
 mod parameter_file;
 mod saved_query_file;
 
-pub use engine::{is_query, statement_keyword, DuckDbEngine, EngineOptions, ExecutedQuery};
+pub use engine::{is_query, DuckDbEngine, EngineOptions, ExecutedQuery};
 pub use metrics_file::MetricsFile;
 pub use object_dir::DirectoryStore;
 pub use parameter_file::ParameterFile;

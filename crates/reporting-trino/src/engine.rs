@@ -4,13 +4,12 @@ use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use reporting_core::catalog::count_parameter_markers;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
-use reporting_core::sql_text::replace_word;
+use reporting_core::sql_text::{count_parameter_markers, replace_word};
 use reporting_core::CalendarDate;
 
 use crate::protocol::{QueryError, QueryResults};

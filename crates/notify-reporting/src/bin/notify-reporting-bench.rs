@@ -15,6 +15,7 @@ use std::time::Instant;
 
 use clap::{Parser, Subcommand};
 use notify_reporting::Home;
+use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Param, Purpose};
 use reporting_core::ports::QueryParam;
 use reporting_core::{render, CalendarDate, Secret};
@@ -167,7 +168,13 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
     for pass in [1, 2] {
         for q in catalog::ingestion_pass(pass) {
             let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
-            let params = q.bind_window(Some(as_of), &Secret::new(BENCH_HASH_KEY.to_string()))?;
+            let key = Secret::new(BENCH_HASH_KEY.to_string());
+            let values = Bindings {
+                as_of: Some(as_of),
+                hash_key: Some(&key),
+                ..Default::default()
+            };
+            let params = binding::bind(q, &values).map_err(|e| e.to_string())?;
             profile_to(&engine, engine_args.profile.as_deref(), q.id)?;
             let (t, bytes) = (Instant::now(), read_bytes());
             let result = engine

@@ -6,6 +6,7 @@
 
 use std::path::PathBuf;
 
+use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::ports::{QueryEngine, QueryRequest, QueryState};
@@ -195,8 +196,13 @@ impl Lab {
 
     fn run(&self, q: &catalog::Query, as_of: Option<CalendarDate>) {
         let sql = render::render(q.sql, &self.deployment).unwrap();
-        let params = q
-            .bind_window(as_of, &Secret::new(self.key.clone()))
+        let key = Secret::new(self.key.clone());
+        let values = Bindings {
+            as_of,
+            hash_key: Some(&key),
+            ..Default::default()
+        };
+        let params = binding::bind(q, &values)
             .unwrap_or_else(|e| panic!("the lab runs setup and ingestion only: {e}"));
         match &self.engine {
             LabEngine::DuckDb(e) => {
