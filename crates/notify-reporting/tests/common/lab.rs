@@ -184,17 +184,21 @@ impl Lab {
         self.refresh_source();
     }
 
-    /// Both passes of ingestion for `as_of`, each query as run-query would bind it.
-    pub fn ingest(&self, as_of: &str) {
+    /// Both passes of ingestion for `as_of`, each query as run-query would bind it. Returns each
+    /// query's id and the rows it wrote, as its engine reports them.
+    pub fn ingest(&self, as_of: &str) -> Vec<(&'static str, Option<u64>)> {
         let as_of = CalendarDate::parse(as_of).unwrap();
+        let mut written = Vec::new();
         for pass in [1, 2] {
             for q in catalog::ingestion_pass(pass) {
-                self.run(q, Some(as_of));
+                written.push((q.id, self.run(q, Some(as_of))));
             }
         }
+        written
     }
 
-    fn run(&self, q: &catalog::Query, as_of: Option<CalendarDate>) {
+    /// Runs one catalog query; the rows it wrote (or returned), as its engine reports them.
+    fn run(&self, q: &catalog::Query, as_of: Option<CalendarDate>) -> Option<u64> {
         let sql = render::render(q.sql, &self.deployment).unwrap();
         let key = Secret::new(self.key.clone());
         let values = Bindings {
@@ -207,7 +211,8 @@ impl Lab {
         match &self.engine {
             LabEngine::DuckDb(e) => {
                 e.execute(&sql, &params)
-                    .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+                    .unwrap_or_else(|e| panic!("{}: {e}", q.id))
+                    .rows_affected
             }
             LabEngine::Trino {
                 engine, runtime, ..
@@ -231,6 +236,7 @@ impl Lab {
                     q.id,
                     status.reason
                 );
+                status.statistics.rows_affected
             }),
         }
     }
