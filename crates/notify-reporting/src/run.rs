@@ -148,19 +148,7 @@ pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunE
 
 /// The current time as Step Functions writes `$$.Execution.StartTime`.
 pub fn now_iso() -> String {
-    let ms = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_millis() as i64)
-        .unwrap_or(0);
-    let day = CalendarDate::from_unix_millis(ms);
-    let t = ms.rem_euclid(86_400_000);
-    format!(
-        "{day}T{:02}:{:02}:{:02}.{:03}Z",
-        t / 3_600_000,
-        t / 60_000 % 60,
-        t / 1000 % 60,
-        t % 1000
-    )
+    utc_time::instant::iso_millis(utc_time::instant::now_millis())
 }
 
 /// Runs a state machine of the repository in a local home.

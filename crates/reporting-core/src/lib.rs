@@ -12,7 +12,6 @@ pub mod binding;
 pub mod catalog;
 pub mod config;
 pub mod csv;
-pub mod date;
 pub mod error;
 pub mod finished;
 pub mod ports;
@@ -22,6 +21,9 @@ pub mod secret;
 pub mod sql_text;
 pub mod token;
 pub mod validate;
+
+/// Dates live in `utc-time`, the one date and time module; re-exported under their old path.
+pub use utc_time::date;
 
 pub use date::CalendarDate;
 pub use error::{ErrorKind, HandlerError};

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use model::{Io, Kind, Machine, State, Transition, WaitFor};
 use path::Path;
 use serde_json::{json, Value};
+use utc_time::instant::{iso_millis, parse_iso_millis};
 
 /// Why a definition was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -150,56 +151,8 @@ impl Ctx<'_> {
             .entries
             .fetch_add(1, std::sync::atomic::Ordering::SeqCst);
         let waited = (*self.clock.lock().unwrap() * 1000.0) as i64;
-        self.start_ms.map(|start| iso_from_ms(start + waited + n))
+        self.start_ms.map(|start| iso_millis(start + waited + n))
     }
-}
-
-/// Epoch milliseconds of `YYYY-MM-DDThh:mm:ss[.fff]Z`.
-fn ms_from_iso(text: &str) -> Option<i64> {
-    let b = text.as_bytes();
-    if b.len() < 20 || b[4] != b'-' || b[7] != b'-' || b[10] != b'T' || !text.ends_with('Z') {
-        return None;
-    }
-    let num = |r: std::ops::Range<usize>| text.get(r)?.parse::<i64>().ok();
-    let (y, m, d) = (num(0..4)?, num(5..7)?, num(8..10)?);
-    let (hh, mm, ss) = (num(11..13)?, num(14..16)?, num(17..19)?);
-    let millis = match text.get(19..text.len() - 1) {
-        Some("") => 0,
-        Some(frac) if frac.starts_with('.') => {
-            let digits: String = frac[1..].chars().chain("000".chars()).take(3).collect();
-            digits.parse::<i64>().ok()?
-        }
-        _ => return None,
-    };
-    // Days from the civil date (proleptic Gregorian).
-    let (y, m) = if m <= 2 { (y - 1, m + 9) } else { (y, m - 3) };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let doy = (153 * m + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    let days = era * 146_097 + doe - 719_468;
-    Some(((days * 24 + hh) * 60 + mm) * 60_000 + ss * 1000 + millis)
-}
-
-/// `YYYY-MM-DDThh:mm:ss.fffZ` of epoch milliseconds.
-fn iso_from_ms(ms: i64) -> String {
-    let (days, rest) = (ms.div_euclid(86_400_000), ms.rem_euclid(86_400_000));
-    let z = days + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    let y = yoe + era * 400 + i64::from(m <= 2);
-    format!(
-        "{y:04}-{m:02}-{d:02}T{:02}:{:02}:{:02}.{:03}Z",
-        rest / 3_600_000,
-        rest / 60_000 % 60,
-        rest / 1000 % 60,
-        rest % 1000
-    )
 }
 
 type Failure = ExecutionFailure;
@@ -296,7 +249,7 @@ impl StateMachine {
                 "State": {"EnteredTime": start_time},
             }),
             clock: Mutex::new(0.0),
-            start_ms: ms_from_iso(start_time),
+            start_ms: parse_iso_millis(start_time),
             entries: std::sync::atomic::AtomicI64::new(0),
         };
         let output = run_machine(&self.machine, input, &ctx, ctx.context.clone()).await?;
@@ -654,24 +607,5 @@ where
                 ctx.tasks.pause_before_retry(delay).await;
             }
         }
-    }
-}
-
-#[cfg(test)]
-mod clock_tests {
-    use super::*;
-
-    #[test]
-    fn iso_times_round_trip_through_milliseconds() {
-        for t in [
-            "2026-11-25T20:52:00.000Z",
-            "2024-02-29T23:59:59.999Z",
-            "1970-01-01T00:00:00.000Z",
-            "2000-03-01T00:00:00.001Z",
-        ] {
-            assert_eq!(iso_from_ms(ms_from_iso(t).unwrap()), t);
-        }
-        assert_eq!(ms_from_iso("1970-01-01T00:00:01Z"), Some(1000));
-        assert_eq!(ms_from_iso("2026-11-25"), None);
     }
 }

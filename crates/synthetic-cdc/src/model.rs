@@ -2,6 +2,7 @@
 
 use reporting_core::CalendarDate;
 use serde_json::{json, Map, Value};
+use utc_time::instant::iso_millis;
 
 use crate::nhs_number;
 use crate::rng::Rng;
@@ -107,21 +108,9 @@ const CHANNEL_PLANS: &[&[&str]] = &[
 const LETTER_SUPPLIERS: &[&str] = &["MBA", "PRECISIONPROCO", "SYNERTEC"];
 const ODS: &[&str] = &["A81001", "B82005", "C84010", "D83002", "Y02494"];
 
-fn iso(ms: i64) -> String {
-    let day = CalendarDate::from_unix_millis(ms);
-    let t = ms.rem_euclid(DAY);
-    format!(
-        "{day}T{:02}:{:02}:{:02}.{:03}Z",
-        t / HOUR,
-        t % HOUR / MINUTE,
-        t % MINUTE / SECOND,
-        t % SECOND
-    )
-}
-
 /// The form a few production values were hand-edited into: a space, no zone.
 fn hand_edited(ms: i64) -> String {
-    iso(ms)
+    iso_millis(ms)
         .replacen('T', " ", 1)
         .trim_end_matches('Z')
         .to_string()
@@ -150,7 +139,7 @@ fn make_clients(options: &Options, rng: &mut Rng) -> Vec<Client> {
                     id: rng.guid(),
                     version: format!("{}", 1 + rng.below(3)),
                     name: format!("Client {c} routing {g}"),
-                    created: iso(1_700_000_000_000 + rng.below(30 * DAY as u64) as i64),
+                    created: iso_millis(1_700_000_000_000 + rng.below(30 * DAY as u64) as i64),
                     // Client 1's first group sends email only (the email-filter view's case);
                     // the second groups of clients 0 and 2 lead with the NHS App (recipients who
                     // hear from several clients through the app).
@@ -189,7 +178,7 @@ fn make_nudge_client(rng: &mut Rng) -> Client {
             id: rng.guid(),
             version: "1".into(),
             name: "SMS nudge".into(),
-            created: iso(1_700_000_000_000),
+            created: iso_millis(1_700_000_000_000),
             channels: vec!["SMS"],
         }],
         large_batches: false,
@@ -236,7 +225,7 @@ fn emit_nudge(out: &mut Emitter, rng: &mut Rng, nudge: &Client, origin: &Origin,
         ("requestid", json!(request_id)),
         ("requestrefid", json!(format!("nudge-{request_id}"))),
         ("nhsnumber", origin.nhsnumber.clone()),
-        ("createddate", json!(iso(created))),
+        ("createddate", json!(iso_millis(created))),
         ("billingref", json!(billingref)),
         ("status", json!("ENRICHED")),
     ] {
@@ -257,9 +246,9 @@ fn emit_nudge(out: &mut Emitter, rng: &mut Rng, nudge: &Client, origin: &Origin,
         ("requestitemplanid", json!(plan_id)),
         ("communicationtype", json!("SMS")),
         ("supplier", json!("GOVUKNOTIFY")),
-        ("createddate", json!(iso(created))),
-        ("datesent", json!(iso(created + SECOND))),
-        ("completeddate", json!(iso(done))),
+        ("createddate", json!(iso_millis(created))),
+        ("datesent", json!(iso_millis(created + SECOND))),
+        ("completeddate", json!(iso_millis(done))),
         ("status", json!("DELIVERED")),
         ("contactdetailsource", json!("PDS")),
         ("channeltype", json!("primary")),
@@ -274,7 +263,7 @@ fn emit_nudge(out: &mut Emitter, rng: &mut Rng, nudge: &Client, origin: &Origin,
     }
     out.emit(done, plan);
     item.insert("status".into(), json!("DELIVERED"));
-    item.insert("completeddate".into(), json!(iso(done)));
+    item.insert("completeddate".into(), json!(iso_millis(done)));
     item.insert("completedcommunicationtypes".into(), json!(["SMS"]));
     item.insert("failedcommunicationtypes".into(), json!([]));
     out.emit(done + 100, item);
@@ -414,7 +403,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                     ("requestid", json!(request_id)),
                     ("requestrefid", json!(request_ref)),
                     ("nhsnumber", json!(nhs_number::synthetic(recipient))),
-                    ("createddate", json!(iso(t0))),
+                    ("createddate", json!(iso_millis(t0))),
                     ("completeddate", Value::Null),
                     ("patientodscode", json!(rng.pick(ODS))),
                     (
@@ -466,7 +455,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                         ("requestitemplanid", json!(plan_id)),
                         ("communicationtype", json!(channel)),
                         ("supplier", json!(sup)),
-                        ("createddate", json!(iso(plan_created))),
+                        ("createddate", json!(iso_millis(plan_created))),
                         ("completeddate", Value::Null),
                         ("datesent", Value::Null),
                         ("status", json!("PENDING")),
@@ -541,14 +530,14 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                     if *channel == "NHSAPP" && rng.chance(0.3) {
                         let done = plan_created + rng.range(100, 2 * SECOND);
                         plan.insert("status".into(), json!("SKIPPED"));
-                        plan.insert("completeddate".into(), json!(iso(done)));
+                        plan.insert("completeddate".into(), json!(iso_millis(done)));
                         out.emit(done, plan);
                         t = done;
                         continue;
                     }
                     let sent = plan_created + rng.range(SECOND, MINUTE);
                     plan.insert("status".into(), json!("SENDING"));
-                    plan.insert("datesent".into(), json!(iso(sent)));
+                    plan.insert("datesent".into(), json!(iso_millis(sent)));
                     out.emit(sent, plan.clone());
                     if rng.chance(0.03) {
                         stuck = true;
@@ -560,7 +549,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                             "NHSAPP" => rng.range(MINUTE, 6 * HOUR),
                             _ => rng.range(SECOND, 10 * MINUTE),
                         };
-                    plan.insert("completeddate".into(), json!(iso(done)));
+                    plan.insert("completeddate".into(), json!(iso_millis(done)));
                     t = done;
                     if rng.chance(0.85) {
                         plan.insert("status".into(), json!("DELIVERED"));
@@ -613,7 +602,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                 let completed = if rng.chance(0.005) {
                     hand_edited(t)
                 } else {
-                    iso(t)
+                    iso_millis(t)
                 };
                 item.insert("completeddate".into(), json!(completed));
                 item.insert("completedcommunicationtypes".into(), json!(delivered));

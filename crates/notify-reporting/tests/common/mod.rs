@@ -341,13 +341,10 @@ pub fn s(v: &str) -> Option<String> {
     Some(v.to_string())
 }
 
-/// Epoch milliseconds of an ISO instant `YYYY-MM-DDThh:mm:ss`.
+/// Epoch milliseconds of a UTC instant `YYYY-MM-DDThh:mm:ss` (the `Z` may be left out).
 pub fn ms(iso: &str) -> i64 {
-    let day = CalendarDate::parse(&iso[..10]).unwrap().to_days();
-    let h: i64 = iso[11..13].parse().unwrap();
-    let m: i64 = iso[14..16].parse().unwrap();
-    let sec: i64 = iso[17..19].parse().unwrap();
-    day * 86_400_000 + ((h * 60 + m) * 60 + sec) * 1000
+    let utc = format!("{}Z", iso.trim_end_matches('Z'));
+    utc_time::instant::parse_iso_millis(&utc).unwrap_or_else(|| panic!("not an instant: {iso}"))
 }
 
 /// One REQUEST_ITEM# version.

@@ -121,11 +121,7 @@ impl CalendarDate {
 
     /// Today's date in UTC.
     pub fn today_utc() -> Self {
-        let ms = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map(|d| d.as_millis() as i64)
-            .unwrap_or(0);
-        Self::from_unix_millis(ms)
+        Self::from_unix_millis(crate::instant::now_millis())
     }
 }
 
