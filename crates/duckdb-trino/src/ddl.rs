@@ -129,6 +129,18 @@ fn types(text: &str) -> Result<String, CompatError> {
     Ok(out)
 }
 
+/// The DuckDB type of one Hive type (`array<string>` is `string[]`; `struct<a:int>` is
+/// `STRUCT("a" int)`).
+pub fn duckdb_type(hive: &str) -> Result<String, CompatError> {
+    let (ty, used) = parse_type(hive)?;
+    if !hive[used..].trim().is_empty() {
+        return Err(CompatError::Malformed(format!(
+            "'{hive}' is more than one type"
+        )));
+    }
+    Ok(ty)
+}
+
 /// Parses one Hive type at the start of `s`; returns the DuckDB type and the bytes consumed.
 fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
     let trimmed = s.trim_start();

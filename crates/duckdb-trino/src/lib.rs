@@ -14,7 +14,7 @@ pub mod functions;
 pub mod merge;
 mod scan;
 
-pub use ddl::translate;
+pub use ddl::{duckdb_type, translate};
 pub use merge::MergeParts;
 
 /// Trino-semantics macros; run on every new connection.

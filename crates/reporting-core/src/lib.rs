@@ -18,6 +18,7 @@ pub mod ports;
 pub mod render;
 pub mod saved;
 pub mod secret;
+pub mod source;
 pub mod sql_text;
 pub mod token;
 pub mod validate;

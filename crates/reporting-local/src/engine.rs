@@ -16,6 +16,7 @@ use reporting_core::finished::FinishedQueries;
 use reporting_core::ports::{
     QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus, ResultPage,
 };
+use reporting_core::source::PARTITION_COLUMNS;
 use reporting_core::sql_text::{count_parameter_markers, mask, statement_keyword};
 
 #[derive(Clone, Debug)]
@@ -416,9 +417,6 @@ fn create_source_view(
     .map_err(engine_error)?;
     Ok(relation)
 }
-
-/// The Hive partition columns of the Firehose layout (INTEGER in Glue).
-const PARTITION_COLUMNS: &[&str] = &["__year", "__month", "__day"];
 
 fn sql_text(path: &Path) -> String {
     path.to_string_lossy().replace('\'', "''")

@@ -13,7 +13,6 @@ use crate::TrinoEngine;
 pub const ICEBERG: &str = "iceberg";
 pub const HIVE: &str = "hive";
 /// The source's Hive partition columns (INTEGER in Glue), in the Firehose layout's order.
-pub const SOURCE_PARTITIONS: [&str; 3] = ["__year", "__month", "__day"];
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct TrinoLayout {
@@ -82,7 +81,7 @@ impl TrinoLayout {
             glue_ddl,
             &self.source_table(),
             &local_uri(&self.source),
-            &SOURCE_PARTITIONS,
+            reporting_core::source::PARTITION_COLUMNS,
         )
         .map_err(|e| PortError::new(ErrorKind::Internal, e.to_string()))?;
         engine.execute(&ddl, &[]).await?;

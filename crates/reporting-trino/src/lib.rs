@@ -19,5 +19,5 @@ mod text;
 
 pub use engine::{TrinoEngine, TrinoSession};
 pub use failure::classify;
-pub use layout::{TrinoLayout, HIVE, ICEBERG, SOURCE_PARTITIONS};
+pub use layout::{TrinoLayout, HIVE, ICEBERG};
 pub use text::athena_text;

@@ -15,52 +15,6 @@ use crate::model::{CdcRow, RowSink, LATE_COLUMNS};
 use crate::rng::Rng;
 use crate::{GenerateError, Summary};
 
-/// Every column the generator writes, with its Parquet (DuckDB) type.
-const COLUMNS: &[(&str, &str)] = &[
-    ("$classification", "STRUCT(\"timestamp\" BIGINT)"),
-    ("pk", "VARCHAR"),
-    ("sk", "VARCHAR"),
-    ("clientid", "VARCHAR"),
-    ("clientname", "VARCHAR"),
-    ("campaignid", "VARCHAR"),
-    ("sendinggroupid", "VARCHAR"),
-    ("sendinggroupidversion", "VARCHAR"),
-    ("sendinggroupname", "VARCHAR"),
-    ("sendinggroupcreateddate", "VARCHAR"),
-    ("requestitemid", "VARCHAR"),
-    ("requestitemrefid", "VARCHAR"),
-    ("requestid", "VARCHAR"),
-    ("requestrefid", "VARCHAR"),
-    ("requestitemplanid", "VARCHAR"),
-    ("nhsnumber", "VARCHAR"),
-    ("createddate", "VARCHAR"),
-    ("completeddate", "VARCHAR"),
-    ("datesent", "VARCHAR"),
-    ("completedcommunicationtypes", "VARCHAR[]"),
-    ("failedcommunicationtypes", "VARCHAR[]"),
-    ("status", "VARCHAR"),
-    ("failedreason", "VARCHAR"),
-    ("failedreasoncode", "VARCHAR"),
-    ("patientodscode", "VARCHAR"),
-    ("billingref", "VARCHAR"),
-    ("communicationtype", "VARCHAR"),
-    ("supplier", "VARCHAR"),
-    ("contactdetailsource", "VARCHAR"),
-    ("channeltype", "VARCHAR"),
-    ("ordernumber", "INTEGER"),
-    ("recipientcontactid", "VARCHAR"),
-    ("templateid", "VARCHAR"),
-    (
-        "templates",
-        "STRUCT(suppliers STRUCT(mba VARCHAR, precisionproco VARCHAR, synertec VARCHAR, govuknotify VARCHAR, nhsapp VARCHAR))",
-    ),
-    ("specificationid", "VARCHAR"),
-    ("specificationbillingid", "VARCHAR"),
-    ("messagelength", "INTEGER"),
-    ("messagelengthunits", "VARCHAR"),
-    ("senderodscode", "VARCHAR"),
-];
-
 const FILES_PER_DAY: usize = 2;
 
 fn fail(path: &Path, e: impl std::fmt::Display) -> GenerateError {
@@ -72,10 +26,16 @@ fn fail(path: &Path, e: impl std::fmt::Display) -> GenerateError {
 
 /// The DuckDB `read_json` column spec of a capture day's files.
 fn columns_spec(day: CalendarDate, late_columns_from: CalendarDate) -> String {
-    COLUMNS
-        .iter()
-        .filter(|(name, _)| day >= late_columns_from || !LATE_COLUMNS.contains(name))
-        .map(|(name, ty)| format!("'{name}': '{}'", ty.replace('\'', "''")))
+    // Every column of the Glue schema the files hold, in its DuckDB type.
+    reporting_core::source::file_columns()
+        .into_iter()
+        .filter(|c| day >= late_columns_from || !LATE_COLUMNS.contains(&c.name))
+        .map(|c| {
+            let ty = duckdb_trino::duckdb_type(c.hive_type).unwrap_or_else(|e| {
+                panic!("the source schema's {} has no DuckDB type: {e}", c.name)
+            });
+            format!("'{}': '{}'", c.name, ty.replace('\'', "''"))
+        })
         .collect::<Vec<_>>()
         .join(", ")
 }

@@ -197,23 +197,25 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
     Ok(json!({"seconds": seconds, "queries": queries, "tables": tables}))
 }
 
-/// Every source column the ingestion reads (all but `pk`).
-const FLOOR_COLUMNS: &str = "clientid, clientname, campaignid, sendinggroupid, sendinggroupidversion, \
-    sendinggroupname, sendinggroupcreateddate, requestitemid, requestitemrefid, requestid, requestrefid, \
-    requestitemplanid, nhsnumber, createddate, completeddate, datesent, completedcommunicationtypes, \
-    failedcommunicationtypes, status, failedreason, failedreasoncode, patientodscode, billingref, \
-    communicationtype, supplier, contactdetailsource, channeltype, ordernumber, recipientcontactid, \
-    templateid, templates, specificationid, specificationbillingid, messagelength, messagelengthunits, \
-    senderodscode";
+/// Every source column the ingestion reads: the file columns but `pk` and `$classification`.
+fn floor_columns() -> String {
+    reporting_core::source::file_columns()
+        .iter()
+        .map(|c| c.name)
+        .filter(|name| !matches!(*name, "pk" | "$classification"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
 
 fn scan_floor(engine_args: &Engine, as_of: &str) -> Result<serde_json::Value, String> {
     let as_of = CalendarDate::parse(as_of).map_err(|e| e.to_string())?;
     let engine = open(engine_args)?;
     // The same window predicate as the ingestion queries, so the same partitions are pruned.
+    let floor_columns = floor_columns();
     let sql = format!(
         "SELECT count(*) AS objects, sum(versions) AS versions, bit_xor(digest) AS checksum FROM ( \
            SELECT sk, count(*) AS versions, max(\"$classification\".\"timestamp\") AS latest, \
-                  bit_xor(hash({FLOOR_COLUMNS})) AS digest \
+                  bit_xor(hash({floor_columns})) AS digest \
            FROM transaction_history \
            WHERE CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date) \
              BETWEEN CAST(? AS date) AND CAST(? AS date) \
