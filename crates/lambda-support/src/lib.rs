@@ -2,7 +2,7 @@
 
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use reporting_aws::{AthenaEngine, CloudWatchMetrics, S3Objects, SsmParameters};
-use reporting_core::config::Deployment;
+use reporting_core::config::{ConfigError, Deployment};
 use reporting_core::HandlerError;
 use reporting_handlers::{LambdaName, PollPolicy, Ports};
 
@@ -32,8 +32,8 @@ impl From<HandlerError> for LambdaError {
 impl From<LambdaError> for Diagnostic {
     fn from(e: LambdaError) -> Self {
         Diagnostic {
-            error_type: e.0.kind.error_type().to_string(),
-            error_message: e.0.message,
+            error_type: e.0.kind().error_type().to_string(),
+            error_message: e.0.message().to_string(),
         }
     }
 }
@@ -68,7 +68,7 @@ pub struct QueryLambda {
 impl QueryLambda {
     /// Reads the deployment from the environment (`CSI`, `ENVIRONMENT`, `SOURCE_TABLE`,
     /// `DATA_LOCATION`, `BATCH_CLIENT_IDS`, `DATABASE`) and builds the SDK clients.
-    pub async fn from_env() -> Result<Self, String> {
+    pub async fn from_env() -> Result<Self, ConfigError> {
         let env = |k: &str| std::env::var(k).ok();
         let deployment = Deployment::from_env(env)?;
         let database = deployment.database.clone();
@@ -111,10 +111,12 @@ pub struct ReportLambda {
 }
 
 impl ReportLambda {
-    pub async fn from_env() -> Result<Self, String> {
+    pub async fn from_env() -> Result<Self, ConfigError> {
         let query = QueryLambda::from_env().await?;
         if query.deployment.ingress_bucket.is_empty() {
-            return Err("environment variable INGRESS_BUCKET is not set".into());
+            return Err(ConfigError::Unset {
+                variable: "INGRESS_BUCKET",
+            });
         }
         let kms = std::env::var("INGRESS_KMS_KEY_ARN")
             .ok()
@@ -142,7 +144,7 @@ pub struct MetricLambda {
 }
 
 impl MetricLambda {
-    pub async fn from_env() -> Result<Self, String> {
+    pub async fn from_env() -> Result<Self, ConfigError> {
         let query = QueryLambda::from_env().await?;
         Ok(Self {
             metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&query.sdk)),

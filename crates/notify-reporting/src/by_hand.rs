@@ -93,7 +93,7 @@ pub fn show(home: &Home, name: &str) -> Result<String, String> {
             "no query named {name}; `notify-reporting queries` lists them (by id or saved name)"
         )
     })?;
-    let deployment = home.deployment()?;
+    let deployment = home.deployment().map_err(|e| e.to_string())?;
     let athena = render::render_for_table(q.sql, &deployment, table)
         .map_err(|e| format!("{}: {e}", q.id))?;
     let duckdb = duckdb_trino::translate(&athena)
@@ -144,7 +144,7 @@ pub fn run_adhoc(home: &Home, sql: &str, format: Format) -> Result<String, Strin
             home.database().display()
         ));
     }
-    let config = home.config()?;
+    let config = home.config().map_err(|e| e.to_string())?;
     let today = config
         .today
         .as_deref()

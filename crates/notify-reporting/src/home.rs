@@ -12,7 +12,9 @@
 
 use std::path::{Path, PathBuf};
 
-use reporting_core::config::Deployment;
+use reporting_core::config::{ConfigError, Deployment};
+use reporting_core::date::DateError;
+use reporting_core::error::PortError;
 use reporting_core::CalendarDate;
 use reporting_local::faults::{EngineFaults, FailingPuts, FaultyEngine, ThrottledMetrics};
 use reporting_local::{
@@ -148,30 +150,37 @@ impl Home {
         self.source_root().join("transaction_history")
     }
 
-    pub fn config(&self) -> Result<HomeConfig, String> {
-        match std::fs::read_to_string(self.config_file()) {
-            Ok(text) => serde_json::from_str(&text)
-                .map_err(|e| format!("{}: {e}", self.config_file().display())),
+    pub fn config(&self) -> Result<HomeConfig, HomeError> {
+        let path = self.config_file();
+        match std::fs::read_to_string(&path) {
+            Ok(text) => {
+                serde_json::from_str(&text).map_err(|source| HomeError::ConfigJson { path, source })
+            }
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(HomeConfig::default()),
-            Err(e) => Err(format!("{}: {e}", self.config_file().display())),
+            Err(source) => Err(HomeError::Io { path, source }),
         }
     }
 
-    pub fn write_config(&self, config: &HomeConfig) -> Result<(), String> {
-        std::fs::create_dir_all(&self.root).map_err(|e| format!("{}: {e}", self.root.display()))?;
+    pub fn write_config(&self, config: &HomeConfig) -> Result<(), HomeError> {
+        std::fs::create_dir_all(&self.root).map_err(|source| HomeError::Io {
+            path: self.root.clone(),
+            source,
+        })?;
         let text = serde_json::to_string_pretty(config).expect("config serialises");
-        std::fs::write(self.config_file(), text + "\n")
-            .map_err(|e| format!("{}: {e}", self.config_file().display()))
+        std::fs::write(self.config_file(), text + "\n").map_err(|source| HomeError::Io {
+            path: self.config_file(),
+            source,
+        })
     }
 
-    pub fn deployment(&self) -> Result<Deployment, String> {
+    pub fn deployment(&self) -> Result<Deployment, HomeError> {
         self.deployment_of(self.config()?)
     }
 
     /// The deployment a configuration describes (checked: it is rendered into SQL). On Trino the
     /// source is the Hive catalog's table, the tables live in the home's `warehouse/` folder and
     /// the database is the home's schema.
-    fn deployment_of(&self, config: HomeConfig) -> Result<Deployment, String> {
+    fn deployment_of(&self, config: HomeConfig) -> Result<Deployment, HomeError> {
         let mut deployment = Deployment {
             batch_client_ids: config.batch_client_ids,
             sms_nudge_client_id: config.sms_nudge_client_id,
@@ -184,23 +193,26 @@ impl Home {
             deployment.data_location = layout.data_location();
             deployment.database = layout.schema;
         }
-        deployment
-            .validate()
-            .map_err(|e| format!("{}: {e}", self.config_file().display()))?;
+        deployment.validate().map_err(|source| HomeError::Config {
+            path: self.config_file(),
+            source,
+        })?;
         Ok(deployment)
     }
 
     /// Opens the home's adapters, creating the folder and this home's hash key on first use.
-    pub async fn open(&self, source: &Path) -> Result<Opened, String> {
+    pub async fn open(&self, source: &Path) -> Result<Opened, HomeError> {
         let config = self.config()?;
         let deployment = self.deployment_of(config.clone())?;
         let today = self.today_of(&config)?;
-        std::fs::create_dir_all(self.objects())
-            .map_err(|e| format!("{}: {e}", self.root.display()))?;
+        std::fs::create_dir_all(self.objects()).map_err(|source| HomeError::Io {
+            path: self.objects(),
+            source,
+        })?;
         let parameters = ParameterFile::new(self.parameters_file());
         parameters
             .ensure_random_key(&deployment.hash_key_parameter())
-            .map_err(|e| e.to_string())?;
+            .map_err(HomeError::HashKey)?;
         let engine = match &self.engine {
             EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, today)?),
             EngineChoice::Trino { url } => {
@@ -230,17 +242,19 @@ impl Home {
     }
 
     /// The `current_date` the home pins (`today` in `config.json`), if it pins one.
-    pub fn today(&self) -> Result<Option<CalendarDate>, String> {
+    pub fn today(&self) -> Result<Option<CalendarDate>, HomeError> {
         self.today_of(&self.config()?)
     }
 
-    fn today_of(&self, config: &HomeConfig) -> Result<Option<CalendarDate>, String> {
+    fn today_of(&self, config: &HomeConfig) -> Result<Option<CalendarDate>, HomeError> {
         config
             .today
             .as_deref()
             .map(|t| {
-                CalendarDate::parse(t)
-                    .map_err(|e| format!("{}: today: {e}", self.config_file().display()))
+                CalendarDate::parse(t).map_err(|source| HomeError::Today {
+                    path: self.config_file(),
+                    source,
+                })
             })
             .transpose()
     }
@@ -251,7 +265,7 @@ impl Home {
         &self,
         url: &str,
         today: Option<CalendarDate>,
-    ) -> Result<TrinoEngine, String> {
+    ) -> Result<TrinoEngine, HomeError> {
         TrinoEngine::new(TrinoSession {
             url: url.to_string(),
             user: "notify-reporting".into(),
@@ -260,7 +274,7 @@ impl Home {
             timeout: TRINO_QUERY_TIMEOUT,
             today,
         })
-        .map_err(|e| e.to_string())
+        .map_err(HomeError::Engine)
     }
 
     /// A Trino server with this home's schemas and source table ready, with `today` pinned if set.
@@ -269,17 +283,15 @@ impl Home {
         url: &str,
         source: &Path,
         today: Option<CalendarDate>,
-    ) -> Result<TrinoEngine, String> {
+    ) -> Result<TrinoEngine, HomeError> {
         let layout = self.trino_layout(source);
         let engine = self.trino_engine(url, today)?;
         layout
             .prepare(&engine, reporting_core::catalog::SOURCE_SCHEMA)
             .await
-            .map_err(|e| {
-                format!(
-                    "{}\nhint: is a Trino server at {url}? `make trino-up` starts one there (or pass --trino-url)",
-                    e.message
-                )
+            .map_err(|source| HomeError::TrinoUnreachable {
+                url: url.to_string(),
+                source,
             })?;
         Ok(engine)
     }
@@ -288,7 +300,7 @@ impl Home {
         &self,
         source: &Path,
         today: Option<CalendarDate>,
-    ) -> Result<DuckDbEngine, String> {
+    ) -> Result<DuckDbEngine, HomeError> {
         DuckDbEngine::open(
             &self.database(),
             EngineOptions {
@@ -297,18 +309,51 @@ impl Home {
                 ..Default::default()
             },
         )
-        .map_err(|e| {
-            if e.kind == reporting_core::ErrorKind::Throttled {
-                format!(
-                    "another run is using {} (DuckDB allows one writer at a time); try again when it has finished\n({})",
-                    self.database().display(),
-                    e.message
-                )
+        .map_err(|source| {
+            if source.kind == reporting_core::ErrorKind::Throttled {
+                HomeError::DatabaseBusy {
+                    database: self.database(),
+                    source,
+                }
             } else {
-                e.to_string()
+                HomeError::Engine(source)
             }
         })
     }
+}
+
+/// Why a home could not be read or opened; each names the file, folder or server.
+#[derive(Debug, thiserror::Error)]
+pub enum HomeError {
+    #[error("{}: {source}", path.display())]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    ConfigJson {
+        path: PathBuf,
+        source: serde_json::Error,
+    },
+    #[error("{}: {source}", path.display())]
+    Config { path: PathBuf, source: ConfigError },
+    #[error("{}: today: {source}", path.display())]
+    Today { path: PathBuf, source: DateError },
+    #[error("the home's hash key: {0}")]
+    HashKey(#[source] PortError),
+    #[error("{source}\nhint: is a Trino server at {url}? `make trino-up` starts one there (or pass --trino-url)")]
+    TrinoUnreachable { url: String, source: PortError },
+    #[error(
+        "another run is using {} (DuckDB allows one writer at a time); try again when it has finished\n({})",
+        database.display(),
+        source.message
+    )]
+    DatabaseBusy {
+        database: PathBuf,
+        source: PortError,
+    },
+    #[error(transparent)]
+    Engine(PortError),
 }
 
 /// A home's adapters, ready for the handlers.

@@ -221,7 +221,7 @@ fn set_input_field(input: &mut Value, field: &str, value: String) -> Result<(), 
 /// The reports' default client lists (SSM in AWS): every client for the completed-communications
 /// report, the batch clients for the batch report.
 fn configure_report_clients(home: &Home, s: &synthetic_cdc::Summary) -> Result<(), String> {
-    let deployment = home.deployment()?;
+    let deployment = home.deployment().map_err(|e| e.to_string())?;
     let parameters = reporting_local::ParameterFile::new(home.parameters_file());
     for (report, clients) in [
         ("completed-comms-report", &s.client_ids),
@@ -298,6 +298,7 @@ fn main() -> ExitCode {
                         };
                         if let Err(e) = home
                             .write_config(&config)
+                            .map_err(|e| e.to_string())
                             .and_then(|()| configure_report_clients(&home, &s))
                         {
                             eprintln!("error: {e}");

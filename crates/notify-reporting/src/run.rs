@@ -22,9 +22,12 @@ pub enum RunError {
     /// The request was refused before anything ran or was written.
     #[error("{0}")]
     InvalidInput(String),
-    /// The home or a definition could not be used.
+    /// A definition could not be loaded.
     #[error("{0}")]
     Setup(String),
+    /// The home could not be opened.
+    #[error(transparent)]
+    Home(#[from] crate::home::HomeError),
     /// The execution ran and failed.
     #[error("execution failed with {error}: {cause}")]
     Failed { error: String, cause: String },
@@ -143,7 +146,7 @@ fn sync_counts(output: &Value) -> String {
 /// (`reporting_handlers::check_machine_input`), before anything is opened or written.
 pub fn check_input(def: &machines::MachineDef, input: &Value) -> Result<(), RunError> {
     reporting_handlers::check_machine_input(def.name, input)
-        .map_err(|e| RunError::InvalidInput(e.message))
+        .map_err(|e| RunError::InvalidInput(e.message().to_string()))
 }
 
 /// The current time as Step Functions writes `$$.Execution.StartTime`.
@@ -169,7 +172,7 @@ pub async fn run_machine(
     }
     let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
         .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
-    let opened = home.open(source).await.map_err(RunError::Setup)?;
+    let opened = home.open(source).await?;
     let tasks = LocalTasks {
         home: &opened,
         policy: PollPolicy::default(),

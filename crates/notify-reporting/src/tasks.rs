@@ -45,8 +45,8 @@ impl Tasks for LocalTasks<'_> {
             });
         };
         result.map_err(|e| TaskFailure {
-            error: e.kind.error_type().to_string(),
-            cause: e.message,
+            error: e.kind().error_type().to_string(),
+            cause: e.message().to_string(),
         })
     }
 

@@ -88,7 +88,7 @@ fn every_task_sends_what_its_lambda_accepts() {
                     "{}: the Task {state:?} sends {} what it does not accept: {}\n{request}",
                     machine.name,
                     lambda.name(),
-                    e.message
+                    e.message()
                 );
             }
             *checked.entry(lambda.name()).or_default() += 1;
@@ -108,7 +108,7 @@ fn every_task_sends_what_its_lambda_accepts() {
 fn a_misspelt_field_in_a_task_would_be_caught() {
     let request = json!({"query": "ingestion/request_item_status", "asof.$": "$.asOf"});
     let err = contract::parse(LambdaName::RunQuery, filled(&request)).unwrap_err();
-    assert!(err.message.contains("asof"), "{}", err.message);
+    assert!(err.message().contains("asof"), "{}", err.message());
 }
 
 #[test]
@@ -162,7 +162,7 @@ fn every_sample_event_is_a_request_of_its_lambda() {
             .unwrap_or_else(|| panic!("events/{file} does not name a Lambda"));
         let event: Value = serde_json::from_str(&std::fs::read_to_string(&path).unwrap())
             .unwrap_or_else(|e| panic!("events/{file}: {e}"));
-        contract::parse(lambda, event).unwrap_or_else(|e| panic!("events/{file}: {}", e.message));
+        contract::parse(lambda, event).unwrap_or_else(|e| panic!("events/{file}: {}", e.message()));
         *per_lambda.entry(lambda.name()).or_default() += 1;
     }
     // run-query: start and sync; write-report: its five actions.

@@ -77,8 +77,8 @@ impl Tasks for SlowTasks {
             .await
             .map(|p| serde_json::to_value(p).unwrap())
             .map_err(|e| TaskFailure {
-                error: e.kind.error_type().into(),
-                cause: e.message,
+                error: e.kind().error_type().into(),
+                cause: e.message().to_string(),
             })
     }
 }

@@ -56,22 +56,22 @@ impl Deployment {
     /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array),
     /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere), `DATABASE` (default
     /// `<csi>-database`), `SMS_NUDGE_CLIENT_ID`, `EMAIL_FILTER_CLIENT_IDS` (a JSON array).
-    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, String> {
-        let required = |name: &str| {
+    pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
+        let required = |name: &'static str| {
             get(name)
                 .filter(|v| !v.is_empty())
-                .ok_or_else(|| format!("environment variable {name} is not set"))
+                .ok_or(ConfigError::Unset { variable: name })
         };
-        let batch = match get("BATCH_CLIENT_IDS").filter(|v| !v.trim().is_empty()) {
-            None => Vec::new(),
-            Some(json) => serde_json::from_str::<Vec<String>>(&json)
-                .map_err(|e| format!("BATCH_CLIENT_IDS must be a JSON array of strings: {e}"))?,
-        };
-        let list = |name: &str| match get(name).filter(|v| !v.trim().is_empty()) {
+        let list = |name: &'static str| match get(name).filter(|v| !v.trim().is_empty()) {
             None => Ok(Vec::new()),
-            Some(json) => serde_json::from_str::<Vec<String>>(&json)
-                .map_err(|e| format!("{name} must be a JSON array of strings: {e}")),
+            Some(json) => {
+                serde_json::from_str::<Vec<String>>(&json).map_err(|source| ConfigError::NotAList {
+                    variable: name,
+                    source: source.into(),
+                })
+            }
         };
+        let batch = list("BATCH_CLIENT_IDS")?;
         let csi = required("CSI")?;
         let deployment = Self {
             database: get("DATABASE")
@@ -91,7 +91,7 @@ impl Deployment {
     }
 
     /// Everything that is rendered into SQL text must be inert there.
-    pub fn validate(&self) -> Result<(), String> {
+    pub fn validate(&self) -> Result<(), ConfigError> {
         for id in &self.batch_client_ids {
             validate::identifier("batch client id", id)?;
         }
@@ -108,10 +108,7 @@ impl Deployment {
                     .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '"'))
         };
         if !table_ok(&self.source_table) {
-            return Err(format!(
-                "source table name {:?} has characters outside [A-Za-z0-9_.\"-]",
-                self.source_table
-            ));
+            return Err(ConfigError::SourceTable(self.source_table.clone()));
         }
         // s3:// in AWS; local:/// for a Trino server's local file system.
         let location_ok = (self.data_location.starts_with("s3://")
@@ -121,15 +118,30 @@ impl Deployment {
                 .chars()
                 .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.' | '/' | ':'));
         if !location_ok {
-            return Err(format!(
-                "data location {:?} must be an s3:// (or local:///) URI of [A-Za-z0-9_.-/]",
-                self.data_location
-            ));
+            return Err(ConfigError::DataLocation(self.data_location.clone()));
         }
         validate::identifier("csi", &self.csi)?;
         validate::identifier("environment", &self.environment)?;
         Ok(())
     }
+}
+
+/// Why a deployment's configuration was refused.
+#[derive(Debug, Clone, thiserror::Error)]
+pub enum ConfigError {
+    #[error("environment variable {variable} is not set")]
+    Unset { variable: &'static str },
+    #[error("{variable} must be a JSON array of strings: {source}")]
+    NotAList {
+        variable: &'static str,
+        source: std::sync::Arc<serde_json::Error>,
+    },
+    #[error(transparent)]
+    Invalid(#[from] validate::InvalidValue),
+    #[error("source table name {0:?} has characters outside [A-Za-z0-9_.\"-]")]
+    SourceTable(String),
+    #[error("data location {0:?} must be an s3:// (or local:///) URI of [A-Za-z0-9_.-/]")]
+    DataLocation(String),
 }
 
 #[cfg(test)]
@@ -163,11 +175,42 @@ mod tests {
 
     #[test]
     fn rejects_unsafe_batch_ids_and_missing_variables() {
+        // Everything valid but the one value each case is about, so each fails for its reason.
+        let valid = |k: &str| {
+            Some(match k {
+                "CSI" => "csi".to_string(),
+                "ENVIRONMENT" => "dev".into(),
+                "SOURCE_TABLE" => "transaction_history".into(),
+                "DATA_LOCATION" => "s3://data".into(),
+                _ => return None,
+            })
+        };
+        Deployment::from_env(valid).unwrap();
         let env = |k: &str| match k {
             "BATCH_CLIENT_IDS" => Some("[\"a') OR 1=1 --\"]".to_string()),
-            _ => Some("x".into()),
+            _ => valid(k),
         };
-        assert!(Deployment::from_env(env).is_err());
-        assert!(Deployment::from_env(|_| None).unwrap_err().contains("CSI"));
+        assert!(matches!(
+            Deployment::from_env(env),
+            Err(ConfigError::Invalid(validate::InvalidValue::Character {
+                character: '\'',
+                ..
+            }))
+        ));
+        assert!(matches!(
+            Deployment::from_env(|_| None),
+            Err(ConfigError::Unset { variable: "CSI" })
+        ));
+        let not_a_list = |k: &str| match k {
+            "EMAIL_FILTER_CLIENT_IDS" => Some("a,b".to_string()),
+            _ => valid(k),
+        };
+        assert!(matches!(
+            Deployment::from_env(not_a_list),
+            Err(ConfigError::NotAList {
+                variable: "EMAIL_FILTER_CLIENT_IDS",
+                ..
+            })
+        ));
     }
 }

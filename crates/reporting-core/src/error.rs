@@ -75,23 +75,45 @@ impl fmt::Display for ErrorKind {
     }
 }
 
-/// A classified failure from a handler: what the state machine receives as `Error` and `Cause`.
+/// A classified failure from a handler: what the state machine receives as `Error` (its
+/// [`kind`](HandlerError::kind)) and `Cause` (its [`message`](HandlerError::message)).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("{kind}: {message}")]
-pub struct HandlerError {
-    pub kind: ErrorKind,
-    pub message: String,
+pub enum HandlerError {
+    /// The handler's own verdict: bad input, missing configuration, a report that does not
+    /// verify, a query that failed in the engine.
+    #[error("{kind}: {message}")]
+    Rejected { kind: ErrorKind, message: String },
+    /// A port failed; the port classified it.
+    #[error("{}: {source}", source.kind)]
+    Port {
+        #[from]
+        source: PortError,
+    },
 }
 
 impl HandlerError {
     pub fn new(kind: ErrorKind, message: impl Into<String>) -> Self {
-        Self {
+        Self::Rejected {
             kind,
             message: message.into(),
         }
     }
     pub fn invalid(message: impl Into<String>) -> Self {
         Self::new(ErrorKind::InvalidInput, message)
+    }
+    /// The error name the state machine sees (and retries on).
+    pub fn kind(&self) -> ErrorKind {
+        match self {
+            Self::Rejected { kind, .. } => *kind,
+            Self::Port { source } => source.kind,
+        }
+    }
+    /// The cause the state machine sees: what failed, naming the query, table or client.
+    pub fn message(&self) -> &str {
+        match self {
+            Self::Rejected { message, .. } => message,
+            Self::Port { source } => &source.message,
+        }
     }
 }
 
@@ -112,18 +134,25 @@ impl PortError {
     }
 }
 
-impl From<PortError> for HandlerError {
-    fn from(e: PortError) -> Self {
-        HandlerError {
-            kind: e.kind,
-            message: e.message,
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_port_failure_keeps_the_port_as_its_source_and_its_classification() {
+        use std::error::Error;
+        let port = PortError::new(ErrorKind::Throttled, "athena: slow down");
+        let e = HandlerError::from(port.clone());
+        assert_eq!(e.kind(), ErrorKind::Throttled);
+        assert_eq!(e.message(), "athena: slow down");
+        assert_eq!(e.source().unwrap().to_string(), port.to_string());
+        let own = HandlerError::invalid("asOf: not a date");
+        assert_eq!(
+            (own.kind(), own.message()),
+            (ErrorKind::InvalidInput, "asOf: not a date")
+        );
+        assert!(own.source().is_none());
+    }
 
     #[test]
     fn only_retryable_kinds_are_named_retryable() {

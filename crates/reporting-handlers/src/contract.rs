@@ -617,7 +617,7 @@ mod tests {
     use serde_json::json;
 
     fn message(lambda: LambdaName, input: serde_json::Value) -> String {
-        parse(lambda, input).unwrap_err().message
+        parse(lambda, input).unwrap_err().message().to_string()
     }
 
     #[test]

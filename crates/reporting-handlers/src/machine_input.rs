@@ -92,7 +92,10 @@ mod tests {
     use serde_json::json;
 
     fn refused(machine: &str, input: serde_json::Value) -> String {
-        check_machine_input(machine, &input).unwrap_err().message
+        check_machine_input(machine, &input)
+            .unwrap_err()
+            .message()
+            .to_string()
     }
 
     #[test]

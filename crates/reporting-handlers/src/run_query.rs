@@ -63,7 +63,7 @@ fn date(field: &str, text: Option<&str>) -> Result<Option<CalendarDate>, Handler
 
 fn identifier<'a>(field: &str, text: Option<&'a str>) -> Result<Option<&'a str>, HandlerError> {
     if let Some(t) = text {
-        validate::identifier(field, t).map_err(HandlerError::invalid)?;
+        validate::identifier(field, t).map_err(|e| HandlerError::invalid(e.to_string()))?;
     }
     Ok(text)
 }

@@ -96,7 +96,7 @@ mod tests {
                 "{input} was taken for the sync"
             );
             if let Err(err) = parsed {
-                assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
+                assert_eq!(err.kind(), ErrorKind::InvalidInput, "{input}");
             }
         }
         assert!(store.0.lock().unwrap().is_empty());

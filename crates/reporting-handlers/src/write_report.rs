@@ -63,7 +63,7 @@ fn date(field: &str, value: &str) -> Result<CalendarDate, HandlerError> {
 }
 
 fn identifier(field: &str, value: &str) -> Result<String, HandlerError> {
-    validate::identifier(field, value).map_err(HandlerError::invalid)?;
+    validate::identifier(field, value).map_err(|e| HandlerError::invalid(e.to_string()))?;
     Ok(value.to_string())
 }
 
@@ -208,7 +208,7 @@ async fn plan(
                 )
             })?;
             client_ids(&name, &ids)
-                .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, e.message))?
+                .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, e.message()))?
         }
     };
     Ok(PlannedReport {
@@ -270,7 +270,9 @@ async fn batches(
                     request_id: r.clone(),
                     request_ref_id: f.clone(),
                 }),
-                Err(reason) => rejected.push(refuse(&request_id, &request_ref_id, reason)),
+                Err(reason) => {
+                    rejected.push(refuse(&request_id, &request_ref_id, reason.to_string()))
+                }
             },
             _ => rejected.push(refuse(
                 &request_id,

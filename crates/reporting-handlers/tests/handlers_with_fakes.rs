@@ -133,11 +133,11 @@ async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
     )
     .await;
     let e = r.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::ConfigMissing);
+    assert_eq!(e.kind(), ErrorKind::ConfigMissing);
     assert!(
-        e.message.contains("/nhs-notify-local-reporting/hash-key"),
+        e.message().contains("/nhs-notify-local-reporting/hash-key"),
         "{}",
-        e.message
+        e.message()
     );
     assert!(engine.started.lock().unwrap().is_empty());
     let (r, engine) = run(
@@ -145,7 +145,7 @@ async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
         Some("not-a-key"),
     )
     .await;
-    assert_eq!(r.unwrap_err().kind, ErrorKind::ConfigMissing);
+    assert_eq!(r.unwrap_err().kind(), ErrorKind::ConfigMissing);
     assert!(engine.started.lock().unwrap().is_empty());
 }
 
@@ -223,8 +223,8 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
     for (input, expected) in cases {
         let (r, engine) = run(input.clone(), Some(KEY)).await;
         let e = r.unwrap_err();
-        assert_eq!(e.kind, ErrorKind::InvalidInput, "{input}");
-        assert!(e.message.contains(expected), "{input}: {}", e.message);
+        assert_eq!(e.kind(), ErrorKind::InvalidInput, "{input}");
+        assert!(e.message().contains(expected), "{input}: {}", e.message());
         assert!(engine.started.lock().unwrap().is_empty(), "{input}");
     }
 }
@@ -271,17 +271,17 @@ async fn failures_are_typed_for_the_state_machine() {
     conflict.failure_kind = Some(ErrorKind::CommitConflict);
     *engine.statuses.lock().unwrap() = vec![failed, conflict, status(QueryState::Cancelled)];
     let e = poll_query(progress(), &engine, &policy).await.unwrap_err();
-    assert_eq!(e.kind.error_type(), "Query.Failed");
+    assert_eq!(e.kind().error_type(), "Query.Failed");
     assert!(
-        e.message.contains("SYNTAX_ERROR") && e.message.contains("request_item_plan_status"),
+        e.message().contains("SYNTAX_ERROR") && e.message().contains("request_item_plan_status"),
         "{}",
-        e.message
+        e.message()
     );
     assert_eq!(
         poll_query(progress(), &engine, &policy)
             .await
             .unwrap_err()
-            .kind
+            .kind()
             .error_type(),
         "Retryable.CommitConflict"
     );
@@ -289,7 +289,7 @@ async fn failures_are_typed_for_the_state_machine() {
         poll_query(progress(), &engine, &policy)
             .await
             .unwrap_err()
-            .kind
+            .kind()
             .error_type(),
         "Query.Cancelled"
     );
@@ -307,7 +307,7 @@ async fn a_query_past_the_timeout_is_cancelled() {
     input.waited_seconds = 50;
     input.wait_seconds = 10;
     let e = poll_query(input, &engine, &policy).await.unwrap_err();
-    assert_eq!(e.kind, ErrorKind::QueryTimeout);
+    assert_eq!(e.kind(), ErrorKind::QueryTimeout);
     assert_eq!(
         *engine.cancelled.lock().unwrap(),
         vec!["exec-1".to_string()]

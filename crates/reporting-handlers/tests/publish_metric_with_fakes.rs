@@ -222,7 +222,7 @@ async fn a_non_retryable_failure_fails_and_unknown_queries_are_refused() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Internal);
+    assert_eq!(err.kind(), ErrorKind::Internal);
     let err = publish_metric(
         typed(json!({"query": "ingestion/request_item_status", "queryExecutionId": "q"})),
         &engine,
@@ -231,10 +231,10 @@ async fn a_non_retryable_failure_fails_and_unknown_queries_are_refused() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::InvalidInput);
+    assert_eq!(err.kind(), ErrorKind::InvalidInput);
     assert!(
-        err.message.contains("not a watchdog query"),
+        err.message().contains("not a watchdog query"),
         "{}",
-        err.message
+        err.message()
     );
 }

@@ -173,7 +173,7 @@ async fn a_report_that_did_not_land_whole_is_a_retryable_error() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::Transient, "{}", err.message);
+    assert_eq!(err.kind(), ErrorKind::Transient, "{}", err.message());
 }
 
 #[tokio::test]
@@ -187,11 +187,11 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
     )
     .await
     .unwrap_err();
-    assert_eq!(err.kind, ErrorKind::ConfigMissing);
+    assert_eq!(err.kind(), ErrorKind::ConfigMissing);
     assert!(
-        err.message.contains("/completed-comms-report/clientIds"),
+        err.message().contains("/completed-comms-report/clientIds"),
         "{}",
-        err.message
+        err.message()
     );
     for (input, says) in [
         (json!({"action": "publish"}), "unknown variant `publish`"),
@@ -210,8 +210,8 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
         ),
     ] {
         let err = call(input.clone(), &ports).await.unwrap_err();
-        assert_eq!(err.kind, ErrorKind::InvalidInput, "{input}");
-        assert!(err.message.contains(says), "{input}: {}", err.message);
+        assert_eq!(err.kind(), ErrorKind::InvalidInput, "{input}");
+        assert!(err.message().contains(says), "{input}: {}", err.message());
     }
     assert!(store.objects.lock().unwrap().is_empty());
 }

@@ -150,7 +150,7 @@ fn table_exists(engine: &DuckDbEngine, table: &str) -> Result<bool, String> {
 
 fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::Value, String> {
     let as_of = CalendarDate::parse(as_of).map_err(|e| e.to_string())?;
-    let deployment = Home::new(home).deployment()?;
+    let deployment = Home::new(home).deployment().map_err(|e| e.to_string())?;
     let engine = open(engine_args)?;
     for q in catalog::QUERIES
         .iter()
