@@ -159,7 +159,8 @@ fn print_table_rows(table_rows: &[(String, u64)]) {
 
 /// The catalog facts that deployment (the template and its checks) must agree with.
 fn catalog_json() -> Value {
-    use reporting_core::catalog::{AlarmRule, TABLES, VIEWS, WATCHDOG, WATCHDOG_NAMESPACE};
+    use reporting_core::catalog::{TABLES, VIEWS};
+    use reporting_core::watchdog::{AlarmRule, WATCHDOG, WATCHDOG_NAMESPACE};
     serde_json::json!({
         "tables": TABLES.iter().map(|t| t.name).collect::<Vec<_>>(),
         "views": VIEWS.iter().map(|v| serde_json::json!({"name": v.name, "powerBi": v.power_bi})).collect::<Vec<_>>(),
@@ -183,7 +184,7 @@ fn print_alarms(published: &[reporting_core::ports::MetricDatum]) {
         "\n{:<30} {:>7} {:>7} {:>10}  alarm",
         "metric", "series", "max", "above 0"
     );
-    for check in reporting_core::catalog::WATCHDOG {
+    for check in reporting_core::watchdog::WATCHDOG {
         let values: Vec<f64> = published
             .iter()
             .filter(|d| d.name == check.metric)

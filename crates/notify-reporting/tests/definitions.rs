@@ -2,6 +2,7 @@
 
 use notify_reporting::machines::{self, MACHINES};
 use reporting_core::catalog::{self, Purpose};
+use reporting_core::watchdog;
 use serde_json::Value;
 use state_machine::StateMachine;
 
@@ -56,7 +57,7 @@ fn ingestion_passes_are_the_catalog_passes() {
         names
     );
     let watchdog: Value = serde_json::from_str(machines::find("watchdog").unwrap().asl).unwrap();
-    let checks: Vec<String> = catalog::WATCHDOG
+    let checks: Vec<String> = watchdog::WATCHDOG
         .iter()
         .map(|c| c.query.to_string())
         .collect();
@@ -167,7 +168,7 @@ fn the_staging_database_page_matches_the_catalog() {
 #[test]
 fn the_operators_guide_covers_every_alarm_and_its_proofs_select_tests() {
     let guide = include_str!("../../../docs/operators-guide.md");
-    for check in catalog::WATCHDOG {
+    for check in watchdog::WATCHDOG {
         assert!(
             guide.contains(&format!("`{}`", check.alarm_suffix)),
             "the guide explains the {} alarm",

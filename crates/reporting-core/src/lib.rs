@@ -3,6 +3,7 @@
 //! * [`ports`]: the four traits every home implements (query engine, object store, parameters, metrics).
 //! * [`catalog`]: the single list of SQL assets under `sql/` and what each needs.
 //! * [`binding`]: the one binder of a query's `?` slots.
+//! * [`watchdog`]: the watchdog's checks, metrics and alarms.
 //! * [`render`]: placeholder rendering of those assets from deployment configuration.
 //! * [`saved`]: the catalog as Athena saved (named) queries, and the sync plan that keeps them.
 //! * [`date`]: strict calendar dates (the window's reference date is one).
@@ -22,6 +23,7 @@ pub mod source;
 pub mod sql_text;
 pub mod token;
 pub mod validate;
+pub mod watchdog;
 
 /// Dates live in `utc-time`, the one date and time module; re-exported under their old path.
 pub use utc_time::date;

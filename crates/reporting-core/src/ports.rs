@@ -180,13 +180,36 @@ pub trait Metrics: Send + Sync {
     async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError>;
 }
 
+/// A query as it should be saved.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SavedQuery {
+    /// The Athena name, as the existing system names them: the table for ingestion,
+    /// `<table>_backfill`, `<table>_optimize` / `<table>_vacuum`, the file name for reports and
+    /// watchdog checks.
+    pub name: String,
+    pub workgroup: Workgroup,
+    pub description: String,
+    /// Rendered for the deployment; parameters stay `?` markers (the hash key never appears).
+    pub sql: String,
+}
+
+/// A saved query as the store holds it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ExistingSavedQuery {
+    pub id: String,
+    pub name: String,
+    pub workgroup: Workgroup,
+    pub description: String,
+    pub sql: String,
+}
+
 /// Saved (named) queries in the deployment's workgroups: the Athena console's list locally too.
 #[async_trait]
 pub trait SavedQueryStore: Send + Sync {
     /// Every saved query of every workgroup of the deployment (managed or not).
-    async fn list(&self) -> Result<Vec<crate::saved::ExistingSavedQuery>, PortError>;
-    async fn create(&self, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
-    async fn update(&self, id: &str, query: &crate::saved::SavedQuery) -> Result<(), PortError>;
+    async fn list(&self) -> Result<Vec<ExistingSavedQuery>, PortError>;
+    async fn create(&self, query: &SavedQuery) -> Result<(), PortError>;
+    async fn update(&self, id: &str, query: &SavedQuery) -> Result<(), PortError>;
     async fn delete(&self, id: &str) -> Result<(), PortError>;
 }
 

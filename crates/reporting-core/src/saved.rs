@@ -10,35 +10,14 @@
 //! created, updated when the SQL or description changes, deleted when a query is retired. Only
 //! queries carrying [`MANAGED_MARKER`] are ever touched, so operators' own saved queries stay.
 
-use crate::catalog::{self, Param, Purpose, Query, Workgroup, TABLES};
+use crate::catalog::{self, Param, Purpose, Query, TABLES};
 use crate::config::Deployment;
 use crate::render::{self, RenderError};
 
 /// Ends the description of every saved query this project manages.
 pub const MANAGED_MARKER: &str = "[managed by notify-reporting setup; edits are overwritten]";
 
-/// A query as it should be saved.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct SavedQuery {
-    /// The Athena name, as the existing system names them: the table for ingestion,
-    /// `<table>_backfill`, `<table>_optimize` / `<table>_vacuum`, the file name for reports and
-    /// watchdog checks.
-    pub name: String,
-    pub workgroup: Workgroup,
-    pub description: String,
-    /// Rendered for the deployment; parameters stay `?` markers (the hash key never appears).
-    pub sql: String,
-}
-
-/// A saved query as the store holds it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct ExistingSavedQuery {
-    pub id: String,
-    pub name: String,
-    pub workgroup: Workgroup,
-    pub description: String,
-    pub sql: String,
-}
+pub use crate::ports::{ExistingSavedQuery, SavedQuery};
 
 /// What a sync does.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -195,6 +174,7 @@ pub fn plan_sync(existing: &[ExistingSavedQuery], wanted: &[SavedQuery]) -> Sync
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::catalog::Workgroup;
 
     fn deployment() -> Deployment {
         let mut d = Deployment::local();

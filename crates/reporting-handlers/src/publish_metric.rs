@@ -10,9 +10,9 @@
 //! publishes again from that batch, never from the start (no datum is sent twice).
 
 use crate::contract::{PublishInput, PublishOutput, Rejected};
-use reporting_core::catalog::{self, WATCHDOG_NAMESPACE};
 use reporting_core::config::Deployment;
 use reporting_core::ports::{MetricDatum, Metrics, QueryEngine};
+use reporting_core::watchdog::{self, WATCHDOG_NAMESPACE};
 use reporting_core::HandlerError;
 
 /// Data per PutMetricData call (the API accepts up to 1,000).
@@ -69,8 +69,8 @@ pub async fn publish_metric(
     metrics: &dyn Metrics,
     deployment: &Deployment,
 ) -> Result<PublishOutput, HandlerError> {
-    let check = catalog::watchdog_check(&input.query).ok_or_else(|| {
-        let known: Vec<_> = catalog::WATCHDOG.iter().map(|c| c.query).collect();
+    let check = watchdog::watchdog_check(&input.query).ok_or_else(|| {
+        let known: Vec<_> = watchdog::WATCHDOG.iter().map(|c| c.query).collect();
         HandlerError::invalid(format!(
             "'{}' is not a watchdog query; known: {}",
             input.query.chars().take(80).collect::<String>(),
