@@ -2,6 +2,7 @@
 //! DuckDB, with a folder as S3, a file as SSM and a file as CloudWatch.
 
 pub mod by_hand;
+pub mod cli;
 pub mod engine;
 pub mod home;
 pub mod machines;
@@ -10,4 +11,4 @@ pub mod tasks;
 
 pub use engine::{EngineChoice, HomeEngine};
 pub use home::Home;
-pub use run::{backfill, backfill_dates, run_machine, RunError, RunReport};
+pub use run::{catch_up, catch_up_dates, run_machine, RunError, RunReport};

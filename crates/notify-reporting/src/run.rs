@@ -224,9 +224,9 @@ pub async fn run_machine(
     })
 }
 
-/// The reference dates a backfill walks: `from`, then every 7 days (each window is the week up to
+/// The reference dates a catch-up walks: `from`, then every 7 days (each window is the week up to
 /// its date, so consecutive windows meet), and `to` last.
-pub fn backfill_dates(from: CalendarDate, to: CalendarDate) -> Result<Vec<CalendarDate>, RunError> {
+pub fn catch_up_dates(from: CalendarDate, to: CalendarDate) -> Result<Vec<CalendarDate>, RunError> {
     if to < from {
         return Err(RunError::InvalidInput(format!(
             "--to {to} is before --from {from}"
@@ -234,7 +234,7 @@ pub fn backfill_dates(from: CalendarDate, to: CalendarDate) -> Result<Vec<Calend
     }
     if to.to_days() - from.to_days() > 3660 {
         return Err(RunError::InvalidInput(
-            "a backfill covers at most 3660 days; split it".into(),
+            "a catch-up covers at most 3660 days; split it".into(),
         ));
     }
     let mut dates: Vec<CalendarDate> = (0..)
@@ -246,14 +246,14 @@ pub fn backfill_dates(from: CalendarDate, to: CalendarDate) -> Result<Vec<Calend
 }
 
 /// Runs ingestion for each window from `from` to `to`, in order.
-pub async fn backfill(
+pub async fn catch_up(
     home: &Home,
     source: &Path,
     from: CalendarDate,
     to: CalendarDate,
     print: bool,
 ) -> Result<Vec<RunReport>, RunError> {
-    let dates = backfill_dates(from, to)?;
+    let dates = catch_up_dates(from, to)?;
     let mut reports = Vec::with_capacity(dates.len());
     for (n, as_of) in dates.iter().enumerate() {
         if print {

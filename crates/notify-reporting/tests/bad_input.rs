@@ -101,11 +101,11 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
             "--days",
         ),
         (
-            &["backfill", "--from", "2026-11-25", "--to", "2026-11-12"],
+            &["catch-up", "--from", "2026-11-25", "--to", "2026-11-12"],
             "before --from",
         ),
         (
-            &["backfill", "--from", "2026-11-25", "--to", "2026-13-01"],
+            &["catch-up", "--from", "2026-11-25", "--to", "2026-13-01"],
             "not a calendar date",
         ),
     ];

@@ -113,9 +113,9 @@ async fn the_sample_window_and_late_columns_are_handled() {
 }
 
 #[test]
-fn backfill_walks_weekly_windows_ending_at_to() {
+fn catch_up_walks_weekly_windows_ending_at_to() {
     let d = |s: &str| CalendarDate::parse(s).unwrap();
-    let dates: Vec<String> = notify_reporting::backfill_dates(d("2026-11-01"), d("2026-11-20"))
+    let dates: Vec<String> = notify_reporting::catch_up_dates(d("2026-11-01"), d("2026-11-20"))
         .unwrap()
         .iter()
         .map(|x| x.to_string())
@@ -125,17 +125,17 @@ fn backfill_walks_weekly_windows_ending_at_to() {
         ["2026-11-01", "2026-11-08", "2026-11-15", "2026-11-20"]
     );
     assert_eq!(
-        notify_reporting::backfill_dates(d("2026-11-20"), d("2026-11-20"))
+        notify_reporting::catch_up_dates(d("2026-11-20"), d("2026-11-20"))
             .unwrap()
             .len(),
         1
     );
-    assert!(notify_reporting::backfill_dates(d("2026-11-21"), d("2026-11-20")).is_err());
+    assert!(notify_reporting::catch_up_dates(d("2026-11-21"), d("2026-11-20")).is_err());
 }
 
 #[tokio::test]
-async fn a_weekly_backfill_equals_daily_scheduled_runs() {
-    // 20 days of history; daily runs (as the schedule would) against one backfill of the same days.
+async fn a_weekly_catch_up_equals_daily_scheduled_runs() {
+    // 20 days of history; daily runs (as the schedule would) against one catch-up over the same days.
     let daily = TestHome::new(&[]);
     let summary = generate(&daily, 20, 11);
     let end = CalendarDate::parse(END).unwrap();
@@ -149,7 +149,7 @@ async fn a_weekly_backfill_equals_daily_scheduled_runs() {
     let weekly = TestHome::new(&[]);
     generate(&weekly, 20, 11);
     weekly.run("setup", json!({})).await;
-    let reports = notify_reporting::backfill(&weekly.home, &weekly.source(), first, end, false)
+    let reports = notify_reporting::catch_up(&weekly.home, &weekly.source(), first, end, false)
         .await
         .unwrap();
     assert_eq!(reports.len(), 4);
