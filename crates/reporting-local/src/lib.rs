@@ -14,9 +14,12 @@ mod metrics_file;
 mod object_dir;
 mod parameter_file;
 mod saved_query_file;
+mod source_folder;
+mod statement;
 
-pub use engine::{is_query, DuckDbEngine, EngineOptions, ExecutedQuery};
+pub use engine::{DuckDbEngine, EngineOptions, ExecutedQuery};
 pub use metrics_file::MetricsFile;
 pub use object_dir::DirectoryStore;
 pub use parameter_file::ParameterFile;
 pub use saved_query_file::SavedQueryFile;
+pub use statement::is_query;
