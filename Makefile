@@ -37,7 +37,7 @@ else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
 
-.PHONY: run local-build build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
+.PHONY: run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 ## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
@@ -159,6 +159,15 @@ deploy-check: $(SAM) $(DUCKDB_LIB)
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
 	$(CARGO) build $(SELECTION)
 	$(PY) tools/check_deploy.py $(BIN)
+
+## make invoke FN=run-query EVENT=events/run-query.start.json: one invocation of a Lambda on this
+## machine without Docker: cargo-lambda's Runtime API emulator, the function's binary from the
+## workspace build, `cargo lambda invoke --data-file EVENT` (tools/invoke). The function reads its
+## configuration (CSI, ENVIRONMENT, SOURCE_TABLE, DATA_LOCATION, …) and AWS endpoint from the
+## environment. `sam local invoke` (Docker) is the other way; see the README.
+invoke: local-build $(SAM)
+	@test -n "$(FN)" -a -n "$(EVENT)" || { echo "usage: make invoke FN=<lambda> EVENT=events/<file>.json"; exit 2; }
+	tools/invoke $(FN) $(EVENT)
 
 ## make build: the four Lambdas, release, arm64, once (target/lambda/<name>/bootstrap).
 build: lambdas

@@ -191,12 +191,31 @@ impl Moto {
     /// POSTs JSON to moto's own API (seeding results, state transitions); panics unless it
     /// answers 2xx, with the answer in the message.
     pub fn post(&self, path: &str, body: impl std::fmt::Display) {
-        let body = body.to_string();
+        self.request(
+            path,
+            "Content-Type: application/json\r\n",
+            &body.to_string(),
+        );
+    }
+
+    /// Calls an AWS JSON-protocol action (`service` as in a signature's scope, e.g. `ssm`;
+    /// `target` e.g. `AmazonSSM.PutParameter`) with moto's test credentials; panics unless moto
+    /// answers 2xx. Returns the response body.
+    pub fn aws_json(&self, service: &str, target: &str, body: impl std::fmt::Display) -> String {
+        let headers = format!(
+            "Content-Type: application/x-amz-json-1.1\r\nX-Amz-Target: {target}\r\n\
+             Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-2/{service}/aws4_request, \
+             SignedHeaders=host, Signature=0\r\n"
+        );
+        self.request("/", &headers, &body.to_string())
+    }
+
+    fn request(&self, path: &str, headers: &str, body: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.server.port()))
             .unwrap_or_else(|e| panic!("moto at {}: {e}", self.endpoint()));
         write!(
             s,
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .and_then(|_| s.flush())
@@ -208,6 +227,9 @@ impl Moto {
             response.starts_with("HTTP/1.1 20") || response.starts_with("HTTP/1.0 20"),
             "moto {path}: {response}"
         );
+        response
+            .split_once("\r\n\r\n")
+            .map_or_else(String::new, |(_, body)| body.to_string())
     }
 }
 
