@@ -223,6 +223,8 @@ pub enum Report {
 }
 
 impl Report {
+    pub const ALL: [Report; 2] = [Report::CompletedComms, Report::CompletedBatch];
+
     /// The state machine's (and its SSM client list's) name.
     pub fn name(self) -> &'static str {
         match self {
@@ -319,7 +321,18 @@ impl<'de> Deserialize<'de> for WriteReportRequest {
             })
         }
         Ok(match action {
-            WriteReportAction::Plan => WriteReportRequest::Plan(fields(rest)?),
+            WriteReportAction::Plan => {
+                // The report machines' first Task: their execution input gets the check (and the
+                // messages) every machine's input gets, before the typed parse.
+                let report = rest.get("report").and_then(serde_json::Value::as_str);
+                if let (Some(report), Some(input)) = (report, rest.get("input")) {
+                    if Report::ALL.iter().any(|r| r.name() == report) {
+                        crate::machine_input::check_machine_input(report, input)
+                            .map_err(|e| D::Error::custom(e.message()))?;
+                    }
+                }
+                WriteReportRequest::Plan(fields(rest)?)
+            }
             WriteReportAction::ReadDate => WriteReportRequest::ReadDate(fields(rest)?),
             WriteReportAction::Batches => WriteReportRequest::Batches(fields(rest)?),
             WriteReportAction::Find => WriteReportRequest::Find(fields(rest)?),
@@ -700,6 +713,10 @@ mod tests {
             json!({"action": "plan", "report": "completed-comms-report", "input": {"completeddate": "2026-11-20"}}),
         );
         assert!(m.contains("completeddate"), "{m}");
+        // The same check and words as every machine's input check (and the CLI's).
+        let input = json!({"completeddate": "2026-11-20"});
+        let machine = crate::check_machine_input("completed-comms-report", &input).unwrap_err();
+        assert_eq!(m, format!("write-report input: {}", machine.message()));
     }
 
     #[test]
