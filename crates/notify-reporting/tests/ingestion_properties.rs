@@ -350,7 +350,7 @@ fn prop_idempotent() {
 /// version, so a projection never rewrites a row with its own values (on Iceberg, new files and
 /// snapshots for nothing), and an aggregate never rewrites an unchanged count.
 fn prop_a_rerun_writes_nothing() {
-    check("rerun-writes-nothing", 11, |rows, rng| {
+    check("rerun-writes-nothing", 12, |rows, rng| {
         let file_seed = rng.next_u64();
         let lab = ingest_lab(&[(rows, file_seed, AS_OF)], ALWAYS);
         let rewritten: Vec<String> = lab
