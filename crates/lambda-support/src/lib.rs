@@ -104,7 +104,8 @@ impl QueryLambda {
 
 /// What write-report works with: Athena (to read results), S3 (the ingress bucket), SSM (the
 /// report client lists). `INGRESS_BUCKET` is required; `INGRESS_KMS_KEY_ARN` is the core
-/// account's key for the objects it delivers, if its bucket policy asks for one.
+/// account's key for the objects it delivers, if its bucket policy asks for one;
+/// `INGRESS_BUCKET_OWNER` the core account, which every S3 call names as the bucket's owner.
 pub struct ReportLambda {
     pub query: QueryLambda,
     pub objects: S3Objects,
@@ -122,7 +123,11 @@ impl ReportLambda {
             .ok()
             .filter(|k| !k.is_empty());
         Ok(Self {
-            objects: S3Objects::new(aws_sdk_s3::Client::new(&query.sdk), kms),
+            objects: S3Objects::new(aws_sdk_s3::Client::new(&query.sdk), kms).owned_by(
+                std::env::var("INGRESS_BUCKET_OWNER")
+                    .ok()
+                    .filter(|a| !a.is_empty()),
+            ),
             query,
         })
     }

@@ -60,9 +60,13 @@ pub struct Faults {
     /// The first this many query starts of a run are throttled.
     #[serde(default)]
     pub throttled_starts: u32,
-    /// The first this many MERGEs of a run lose an Iceberg commit race.
+    /// The first this many writes (MERGE, INSERT, OPTIMIZE, VACUUM) of a run lose an Iceberg
+    /// commit race.
     #[serde(default)]
     pub commit_conflicts: u32,
+    /// The first this many queries of a run fail inside the engine with a reason that may pass.
+    #[serde(default)]
+    pub retryable_failures: u32,
     /// This catalog query fails as a SQL error.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub failing_query: Option<String>,
@@ -227,6 +231,7 @@ impl Home {
                     more_runs_needed: faults.more_runs_needed,
                     throttled_starts: faults.throttled_starts,
                     commit_conflicts: faults.commit_conflicts,
+                    retryable_failures: faults.retryable_failures,
                     failing_query: faults.failing_query.clone(),
                 },
             ),

@@ -143,16 +143,85 @@ async fn a_failing_query_fails_the_run_by_name_and_a_rerun_converges() {
 #[tokio::test]
 async fn a_report_lost_between_query_and_delivery_is_delivered_by_the_next_run() {
     let clean = clean().await;
-    let (first, after) = with_faults_then_again(Faults {
+    let t = home(Faults {
         failing_puts: 1,
+        ..Default::default()
+    });
+    let (error, cause) = failed(run_all(&t).await);
+    // The first client's delivery failed; the other client's report was still delivered, and
+    // the run fails at its end naming the client that failed and why.
+    assert_eq!(error, "Report.ClientsFailed");
+    let delivered = t.ingress();
+    assert_eq!(delivered.len(), clean.1.len() - 1, "{delivered:?}");
+    let failed_client = clean
+        .1
+        .iter()
+        .map(|(key, _)| key.split('/').nth(1).unwrap().to_string())
+        .find(|client| {
+            !delivered
+                .iter()
+                .any(|(key, _)| key.contains(client.as_str()))
+        })
+        .unwrap();
+    assert!(
+        cause.contains(&format!("failed for 1 of {} clients", clean.1.len()))
+            && cause.contains(&format!("{failed_client} (Internal.Error: "))
+            && cause.contains("the writer died"),
+        "{cause}"
+    );
+    t.configure(|c| c.faults = Faults::default());
+    run_all(&t).await.unwrap();
+    // Nothing half-written, nothing twice.
+    assert_eq!(snapshot(&t), clean);
+}
+
+#[tokio::test]
+async fn query_failures_that_may_pass_are_rerun_with_a_new_token() {
+    let clean = clean().await;
+    let (first, after) = with_faults_then_again(Faults {
+        retryable_failures: 3,
+        ..Default::default()
+    })
+    .await;
+    first.expect("three failures of the first query are rerun");
+    assert_eq!(after, clean);
+
+    let (first, after) = with_faults_then_again(Faults {
+        retryable_failures: 4,
         ..Default::default()
     })
     .await;
     let (error, cause) = failed(first);
-    assert_eq!(error, "Internal.Error");
-    assert!(cause.contains("the writer died"), "{cause}");
-    // Nothing half-written, nothing twice.
+    assert_eq!(error, "Retryable.QueryFailed");
+    assert!(
+        cause.starts_with("Failed 4 times") && cause.contains("setup/schema_migrations"),
+        "the cause names the query: {cause}"
+    );
     assert_eq!(after, clean);
+}
+
+#[tokio::test]
+async fn housekeeping_reruns_lost_commit_races() {
+    let clean = clean().await;
+    let t = home(Faults::default());
+    run_all(&t).await.unwrap();
+    t.configure(|c| {
+        c.faults = Faults {
+            commit_conflicts: 3,
+            ..Default::default()
+        }
+    });
+    t.run("housekeeping", json!({})).await;
+    assert_eq!(snapshot(&t), clean);
+    t.configure(|c| {
+        c.faults = Faults {
+            commit_conflicts: 4,
+            ..Default::default()
+        }
+    });
+    let (error, cause) = t.run_failure("housekeeping", json!({})).await;
+    assert_eq!(error, "Retryable.CommitConflict");
+    assert!(cause.contains("housekeeping/optimize"), "{cause}");
 }
 
 /// Local runs are processes; a second one while the first holds the database fails clearly and

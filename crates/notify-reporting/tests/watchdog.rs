@@ -218,7 +218,29 @@ async fn throttled_metric_puts_are_resumed_without_duplicates() {
     assert_eq!(t.metrics(), expected());
 }
 
+async fn publishing_gives_up_after_five_attempts_and_says_so() {
+    let t = home().await;
+    t.configure(|c| c.faults.metrics_throttled = 4);
+    t.run("watchdog", json!({"asOf": D})).await;
+    assert_eq!(
+        t.metrics(),
+        expected(),
+        "4 interruptions: the fifth attempt publishes"
+    );
+
+    let t = home().await;
+    t.configure(|c| c.faults.metrics_throttled = 5);
+    let (error, cause) = t.run_failure("watchdog", json!({"asOf": D})).await;
+    assert_eq!(error, "Retryable.Throttled");
+    assert!(
+        cause.starts_with("watchdog/") && cause.contains("interrupted on all 5 attempts"),
+        "{cause}"
+    );
+    assert!(cause.contains("Rate exceeded"), "the last error: {cause}");
+}
+
 on_both_engines!(
     the_published_values_are_the_counts_built_into_the_history,
     throttled_metric_puts_are_resumed_without_duplicates,
+    publishing_gives_up_after_five_attempts_and_says_so,
 );

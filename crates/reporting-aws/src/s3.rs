@@ -10,16 +10,31 @@ use reporting_core::ports::{ObjectInfo, ObjectStore};
 use crate::classify::sdk_error;
 
 /// S3. Objects written cross-account (the core ingress bucket) are given to the bucket owner and,
-/// when a KMS key is configured, encrypted with it, as the core account's policy requires.
+/// when a KMS key is configured, encrypted with it, as the core account's policy requires. With
+/// an expected owner, every call names it (`ExpectedBucketOwner`): a bucket of that name in any
+/// other account is refused by S3 instead of receiving the reports.
 #[derive(Clone, Debug)]
 pub struct S3Objects {
     client: Client,
     kms_key_id: Option<String>,
+    expected_owner: Option<String>,
 }
 
 impl S3Objects {
     pub fn new(client: Client, kms_key_id: Option<String>) -> Self {
-        Self { client, kms_key_id }
+        Self {
+            client,
+            kms_key_id,
+            expected_owner: None,
+        }
+    }
+
+    /// Every call names `account` as the bucket's owner.
+    pub fn owned_by(self, account: Option<String>) -> Self {
+        Self {
+            expected_owner: account,
+            ..self
+        }
     }
 }
 
@@ -31,6 +46,7 @@ impl ObjectStore for S3Objects {
             .put_object()
             .bucket(bucket)
             .key(key)
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .content_type("text/csv")
             .acl(ObjectCannedAcl::BucketOwnerFullControl)
             .body(ByteStream::from(body));
@@ -50,6 +66,7 @@ impl ObjectStore for S3Objects {
         match self
             .client
             .get_object()
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .bucket(bucket)
             .key(key)
             .send()
@@ -75,6 +92,7 @@ impl ObjectStore for S3Objects {
             let page = self
                 .client
                 .list_objects_v2()
+                .set_expected_bucket_owner(self.expected_owner.clone())
                 .bucket(bucket)
                 .prefix(prefix)
                 .set_continuation_token(token.take())
@@ -99,6 +117,7 @@ impl ObjectStore for S3Objects {
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {
         self.client
             .delete_object()
+            .set_expected_bucket_owner(self.expected_owner.clone())
             .bucket(bucket)
             .key(key)
             .send()

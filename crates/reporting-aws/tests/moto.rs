@@ -99,6 +99,61 @@ async fn s3_objects_put_get_list_across_pages_and_delete() {
     assert_eq!(store.list("ingress", "many/00000").await.unwrap(), vec![]);
 }
 
+/// The `x-amz-expected-bucket-owner` header of every request a client sends (moto accepts the
+/// header but does not check it; S3 does).
+#[derive(Clone, Debug, Default)]
+struct OwnerHeaders(std::sync::Arc<std::sync::Mutex<Vec<Option<String>>>>);
+
+impl aws_sdk_s3::config::Intercept for OwnerHeaders {
+    fn name(&self) -> &'static str {
+        "OwnerHeaders"
+    }
+    fn read_before_transmit(
+        &self,
+        context: &aws_sdk_s3::config::interceptors::BeforeTransmitInterceptorContextRef<'_>,
+        _: &aws_sdk_s3::config::RuntimeComponents,
+        _: &mut aws_sdk_s3::config::ConfigBag,
+    ) -> Result<(), aws_sdk_s3::error::BoxError> {
+        let header = context
+            .request()
+            .headers()
+            .get("x-amz-expected-bucket-owner")
+            .map(str::to_string);
+        self.0.lock().unwrap().push(header);
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn every_s3_call_names_the_expected_bucket_owner() {
+    let moto = moto();
+    s3(&moto)
+        .create_bucket()
+        .bucket("ingress")
+        .send()
+        .await
+        .unwrap();
+    let seen = OwnerHeaders::default();
+    let client = aws_sdk_s3::Client::from_conf(
+        s3(&moto)
+            .config()
+            .to_builder()
+            .interceptor(seen.clone())
+            .build(),
+    );
+    let store = S3Objects::new(client, None).owned_by(Some("123456789012".into()));
+    store.put("ingress", "a.csv", b"x".to_vec()).await.unwrap();
+    store.get("ingress", "a.csv").await.unwrap().unwrap();
+    assert_eq!(store.list("ingress", "").await.unwrap().len(), 1);
+    store.delete("ingress", "a.csv").await.unwrap();
+    let headers = seen.0.lock().unwrap().clone();
+    assert_eq!(headers.len(), 4, "{headers:?}");
+    assert!(
+        headers.iter().all(|h| h.as_deref() == Some("123456789012")),
+        "{headers:?}"
+    );
+}
+
 #[tokio::test]
 async fn ssm_reads_strings_and_decrypts_secure_strings() {
     let moto = moto();

@@ -13,6 +13,11 @@ pub enum ErrorKind {
     CommitConflict,
     /// A network or service fault that may pass (5xx, connection reset).
     Transient,
+    /// The query itself failed inside the engine for a reason that may pass (throttled inside
+    /// Athena, Athena's retryable flag, a Trino node lost). The execution is over: polling it again
+    /// cannot help, so the state machines rerun the query with a new request token, as they rerun
+    /// a lost commit race.
+    QueryRetryable,
     /// The query ran and failed: a SQL error, a type error, a MERGE with duplicate matches.
     QueryFailed,
     /// The query was cancelled by someone else.
@@ -38,6 +43,7 @@ impl ErrorKind {
             ErrorKind::Throttled => "Retryable.Throttled",
             ErrorKind::CommitConflict => "Retryable.CommitConflict",
             ErrorKind::Transient => "Retryable.Transient",
+            ErrorKind::QueryRetryable => "Retryable.QueryFailed",
             ErrorKind::QueryFailed => "Query.Failed",
             ErrorKind::QueryCancelled => "Query.Cancelled",
             ErrorKind::QueryTimeout => "Query.Timeout",
@@ -51,14 +57,18 @@ impl ErrorKind {
     pub fn is_retryable(self) -> bool {
         matches!(
             self,
-            ErrorKind::Throttled | ErrorKind::CommitConflict | ErrorKind::Transient
+            ErrorKind::Throttled
+                | ErrorKind::CommitConflict
+                | ErrorKind::Transient
+                | ErrorKind::QueryRetryable
         )
     }
 
-    pub const ALL: [ErrorKind; 10] = [
+    pub const ALL: [ErrorKind; 11] = [
         ErrorKind::Throttled,
         ErrorKind::CommitConflict,
         ErrorKind::Transient,
+        ErrorKind::QueryRetryable,
         ErrorKind::QueryFailed,
         ErrorKind::QueryCancelled,
         ErrorKind::QueryTimeout,

@@ -284,6 +284,8 @@ pub enum WriteReportRequest {
     Find(ReportTargetFields),
     /// Write a finished report query's result to its final key.
     Deliver(DeliverRequest),
+    /// After every client's iteration: which clients failed, and why, in one cause.
+    Summarise(SummariseRequest),
 }
 
 /// write-report's actions.
@@ -295,6 +297,7 @@ enum WriteReportAction {
     Batches,
     Find,
     Deliver,
+    Summarise,
 }
 
 impl<'de> Deserialize<'de> for WriteReportRequest {
@@ -337,6 +340,7 @@ impl<'de> Deserialize<'de> for WriteReportRequest {
             WriteReportAction::Batches => WriteReportRequest::Batches(fields(rest)?),
             WriteReportAction::Find => WriteReportRequest::Find(fields(rest)?),
             WriteReportAction::Deliver => WriteReportRequest::Deliver(fields(rest)?),
+            WriteReportAction::Summarise => WriteReportRequest::Summarise(fields(rest)?),
         })
     }
 }
@@ -348,6 +352,51 @@ pub struct PlanRequest {
     pub report: Report,
     #[serde(default)]
     pub input: ReportRunInput,
+}
+
+/// A report run's client outcomes, as the report machines' per-client iterations end.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct SummariseRequest {
+    pub report: Report,
+    pub clients: Vec<ClientOutcome>,
+}
+
+/// How one client's iteration ended: delivered or found (`key`, `rows`, `bytes`), its batches'
+/// reports (`reports`, `rejected`: the batch report), or `failed` with the caught `error` and
+/// `cause`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct ClientOutcome {
+    pub client_id: String,
+    pub status: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rows: Option<usize>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub bytes: Option<u64>,
+    /// The batch report: each batch's outcome, as its iteration ended (passed through).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reports: Option<Vec<serde_json::Value>>,
+    /// The batch report: batches that cannot be named as a key.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rejected: Option<Vec<serde_json::Value>>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// The run's clients in short: the ones that failed and, when any did, one cause naming each
+/// with its error (the machine's last Fail state reads it).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+pub struct ReportSummary {
+    pub clients: usize,
+    pub failed_clients: Vec<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
 }
 
 /// A finished query whose result is to be read.
@@ -463,6 +512,7 @@ pub enum WriteReportResponse {
     Batches(BatchesFound),
     Found(FoundReport),
     Delivered(Delivered),
+    Summary(ReportSummary),
 }
 
 /// What publish-metric is asked to publish.

@@ -52,7 +52,12 @@ pub async fn poll_query(
             Ok(progress)
         }
         QueryState::Failed => {
-            let kind = status.failure_kind.unwrap_or(ErrorKind::QueryFailed);
+            // The execution is over. A passing reason (throttled or transient inside the engine)
+            // is a rerun of the query, never a retry of this poll of a dead execution.
+            let kind = match status.failure_kind.unwrap_or(ErrorKind::QueryFailed) {
+                ErrorKind::Throttled | ErrorKind::Transient => ErrorKind::QueryRetryable,
+                kind => kind,
+            };
             Err(HandlerError::new(
                 kind,
                 format!(

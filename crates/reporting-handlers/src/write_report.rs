@@ -14,9 +14,9 @@
 use std::collections::BTreeSet;
 
 use crate::contract::{
-    Batch, BatchesFound, Delivered, DeliveryStatus, FoundReport, PlanRequest, PlannedReport,
-    RejectedBatch, Report, ReportRunInput, ReportTargetFields, WriteReportRequest,
-    WriteReportResponse,
+    Batch, BatchesFound, ClientOutcome, Delivered, DeliveryStatus, FoundReport, PlanRequest,
+    PlannedReport, RejectedBatch, Report, ReportRunInput, ReportSummary, ReportTargetFields,
+    SummariseRequest, WriteReportRequest, WriteReportResponse,
 };
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
@@ -170,6 +170,53 @@ pub async fn write_report(
                 .await
                 .map(WriteReportResponse::Delivered)
         }
+        WriteReportRequest::Summarise(request) => {
+            Ok(WriteReportResponse::Summary(summarise(&request)))
+        }
+    }
+}
+
+/// At most this much of one client's cause goes into the run's cause (Step Functions keeps
+/// 32,768 characters of a cause; one client's stack of reasons must not crowd out the others).
+const CAUSE_PER_CLIENT: usize = 400;
+
+/// Which clients failed, and one cause that names each with its error and cause.
+pub fn summarise(request: &SummariseRequest) -> ReportSummary {
+    let failed: Vec<&ClientOutcome> = request
+        .clients
+        .iter()
+        .filter(|c| c.status == "failed")
+        .collect();
+    let cause = (!failed.is_empty()).then(|| {
+        let each: Vec<String> = failed
+            .iter()
+            .map(|c| {
+                let why: String = c
+                    .cause
+                    .as_deref()
+                    .unwrap_or("no cause given")
+                    .chars()
+                    .take(CAUSE_PER_CLIENT)
+                    .collect();
+                format!(
+                    "{} ({}: {why})",
+                    c.client_id,
+                    c.error.as_deref().unwrap_or("error")
+                )
+            })
+            .collect();
+        format!(
+            "{} failed for {} of {} clients; the others' reports were delivered. {}",
+            request.report.name(),
+            failed.len(),
+            request.clients.len(),
+            each.join("; ")
+        )
+    });
+    ReportSummary {
+        clients: request.clients.len(),
+        failed_clients: failed.iter().map(|c| c.client_id.clone()).collect(),
+        cause,
     }
 }
 
@@ -350,4 +397,47 @@ async fn deliver(
         rows: Some(rows.len()),
         bytes,
     })
+}
+
+#[cfg(test)]
+mod summary_tests {
+    use super::*;
+
+    #[test]
+    fn the_summary_names_each_failed_client_with_its_error() {
+        let request: SummariseRequest = serde_json::from_value(serde_json::json!({
+            "report": "completed-comms-report",
+            "clients": [
+                {"clientId": "a", "status": "delivered", "key": "k", "rows": 3, "bytes": 10},
+                {"clientId": "b", "status": "failed", "error": "Query.Failed", "cause": "query reports/x failed: SYNTAX_ERROR"},
+                {"clientId": "c", "status": "exists", "key": "k2"},
+                {"clientId": "d", "status": "failed", "error": "Retryable.QueryFailed", "cause": "y".repeat(1000)}
+            ]
+        }))
+        .unwrap();
+        let summary = summarise(&request);
+        assert_eq!(summary.clients, 4);
+        assert_eq!(summary.failed_clients, ["b", "d"]);
+        let cause = summary.cause.unwrap();
+        assert!(
+            cause.starts_with("completed-comms-report failed for 2 of 4 clients"),
+            "{cause}"
+        );
+        assert!(
+            cause.contains("b (Query.Failed: query reports/x failed: SYNTAX_ERROR)"),
+            "{cause}"
+        );
+        assert!(cause.contains("d (Retryable.QueryFailed: "), "{cause}");
+        assert!(
+            cause.len() < 700,
+            "one client's cause is cut short: {}",
+            cause.len()
+        );
+
+        let fine = SummariseRequest {
+            report: Report::CompletedBatch,
+            clients: vec![],
+        };
+        assert_eq!(summarise(&fine).cause, None);
+    }
 }

@@ -21,8 +21,12 @@ pub struct EngineFaults {
     pub more_runs_needed: u32,
     /// The first this many query starts are throttled (Athena's TooManyRequestsException).
     pub throttled_starts: u32,
-    /// The first this many MERGEs fail with ICEBERG_COMMIT_ERROR.
+    /// The first this many writes (MERGE, INSERT, OPTIMIZE, VACUUM, …) fail with
+    /// ICEBERG_COMMIT_ERROR.
     pub commit_conflicts: u32,
+    /// The first this many queries fail inside the engine with a reason that may pass (Athena's
+    /// retryable flag): the execution is over and must be started again.
+    pub retryable_failures: u32,
     /// This catalog query always fails as a SQL error.
     pub failing_query: Option<String>,
 }
@@ -37,6 +41,7 @@ impl EngineFaults {
 struct Given {
     throttles: u32,
     conflicts: u32,
+    retryable: u32,
     /// "More runs needed" answers so far, by statement (`OPTIMIZE t`, `VACUUM t`).
     partial_runs: HashMap<String, u32>,
     /// The executions this wrapper failed, by id.
@@ -76,10 +81,13 @@ fn housekeeping_statement(sql: &str) -> Option<String> {
     }
 }
 
-fn is_merge(sql: &str) -> bool {
-    leading_words(sql, 2)
-        .first()
-        .is_some_and(|w| w.eq_ignore_ascii_case("MERGE"))
+/// A statement that commits to an Iceberg table, and so can lose a commit race.
+fn is_write(sql: &str) -> bool {
+    leading_words(sql, 1).first().is_some_and(|w| {
+        ["MERGE", "INSERT", "UPDATE", "DELETE", "OPTIMIZE", "VACUUM"]
+            .iter()
+            .any(|verb| w.eq_ignore_ascii_case(verb))
+    })
 }
 
 impl<E> FaultyEngine<E> {
@@ -91,7 +99,17 @@ impl<E> FaultyEngine<E> {
                 format!("SYNTAX_ERROR: {} fails (injected)", request.query_id),
             ));
         }
-        if is_merge(&request.sql) && given.conflicts < self.faults.commit_conflicts {
+        if given.retryable < self.faults.retryable_failures {
+            given.retryable += 1;
+            return Some((
+                ErrorKind::Transient,
+                format!(
+                    "GENERIC_INTERNAL_ERROR: the query failed for a reason that may pass (injected, {} of {})",
+                    given.retryable, self.faults.retryable_failures
+                ),
+            ));
+        }
+        if is_write(&request.sql) && given.conflicts < self.faults.commit_conflicts {
             given.conflicts += 1;
             return Some((
                 ErrorKind::CommitConflict,

@@ -22,6 +22,7 @@ use async_trait::async_trait;
 use model::{Io, Kind, Machine, State, Transition, WaitFor};
 use path::Path;
 use serde_json::{json, Value};
+use template::Template;
 use utc_time::instant::{iso_millis, parse_iso_millis};
 
 /// Why a definition was refused.
@@ -439,10 +440,26 @@ async fn run_state<'a>(
             )?,
             None,
         )),
-        Kind::Fail { error, cause } => Err(failure(
-            error.as_deref().unwrap_or("States.Fail"),
-            cause.clone().unwrap_or_default(),
-        )),
+        Kind::Fail { error, cause } => {
+            // ErrorPath/CausePath must give a string; anything else is States.Runtime, as on AWS.
+            let text = |t: &Option<Template>, field: &str| -> Result<Option<String>, Failure> {
+                match t {
+                    None => Ok(None),
+                    Some(t) => match t.apply(&raw, context).map_err(runtime)? {
+                        Value::String(s) => Ok(Some(s)),
+                        other => Err(runtime(format!(
+                            "{name}: {field} gave {other}, not a string"
+                        ))),
+                    },
+                }
+            };
+            let error = text(error, "ErrorPath")?;
+            let cause = text(cause, "CausePath")?;
+            Err(failure(
+                error.as_deref().unwrap_or("States.Fail"),
+                cause.unwrap_or_default(),
+            ))
+        }
         Kind::Choice { choices, default } => {
             let input = select(&state.io.input_path, raw, context, "InputPath")?;
             let mut chosen = None;

@@ -64,9 +64,11 @@ pub enum Kind {
         seconds: WaitFor,
     },
     Succeed,
+    /// `Error`/`Cause` are literal; `ErrorPath`/`CausePath` a path or an intrinsic function
+    /// (`States.Format(…)`), evaluated on the state's input when it fails.
     Fail {
-        error: Option<String>,
-        cause: Option<String>,
+        error: Option<Template>,
+        cause: Option<Template>,
     },
     Parallel {
         branches: Vec<Machine>,
@@ -266,7 +268,17 @@ fn allowed_fields(kind: &str) -> Option<Vec<&'static str>> {
         ),
         "Wait" => (&[FLOW], &["Seconds", "SecondsPath"]),
         "Succeed" => (&[], &["Type", "Comment", "InputPath", "OutputPath"]),
-        "Fail" => (&[], &["Type", "Comment", "Error", "Cause"]),
+        "Fail" => (
+            &[],
+            &[
+                "Type",
+                "Comment",
+                "Error",
+                "ErrorPath",
+                "Cause",
+                "CausePath",
+            ],
+        ),
         "Parallel" => (&[FLOW, RESULT, ERRORS], &["Branches"]),
         // A Map's input template is ItemSelector, not Parameters.
         "Map" => (
@@ -322,6 +334,26 @@ fn string(at: &At, obj: &Map<String, Value>, field: &str) -> Result<Option<Strin
         None => Ok(None),
         Some(Value::String(s)) => Ok(Some(s.clone())),
         Some(other) => Err(at.err(field, format!("must be a string, not {other}"))),
+    }
+}
+
+/// A Fail state's `Error` or `Cause`: literal, or from `<field>Path` (a path or an intrinsic);
+/// never both, as Step Functions requires.
+fn fail_text(
+    at: &At,
+    obj: &Map<String, Value>,
+    field: &str,
+) -> Result<Option<Template>, LoadError> {
+    let path_field = format!("{field}Path");
+    let literal = string(at, obj, field)?;
+    let dynamic = string(at, obj, &path_field)?;
+    match (literal, dynamic) {
+        (Some(_), Some(_)) => Err(at.err(&path_field, format!("cannot be given with {field}"))),
+        (Some(text), None) => Ok(Some(Template::Literal(Value::String(text)))),
+        (None, Some(text)) => Template::dynamic(&text)
+            .map(Some)
+            .map_err(|e| at.err(&path_field, e)),
+        (None, None) => Ok(None),
     }
 }
 
@@ -411,8 +443,8 @@ fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
         }
         "Succeed" => Kind::Succeed,
         "Fail" => Kind::Fail {
-            error: string(&at, obj, "Error")?,
-            cause: string(&at, obj, "Cause")?,
+            error: fail_text(&at, obj, "Error")?,
+            cause: fail_text(&at, obj, "Cause")?,
         },
         "Parallel" => {
             let list = obj

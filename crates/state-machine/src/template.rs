@@ -25,12 +25,7 @@ impl Template {
                             let text = v
                                 .as_str()
                                 .ok_or_else(|| format!("{k} must be a string path or intrinsic"))?;
-                            let t = if text.starts_with("States.") {
-                                Template::Intrinsic(Call::parse(text)?)
-                            } else {
-                                Template::Path(Path::parse(text)?)
-                            };
-                            Ok((name.to_string(), t))
+                            Ok((name.to_string(), Template::dynamic(text)?))
                         } else {
                             Ok((k.clone(), Template::parse(v)?))
                         }
@@ -44,6 +39,16 @@ impl Template {
                     .collect::<Result<_, _>>()?,
             ),
             other => Template::Literal(other.clone()),
+        })
+    }
+
+    /// The value of a `.$` field (or a Fail state's `ErrorPath`/`CausePath`): an intrinsic
+    /// function when it starts with `States.`, else a reference path.
+    pub fn dynamic(text: &str) -> Result<Self, String> {
+        Ok(if text.starts_with("States.") {
+            Template::Intrinsic(Call::parse(text)?)
+        } else {
+            Template::Path(Path::parse(text)?)
         })
     }
 

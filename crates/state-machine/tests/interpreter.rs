@@ -187,6 +187,32 @@ async fn catch_routes_the_error_to_a_fail_state() {
 }
 
 #[tokio::test]
+async fn a_fail_state_takes_its_error_and_cause_from_the_caught_error() {
+    let def = json!({"StartAt": "T", "States": {
+        "T": {"Type": "Task", "Resource": "broken", "Parameters": {"query": "q1"}, "Catch": [{"ErrorEquals": ["States.ALL"], "ResultPath": "$.lastError", "Next": "Failed"}], "End": true},
+        "Failed": {"Type": "Fail", "ErrorPath": "$.lastError.Error",
+                   "CausePath": "States.Format('{} failed: {}', $.query, $.lastError.Cause)"}
+    }});
+    let err = run(def, json!({"query": "ingestion/x"}), &Scripted::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error, "Query.Failed");
+    assert!(
+        err.cause.starts_with("ingestion/x failed: "),
+        "{}",
+        err.cause
+    );
+
+    let both = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "Error": "E", "ErrorPath": "$.e"}}});
+    assert!(load_err(both).to_string().contains("ErrorPath"));
+    let not_text = json!({"StartAt": "F", "States": {"F": {"Type": "Fail", "CausePath": "$.n"}}});
+    let err = run(not_text, json!({"n": 3}), &Scripted::default())
+        .await
+        .unwrap_err();
+    assert_eq!(err.error, "States.Runtime");
+}
+
+#[tokio::test]
 async fn runtime_errors_name_the_path() {
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "echo", "Parameters": {"x.$": "$.missing"}, "End": true}}});
     let err = run(def, json!({}), &Scripted::default()).await.unwrap_err();

@@ -241,6 +241,14 @@ impl TestHome {
             .unwrap_or_else(|e| panic!("{machine}: {e}"))
     }
 
+    /// Runs a machine that is to fail; its error and cause.
+    pub async fn run_failure(&self, machine: &str, input: Value) -> (String, String) {
+        match run_machine(&self.home, &self.source(), machine, input, false).await {
+            Err(notify_reporting::RunError::Failed { error, cause }) => (error, cause),
+            other => panic!("{machine}: expected a failed execution, got {other:?}"),
+        }
+    }
+
     pub async fn setup_and_ingest(&self, as_of: &str) -> RunReport {
         self.run("setup", json!({})).await;
         self.run("ingestion", json!({"asOf": as_of})).await
