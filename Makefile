@@ -37,7 +37,7 @@ else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
 
-.PHONY: run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
+.PHONY: run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check security lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 ## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
@@ -121,8 +121,9 @@ proptest-long: $(DUCKDB_LIB)
 	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
 	  $(CARGO) test $(SELECTION) -- on_duckdb::prop_ --nocapture
 
-## make lint: formatting, clippy (warnings as errors) and the ASL files against the Step Functions rules.
-lint: fmt clippy asl deploy-check
+## make lint: formatting, clippy (warnings as errors), the ASL files against the Step Functions rules,
+## the deploy checks and checkov.
+lint: fmt clippy asl deploy-check security
 fmt:
 	$(CARGO) fmt --all -- --check
 clippy: $(DUCKDB_LIB)
@@ -154,11 +155,29 @@ $(MOTO): $(SAM)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"
 
 ## make deploy-check: the template through sam validate --lint (cfn-lint), and tools/check_deploy.py:
-## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog.
+## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog,
+## and the controls of docs/security.md; tools/test_check_deploy.py puts each known defect back
+## into a copy and fails unless check_deploy names it.
 deploy-check: $(SAM) $(DUCKDB_LIB)
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
 	$(CARGO) build $(SELECTION)
 	$(PY) tools/check_deploy.py $(BIN)
+	$(PY) tools/test_check_deploy.py
+
+## make security: checkov (--framework cloudformation) on template.yaml. Every failure fails, except
+## the checks docs/security.md lists with the reason each does not apply (tools/checkov-skips reads
+## that table). checkov lives in its own virtualenv next to the build (its pins clash with sam's);
+## it runs offline (no download of external checks or of Prisma Cloud's guideline links).
+CHECKOV_VERSION := 3.3.30
+CHECKOV_VENV := $(TARGET_DIR)/tools/checkov-venv
+CHECKOV := $(CHECKOV_VENV)/bin/checkov
+security: $(CHECKOV)
+	BC_SKIP_MAPPING=TRUE $(CHECKOV) --skip-download --quiet --compact --framework cloudformation -f template.yaml \
+	  --skip-check "$$(python3 tools/checkov-skips docs/security.md)"
+$(CHECKOV):
+	@command -v python3 >/dev/null || { echo "python3 is required for checkov"; exit 1; }
+	mkdir -p $(dir $(CHECKOV_VENV)) && python3 -m venv "$$(realpath $(dir $(CHECKOV_VENV)))/$(notdir $(CHECKOV_VENV))"
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check checkov==$(CHECKOV_VERSION)
 
 ## make invoke FN=run-query EVENT=events/run-query.start.json: one invocation of a Lambda on this
 ## machine without Docker: cargo-lambda's Runtime API emulator, the function's binary from the
@@ -179,29 +198,47 @@ package: sam-build
 sam-build: $(SAM)
 	PATH=$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
 
-## make bootstrap ENV=prod: create the hash key once (32 random bytes, Base64, SecureString).
-## An existing key is never overwritten: changing it would change every nhsnumberhash.
+## make bootstrap ENV=prod: create the hash key once (32 random bytes, Base64, SecureString) under
+## the stack's own hash-key KMS key (alias/<csi>-hash-key, made by make deploy), whose policy lets
+## only the ingestion role and the break-glass role decrypt it. Run it after the first deploy.
+## An existing key is never overwritten: changing it would change every nhsnumberhash. A key
+## still under the account-wide aws/ssm key is reported, and left: docs/security.md says how to
+## move it without changing it.
 PROJECT ?= nhs-notify
 COMPONENT ?= reporting
 CSI = $(PROJECT)-$(ENV)-$(COMPONENT)
+HASH_KEY_ALIAS = alias/$(CSI)-hash-key
 bootstrap:
 	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<environment>"; exit 2; }
-	@if aws ssm get-parameter --name /$(CSI)/hash-key --query Parameter.Name --output text >/dev/null 2>&1; then \
-	  echo "/$(CSI)/hash-key exists; left as it is"; \
+	@aws kms describe-key --key-id $(HASH_KEY_ALIAS) --query KeyMetadata.KeyId --output text >/dev/null 2>&1 || \
+	  { echo "no KMS key $(HASH_KEY_ALIAS): deploy the stack first (make deploy)"; exit 2; }
+	@key="$$(aws ssm describe-parameters --parameter-filters Key=Name,Values=/$(CSI)/hash-key --query 'Parameters[0].KeyId' --output text 2>/dev/null)"; \
+	if [ -n "$$key" ] && [ "$$key" != None ]; then \
+	  if [ "$$key" = "$(HASH_KEY_ALIAS)" ] || [ "$$key" = "$$(aws kms describe-key --key-id $(HASH_KEY_ALIAS) --query KeyMetadata.Arn --output text)" ]; then \
+	    echo "/$(CSI)/hash-key exists under $(HASH_KEY_ALIAS); left as it is"; \
+	  else \
+	    echo "/$(CSI)/hash-key exists under $$key, not $(HASH_KEY_ALIAS): anyone who may use that key can read it."; \
+	    echo "Left as it is. Move it (same value, new key): docs/security.md, 'Moving an existing hash key'."; exit 1; \
+	  fi; \
 	else \
-	  aws ssm put-parameter --name /$(CSI)/hash-key --type SecureString \
-	    --value "$$(head -c 32 /dev/urandom | base64)" >/dev/null && echo "created /$(CSI)/hash-key"; \
+	  aws ssm put-parameter --name /$(CSI)/hash-key --type SecureString --key-id $(HASH_KEY_ALIAS) \
+	    --value "$$(head -c 32 /dev/urandom | base64)" >/dev/null && echo "created /$(CSI)/hash-key under $(HASH_KEY_ALIAS)"; \
 	fi
 
-## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…:
-## sam build and deploy the stack, then run setup (tables, migrations, views).
+## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…
+## CORE_KMS_KEY_ARN=arn:aws:kms:…:key/… [ALARM_EMAIL=… | ALARM_TOPIC_ARN=…]: sam build and deploy
+## the stack, then run setup (tables, migrations, views). A prod stack needs an alarm destination
+## (the template refuses one without). The first time, make bootstrap afterwards.
+ALARM_EMAIL ?=
+ALARM_TOPIC_ARN ?=
 deploy: package
-	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" || \
-	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…"; exit 2; }
+	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" || \
+	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
 	  --parameter-overrides Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
-	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET)
+	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
+	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN)
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
 

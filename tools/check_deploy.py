@@ -11,6 +11,12 @@
    listed below by Sid, each with its reason in the template.
 4. The read-only policy grants exactly the catalog's staging tables and Power BI views, and only
    the user workgroup; the watchdog alarms are the catalog's (`notify-reporting catalog`).
+5. Issue 19's defects, each as a check that fails if it comes back (docs/security.md lists what
+   each control is and why it holds): the core key by key ARN (1), alarms that can notify (2),
+   the hash key's own KMS key (3), retention and lifecycle (4), roles by purpose (5), workgroups,
+   trusts and parameters (6), silence when nothing runs (7), in-query failures and commit
+   conflicts rerun (8, 9), Fail states that name what failed and per-client report failures
+   (10), Task timeouts against their Lambda's (11).
 Exits 1 naming every problem.
 """
 
@@ -31,7 +37,39 @@ WILDCARD_ALLOWED = {
     "TlsOnly",  # a Deny on every S3 action without TLS
     "LogsDeliveryRequiresStar",  # Step Functions log delivery APIs take no resource ARN
     "PutMetricDataRequiresStar",  # PutMetricData has no resource-level permissions
+    "KeyPolicyCloudWatchAlarms",  # key policy
+    "HashKeyPolicyAdministration",  # key policy
+    "HashKeyPolicyBootstrapEncrypts",  # key policy
+    "HashKeyPolicyDecryptIngestionAndBreakGlass",  # key policy
 }
+
+# Service trusts without aws:SourceAccount, each with its reason (docs/security.md).
+TRUSTS_WITHOUT_SOURCE_ACCOUNT = {
+    "glue.amazonaws.com": "Glue column-statistics runs do not document the key; PassRole is limited to Glue instead",
+}
+
+# run-query is deployed once per purpose: the machines each function serves and the Athena
+# workgroups its role may start queries in.
+RUN_QUERY_PURPOSES = {
+    "RunSetupQueryFunction": ({"setup"}, {"SetupWorkgroup"}),
+    "RunIngestionQueryFunction": ({"ingestion", "backfill"}, {"IngestionWorkgroup"}),
+    "RunHousekeepingQueryFunction": ({"housekeeping"}, {"HousekeepingWorkgroup"}),
+    "RunReportQueryFunction": (
+        {"watchdog", "completed-comms-report", "completed-batch-report"},
+        {"UserWorkgroup", "CoreWorkgroup"},
+    ),
+}
+# The roles that may reach the core account (its bucket, Glue catalog, KMS key), and the only
+# ones that may read the hash key.
+CROSS_ACCOUNT_ROLES = {"RunIngestionQueryRole", "WriteReportRole"}
+HASH_KEY_READERS = {"RunIngestionQueryRole", "HashKeyBreakGlassRole"}
+# Lambdas whose Task may be retried when the Lambda itself timed out: starts carry a request
+# token, polls and report steps are reads or idempotent writes. publish-metric is not (a
+# PutMetricData repeated is a datum counted twice); it resumes by itself instead.
+TIMEOUT_RETRY_SAFE = {"RunQueryFunctionArn", "PollQueryFunctionArn", "WriteReportFunctionArn"}
+TIMEOUT_ERRORS = {"Lambda.Unknown", "Sandbox.Timedout"}
+RERUN_ERRORS = {"Retryable.CommitConflict", "Retryable.QueryFailed"}
+RETAINED = {"Key", "HashKeyKey", "DataBucket", "GlueDatabase"}
 
 problems = []
 
@@ -88,24 +126,163 @@ def check_state_machines(template):
                     problem(f"{name}: {key} does not point at a function of the template")
         if props.get("Logging", {}).get("IncludeExecutionData") is not False:
             problem(f"{name}: logs execution data (hash key, ids) - set IncludeExecutionData: false")
-        check_states(name, json.loads(text)["States"])
+        definition = json.loads(text)
+        machine = path.name[: -len(".asl.json")]
+        timeout = definition.get("TimeoutSeconds")
+        if not isinstance(timeout, int) or timeout <= 0:
+            # Item 7: without it an execution can run forever and the timed-out alarm never fires.
+            problem(f"{rel}: no top-level TimeoutSeconds")
+        timeouts = {
+            key: function_timeout(template, value)
+            for key, value in subs.items()
+            if key.endswith("FunctionArn")
+        }
+        check_states(machine, definition["States"], timeouts)
+        check_run_query_purpose(machine, subs)
+        if machine.endswith("-report"):
+            check_report_clients(machine, definition["States"])
 
 
-def check_states(machine, states):
+def function_timeout(template, arn):
+    """The Timeout of the function an ARN substitution points at (or the Globals' default)."""
+    target = arn.get("Fn::GetAtt", [None])[0] if isinstance(arn, dict) else None
+    res = template["Resources"].get(target, {})
+    default = template.get("Globals", {}).get("Function", {}).get("Timeout", 3)
+    return res.get("Properties", {}).get("Timeout", default)
+
+
+def reachable(states, start):
+    """Every state of one scope reachable from `start` by Next, Choices and Default."""
+    seen, todo = set(), [start]
+    while todo:
+        name = todo.pop()
+        if name in seen or name not in states:
+            continue
+        seen.add(name)
+        st = states[name]
+        todo += [st.get("Next"), st.get("Default")] + [c.get("Next") for c in st.get("Choices", [])]
+        todo += [c.get("Next") for c in st.get("Catch", [])]
+    return seen
+
+
+def check_states(machine, states, timeouts):
+    check_bound_counts(machine, states)
     for state_name, st in states.items():
+        where = f"{machine}/{state_name}"
         if st.get("Type") == "Task":
             if "TimeoutSeconds" not in st:
-                problem(f"{machine}/{state_name}: Task without TimeoutSeconds")
+                problem(f"{where}: Task without TimeoutSeconds")
             if "Retry" not in st:
-                problem(f"{machine}/{state_name}: Task without Retry")
+                problem(f"{where}: Task without Retry")
             resource = st.get("Resource", "")
             params = json.dumps(st.get("Parameters", {}))
             if "ssm:getParameter" in resource and "WithDecryption" in params:
-                problem(f"{machine}/{state_name}: reads an SSM SecureString into state data")
+                problem(f"{where}: reads an SSM SecureString into state data")
+            check_task_timeout(where, st, timeouts)
+            if resource == "${PollQueryFunctionArn}":
+                check_poll(where, states, state_name, st)
+        if st.get("Type") == "Fail":
+            check_fail(where, st)
         for branch in st.get("Branches", []):
-            check_states(machine, branch["States"])
+            check_states(machine, branch["States"], timeouts)
         if "ItemProcessor" in st:
-            check_states(machine, st["ItemProcessor"]["States"])
+            check_states(machine, st["ItemProcessor"]["States"], timeouts)
+
+
+def check_task_timeout(where, st, timeouts):
+    """Item 11: the Task outlasts its Lambda (so the Lambda's own timeout is what surfaces), and
+    retries that timeout only where a repeat is safe."""
+    resource = st.get("Resource", "")
+    key = resource[2:-1] if resource.startswith("${") else None
+    if key not in timeouts:
+        return
+    lambda_timeout = timeouts[key]
+    task_timeout = st.get("TimeoutSeconds", 0)
+    if not lambda_timeout < task_timeout <= lambda_timeout + 60:
+        problem(
+            f"{where}: TimeoutSeconds {task_timeout} against a Lambda timeout of {lambda_timeout} s "
+            "(the Task must outlast the Lambda by at most a minute)"
+        )
+    retried = {e for r in st.get("Retry", []) for e in r["ErrorEquals"]}
+    if key in TIMEOUT_RETRY_SAFE and not TIMEOUT_ERRORS <= retried:
+        problem(f"{where}: does not retry its Lambda's own timeout {sorted(TIMEOUT_ERRORS)}")
+    if key not in TIMEOUT_RETRY_SAFE and TIMEOUT_ERRORS & retried:
+        problem(f"{where}: retries a timed-out {key[:-11]}, which is not safe to repeat")
+
+
+def check_poll(where, states, name, st):
+    """Items 8 and 9: a query that failed for a reason that may pass (a lost commit race, a
+    retryable Athena failure) is rerun from its start with a new token, a bounded number of
+    times; polling the dead execution again (a Retry) never helps."""
+    retried = {e for r in st.get("Retry", []) for e in r["ErrorEquals"]}
+    if retried & RERUN_ERRORS:
+        problem(f"{where}: retries {sorted(retried & RERUN_ERRORS)} by polling the same dead query")
+    catch = [c for c in st.get("Catch", []) if RERUN_ERRORS <= set(c["ErrorEquals"])]
+    if not catch:
+        problem(f"{where}: does not rerun {sorted(RERUN_ERRORS)}")
+        return
+    start = name.replace(": Poll Query", ": Start Query")
+    loop = reachable(states, catch[0]["Next"])
+    if start not in loop:
+        problem(f"{where}: a rerun does not go back to {start}")
+    bounded = any(
+        states[s].get("Type") == "Choice"
+        and any("NumericGreaterThanEquals" in c for c in states[s].get("Choices", []))
+        for s in loop
+    )
+    if not bounded:
+        problem(f"{where}: reruns are not bounded")
+
+
+def check_fail(where, st):
+    """Item 10: a Fail state says what failed, from the state's data (the query, table or
+    client and the last cause), never a fixed sentence alone."""
+    if "CausePath" not in st:
+        problem(f"{where}: Fail state without CausePath (it names nothing)")
+
+
+def check_bound_counts(machine, states):
+    """Item 10: a Fail reached when a count passes its bound says the count from the data (the
+    watchdog's said "5 resumed attempts" after 4), never a number written beside the bound."""
+    for name, st in states.items():
+        for rule in st.get("Choices", []):
+            target = states.get(rule.get("Next"), {})
+            if "NumericGreaterThanEquals" in rule and target.get("Type") == "Fail":
+                if rule["Variable"] not in target.get("CausePath", ""):
+                    problem(
+                        f"{machine}/{rule['Next']}: the count must come from {rule['Variable']}, "
+                        f"the variable {name} bounds"
+                    )
+
+
+def check_report_clients(machine, states):
+    """Item 10: one client's failure does not stop the others; the run still fails at the end,
+    naming the clients."""
+    per_client = states.get("For Each Client", {}).get("ItemProcessor", {}).get("States", {})
+    failed = per_client.get("Client Failed")
+    if not failed or failed.get("Type") != "Pass" or failed.get("Parameters", {}).get("status") != "failed":
+        problem(f"{machine}: the per-client iteration has no 'Client Failed' outcome")
+    for name, st in per_client.items():
+        if st.get("Type") in ("Task", "Map"):
+            if not any(c["ErrorEquals"] == ["States.ALL"] and c["Next"] == "Client Failed" for c in st.get("Catch", [])):
+                problem(f"{machine}/{name}: a failure here stops every client's report")
+        if st.get("Type") == "Fail":
+            problem(f"{machine}/{name}: a Fail state inside the per-client iteration stops every client")
+    summary = [
+        s for s in states.values()
+        if s.get("Type") == "Task" and s.get("Parameters", {}).get("action") == "summarise"
+    ]
+    fails = [s for s in states.values() if s.get("Type") == "Fail" and "$.summary" in s.get("CausePath", "")]
+    if not summary or not fails:
+        problem(f"{machine}: no summary that fails the run naming the clients that failed")
+
+
+def check_run_query_purpose(machine, subs):
+    """Item 5: each machine's run-query is the function of its purpose."""
+    target = subs.get("RunQueryFunctionArn", {}).get("Fn::GetAtt", [None])[0]
+    machines = RUN_QUERY_PURPOSES.get(target, (set(), set()))[0]
+    if machine not in machines:
+        problem(f"{machine}: runs its queries with {target}, not the run-query of its purpose")
 
 
 def check_iam(template):
@@ -139,6 +316,15 @@ def check_catalog(template, catalog):
                 problem(f"ReadOnlyPolicy grants a workgroup other than user: {text}")
             if "transaction_history" in text or "CoreDatabase" in text or "CoreAccountId" in text:
                 problem(f"ReadOnlyPolicy reaches the core account or transaction_history: {text}")
+    prefixes = set()
+    for st in policy:
+        if "s3:GetObject" in as_list(st.get("Action", [])):
+            for r in as_list(st.get("Resource", [])):
+                m = re.search(r"\$\{DataBucket\.Arn\}/([a-z0-9_]+)/\*$", sub_text(r))
+                if m:
+                    prefixes.add(m.group(1))
+    if prefixes != set(catalog["tables"]):
+        problem(f"ReadOnlyPolicy reads data prefixes {sorted(prefixes)}, not the catalog's tables")
     expected = set(catalog["tables"]) | {v["name"] for v in catalog["views"] if v["powerBi"]}
     if granted != expected:
         problem(
@@ -168,6 +354,229 @@ def check_catalog(template, catalog):
                 problem(f"no {suffix} alarm for the {sm} state machine")
 
 
+def role_statements(template):
+    """Statements of roles and managed policies (identity policies, not key or bucket policies)."""
+    for name, res in template["Resources"].items():
+        if res["Type"] not in ("AWS::IAM::Role", "AWS::IAM::ManagedPolicy", "AWS::IAM::Policy"):
+            continue
+        props = res["Properties"]
+        docs = [p["PolicyDocument"] for p in props.get("Policies", []) or []]
+        if "PolicyDocument" in props:
+            docs.append(props["PolicyDocument"])
+        for doc in docs:
+            for st in doc.get("Statement", []):
+                yield name, st
+
+
+def text(value):
+    return json.dumps(value)
+
+
+def actions(st):
+    return as_list(st.get("Action", []))
+
+
+def function_env(template, function):
+    props = template["Resources"][function]["Properties"]
+    return props.get("Environment", {}).get("Variables", {})
+
+
+def check_core_key(template):
+    """Item 1: the core key by its key ARN (IAM never matches an alias ARN), no kms:Encrypt."""
+    params = template["Parameters"]
+    if ":key/" not in params.get("CoreKmsKeyArn", {}).get("AllowedPattern", ""):
+        problem("CoreKmsKeyArn must be a parameter whose pattern accepts key ARNs only")
+    for where, st in role_statements(template):
+        if any(a.startswith("kms:") for a in actions(st)):
+            if ":alias/" in text(st.get("Resource")):
+                problem(f"{where}/{st.get('Sid')}: grants KMS on an alias ARN, which IAM never matches")
+            if "kms:Encrypt" in actions(st):
+                problem(f"{where}/{st.get('Sid')}: grants kms:Encrypt (SSE-KMS needs GenerateDataKey)")
+    for role in CROSS_ACCOUNT_ROLES:
+        granted = [st for _, st in role_statements(template) if _ == role]
+        if not any(st.get("Resource") == {"Ref": "CoreKmsKeyArn"} for st in granted):
+            problem(f"{role}: no grant on the core key (CoreKmsKeyArn)")
+    if function_env(template, "WriteReportFunction").get("INGRESS_KMS_KEY_ARN") != {"Ref": "CoreKmsKeyArn"}:
+        problem("WriteReportFunction: INGRESS_KMS_KEY_ARN is not the CoreKmsKeyArn parameter")
+
+
+def alarm_actions_ok(props):
+    actions_text = text(props.get("AlarmActions"))
+    return '"Ref": "AlarmTopicArn"' in actions_text and '"Ref": "AlarmTopic"' in actions_text
+
+
+def check_alarm_destinations(template):
+    """Item 2: alarms reach someone: the topic is under our key (CloudWatch may use it), an
+    existing topic can be given, and a prod stack without either is refused."""
+    res = template["Resources"]
+    topic = res.get("AlarmTopic", {}).get("Properties", {})
+    if "alias/aws/" in text(topic.get("KmsMasterKeyId")) or "Key" not in text(topic.get("KmsMasterKeyId")):
+        problem("AlarmTopic: must be encrypted with the stack's key, not an AWS managed key")
+    key_policy = res["Key"]["Properties"]["KeyPolicy"]["Statement"]
+    if not any(
+        "cloudwatch.amazonaws.com" in text(st.get("Principal"))
+        and {"kms:Decrypt", "kms:GenerateDataKey"} <= set(actions(st))
+        for st in key_policy
+    ):
+        problem("Key: CloudWatch may not use the key, so the alarm topic drops every notification")
+    for name, r in res.items():
+        if r["Type"] == "AWS::CloudWatch::Alarm" and not alarm_actions_ok(r["Properties"]):
+            problem(f"{name}: does not notify both AlarmTopicArn and AlarmTopic")
+    rules = template.get("Rules", {})
+    if not any(
+        "prod" in text(rule.get("RuleCondition"))
+        and "AlarmEmail" in text(rule.get("Assertions"))
+        and "AlarmTopicArn" in text(rule.get("Assertions"))
+        for rule in rules.values()
+    ):
+        problem("Rules: a prod stack with no alarm destination is not refused")
+
+
+HASH_KEY_PARAMETER = ":parameter/${Project}-${Environment}-${Component}/hash-key"
+
+
+def check_hash_key(template):
+    """Item 3: the hash key under a key of its own that only ingestion and break glass may use
+    to decrypt, through SSM, for that parameter; make bootstrap creates it there."""
+    res = template["Resources"]
+    key = res.get("HashKeyKey")
+    if not key or key["Type"] != "AWS::KMS::Key":
+        problem("HashKeyKey: the hash key has no KMS key of its own")
+        return
+    for st in key["Properties"]["KeyPolicy"]["Statement"]:
+        acts = set(actions(st))
+        if "kms:*" in acts:
+            problem(f"HashKeyKey/{st.get('Sid')}: kms:* lets the account decrypt the hash key")
+        if acts & {"kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncrypt*"}:
+            principals = {p.get("Fn::GetAtt", [None])[0] for p in as_list(st["Principal"].get("AWS", [])) if isinstance(p, dict)}
+            if principals != HASH_KEY_READERS or len(as_list(st["Principal"].get("AWS", []))) != 2:
+                problem(f"HashKeyKey/{st.get('Sid')}: decrypts for {st['Principal']}, not only {sorted(HASH_KEY_READERS)}")
+        if acts & {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}:
+            cond = text(st.get("Condition"))
+            if "kms:ViaService" not in cond or "ssm." not in cond or HASH_KEY_PARAMETER not in cond:
+                problem(f"HashKeyKey/{st.get('Sid')}: not limited to SSM and the hash-key parameter")
+    for where, st in role_statements(template):
+        if HASH_KEY_PARAMETER in text(st.get("Resource")) and where not in HASH_KEY_READERS:
+            problem(f"{where}: may read the hash key; only {sorted(HASH_KEY_READERS)} may")
+    makefile = (ROOT / "Makefile").read_text()
+    alias = sub_text(res["HashKeyKeyAlias"]["Properties"]["AliasName"])
+    if alias != "alias/${Project}-${Environment}-${Component}-hash-key" or "HASH_KEY_ALIAS = alias/$(CSI)-hash-key" not in makefile:
+        problem("make bootstrap and the template disagree on the hash key's KMS key alias")
+    if "--key-id $(HASH_KEY_ALIAS)" not in makefile:
+        problem("make bootstrap does not create the hash key under its own KMS key")
+
+
+def check_retention(template):
+    """Item 4: data is kept on stack delete, and what VACUUM removes does not stay forever."""
+    res = template["Resources"]
+    for name in sorted(RETAINED):
+        r = res.get(name, {})
+        if r.get("DeletionPolicy") != "Retain" or r.get("UpdateReplacePolicy") != "Retain":
+            problem(f"{name}: DeletionPolicy and UpdateReplacePolicy must be Retain")
+    for name, r in res.items():
+        if r["Type"] != "AWS::S3::Bucket":
+            continue
+        rules = r["Properties"].get("LifecycleConfiguration", {}).get("Rules", [])
+        if not any("NoncurrentVersionExpiration" in x for x in rules):
+            problem(f"{name}: versioned with no noncurrent-version expiry: removed files stay forever")
+        if not any("AbortIncompleteMultipartUpload" in x for x in rules):
+            problem(f"{name}: incomplete multipart uploads are never aborted")
+
+
+def workgroups_of(st):
+    found = set()
+    for r in as_list(st.get("Resource", [])):
+        m = re.search(r":workgroup/\$\{([A-Za-z]+)\}", sub_text(r))
+        if m:
+            found.add(m.group(1))
+    return found
+
+
+def check_roles_by_purpose(template):
+    """Item 5: run-query's roles by purpose; only the cross-account roles reach the core
+    account, with s3:ResourceAccount; they have stable names and are outputs."""
+    res = template["Resources"]
+    for function, (_, workgroups) in RUN_QUERY_PURPOSES.items():
+        role = res[function]["Properties"]["Role"]["Fn::GetAtt"][0]
+        started = set()
+        for where, st in role_statements(template):
+            if where == role and "athena:StartQueryExecution" in actions(st):
+                started |= workgroups_of(st)
+        if started != workgroups:
+            problem(f"{role}: starts queries in {sorted(started)}, its purpose needs {sorted(workgroups)}")
+    for where, st in role_statements(template):
+        t = text(st)
+        core = any(k in t for k in ("CoreAccountId", "CoreSourceBucket", "CoreDatabase", "CoreKmsKeyArn"))
+        if core and where not in CROSS_ACCOUNT_ROLES and where != "ReadOnlyPolicy":
+            problem(f"{where}/{st.get('Sid')}: reaches the core account; only {sorted(CROSS_ACCOUNT_ROLES)} may")
+        if any(a.startswith("s3:") for a in actions(st)) and ("CoreSourceBucket" in t or "api-rpt-ingress" in t):
+            if st.get("Condition", {}).get("StringEquals", {}).get("s3:ResourceAccount") != {"Ref": "CoreAccountId"}:
+                problem(f"{where}/{st.get('Sid')}: cross-account S3 without s3:ResourceAccount")
+    outputs = text(template.get("Outputs", {}))
+    for role in CROSS_ACCOUNT_ROLES:
+        if "RoleName" not in res[role]["Properties"]:
+            problem(f"{role}: the core account trusts it by name, so it needs a stable RoleName")
+        if f'"{role}", "Arn"' not in outputs:
+            problem(f"{role}: its ARN is not an output")
+    if function_env(template, "WriteReportFunction").get("INGRESS_BUCKET_OWNER") != {"Ref": "CoreAccountId"}:
+        problem("WriteReportFunction: INGRESS_BUCKET_OWNER (ExpectedBucketOwner) is not the core account")
+
+
+def check_workgroups_and_trusts(template):
+    """Item 6."""
+    res = template["Resources"]
+    for name, r in res.items():
+        if r["Type"] == "AWS::Athena::WorkGroup":
+            cfg = r["Properties"]["WorkGroupConfiguration"]
+            enc = cfg.get("ResultConfiguration", {}).get("EncryptionConfiguration", {})
+            if cfg.get("EnforceWorkGroupConfiguration") is not True:
+                problem(f"{name}: EnforceWorkGroupConfiguration must be true")
+            if enc.get("EncryptionOption") != "SSE_KMS" or "Key" not in text(enc.get("KmsKey")):
+                problem(f"{name}: results are not encrypted with the stack's key")
+        if r["Type"] == "AWS::IAM::Role":
+            for st in r["Properties"]["AssumeRolePolicyDocument"]["Statement"]:
+                service = st.get("Principal", {}).get("Service")
+                if service and service not in TRUSTS_WITHOUT_SOURCE_ACCOUNT:
+                    if "aws:SourceAccount" not in text(st.get("Condition")):
+                        problem(f"{name}: trusts {service} without aws:SourceAccount")
+    for where, st in role_statements(template):
+        if "iam:PassRole" in actions(st) and "iam:PassedToService" not in text(st.get("Condition")):
+            problem(f"{where}/{st.get('Sid')}: iam:PassRole without iam:PassedToService")
+    for st in res["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+        if "s3:ListBucket" in actions(st) and "s3:prefix" not in text(st.get("Condition")):
+            problem(f"ReadOnlyPolicy/{st.get('Sid')}: lists a whole bucket")
+        if any(a.startswith("kms:") for a in actions(st)) and "kms:ViaService" not in text(st.get("Condition")):
+            problem(f"ReadOnlyPolicy/{st.get('Sid')}: KMS use not limited to S3 (kms:ViaService)")
+    for name, param in template["Parameters"].items():
+        if param["Type"] == "String" and "AllowedPattern" not in param and "AllowedValues" not in param:
+            problem(f"parameter {name}: no AllowedPattern")
+
+
+def check_silence(template):
+    """Item 7: a scheduled machine that stops succeeding raises an alarm (missing data breaches),
+    and a start the scheduler cannot make lands in a dead-letter queue with an alarm."""
+    res = template["Resources"]
+    alarms = [r["Properties"] for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    for name, r in res.items():
+        if r["Type"] != "AWS::Scheduler::Schedule":
+            continue
+        target = r["Properties"]["Target"]
+        machine = target["Arn"].get("Ref")
+        if not any(
+            a.get("MetricName") == "ExecutionsSucceeded"
+            and a.get("TreatMissingData") == "breaching"
+            and a.get("ComparisonOperator") == "LessThanThreshold"
+            and {"Ref": machine} in [d.get("Value") for d in a.get("Dimensions", [])]
+            for a in alarms
+        ):
+            problem(f"{name}: no alarm when {machine} has not succeeded for its period")
+        queue = target.get("DeadLetterConfig", {}).get("Arn", {}).get("Fn::GetAtt", [None])[0]
+        if queue is None:
+            problem(f"{name}: no dead-letter queue")
+        elif not any(queue in text(a.get("Dimensions")) for a in alarms):
+            problem(f"{name}: its dead-letter queue {queue} has no alarm")
+
+
 def main():
     binary = sys.argv[1]
     template, matches = decode(str(ROOT / "template.yaml"))
@@ -178,11 +587,21 @@ def main():
     check_state_machines(template)
     check_iam(template)
     check_catalog(template, catalog)
+    check_core_key(template)
+    check_alarm_destinations(template)
+    check_hash_key(template)
+    check_retention(template)
+    check_roles_by_purpose(template)
+    check_workgroups_and_trusts(template)
+    check_silence(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:
         return 1
-    print("check_deploy: state machines, IAM wildcards, grants and alarms agree with the catalog")
+    print(
+        "check_deploy: state machines, IAM wildcards, grants and alarms agree with the catalog; "
+        "issue 19's controls hold"
+    )
     return 0
 
 

@@ -1,0 +1,217 @@
+#!/usr/bin/env python3
+"""Puts each of issue 19's defects back, one at a time, into a copy of the template or a state
+machine, and asserts that tools/check_deploy.py names it. A check that cannot fail fails here.
+
+  python3 tools/test_check_deploy.py      (make deploy-check runs it)
+"""
+
+import copy
+import json
+import sys
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+import check_deploy as cd  # noqa: E402
+from cfnlint.decode import decode  # noqa: E402
+
+ROOT = cd.ROOT
+TEMPLATE, _ = decode(str(ROOT / "template.yaml"))
+MACHINES = {p.name[: -len(".asl.json")]: json.loads(p.read_text()) for p in (ROOT / "statemachines").glob("*.asl.json")}
+
+
+def statement(t, resource, sid):
+    props = t["Resources"][resource]["Properties"]
+    docs = [p["PolicyDocument"] for p in props.get("Policies", [])]
+    docs += [props[k] for k in ("PolicyDocument", "KeyPolicy") if k in props]
+    for doc in docs:
+        for st in doc["Statement"]:
+            if st.get("Sid") == sid:
+                return st
+    raise KeyError(f"{resource}/{sid}")
+
+
+def states(machine, *path):
+    """The States of a machine, or of the Map processors named by `path`."""
+    s = machine["States"]
+    for name in path:
+        s = s[name]["ItemProcessor"]["States"]
+    return s
+
+
+def template_checks(t):
+    for check in (
+        cd.check_iam,
+        cd.check_core_key,
+        cd.check_alarm_destinations,
+        cd.check_hash_key,
+        cd.check_retention,
+        cd.check_roles_by_purpose,
+        cd.check_workgroups_and_trusts,
+        cd.check_silence,
+    ):
+        check(t)
+
+
+def machine_checks(name, m):
+    timeouts = {"RunQueryFunctionArn": 90, "PollQueryFunctionArn": 30, "WriteReportFunctionArn": 300, "PublishMetricFunctionArn": 300}
+    cd.check_states(name, m["States"], timeouts)
+    if name.endswith("-report"):
+        cd.check_report_clients(name, m["States"])
+
+
+def t1(t):
+    st = statement(t, "WriteReportRole", "CoreKeyEncryptReports")
+    st["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:kms:${CoreRegion}:${CoreAccountId}:alias/comms-${CoreEnvironment}-api-s3"}
+    st["Action"].append("kms:Encrypt")
+
+
+def t2(t):
+    t["Resources"]["AlarmTopic"]["Properties"]["KmsMasterKeyId"] = "alias/aws/sns"
+
+
+def t2b(t):
+    del t["Rules"]
+
+
+def t3(t):
+    statement(t, "HashKeyKey", "HashKeyPolicyAdministration")["Action"] = "kms:*"
+
+
+def t3b(t):
+    t["Resources"]["RunReportQueryRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
+        copy.deepcopy(statement(t, "RunIngestionQueryRole", "HashKey"))
+    )
+
+
+def t4(t):
+    del t["Resources"]["DataBucket"]["DeletionPolicy"]
+    t["Resources"]["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] = []
+
+
+def t5(t):
+    statement(t, "RunHousekeepingQueryRole", "AthenaHousekeepingWorkgroup")["Resource"] = [
+        {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${HousekeepingWorkgroup}"},
+        {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${IngestionWorkgroup}"},
+    ]
+
+
+def t5b(t):
+    del statement(t, "RunIngestionQueryRole", "CoreSourceRead")["Condition"]
+
+
+def t6(t):
+    t["Resources"]["CoreWorkgroup"]["Properties"]["WorkGroupConfiguration"]["EnforceWorkGroupConfiguration"] = False
+
+
+def t6b(t):
+    del t["Resources"]["PollQueryRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"][0]["Condition"]
+
+
+def t6c(t):
+    del statement(t, "HousekeepingStateMachineRole", "PassStatisticsRole")["Condition"]
+    del t["Parameters"]["CoreDatabase"]["AllowedPattern"]
+
+
+def t7(t):
+    del t["Resources"]["IngestionSchedule"]["Properties"]["Target"]["DeadLetterConfig"]
+    t["Resources"]["WatchdogNotSucceededAlarm"]["Properties"]["TreatMissingData"] = "notBreaching"
+
+
+def m8(ms):
+    poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
+    poll["Catch"] = []
+    poll["Retry"][0]["ErrorEquals"].append("Retryable.QueryFailed")
+
+
+def m9(ms):
+    states(ms["housekeeping"], "Vacuum Pass")["Vacuum: Poll Query"]["Catch"].pop(0)
+
+
+def m10(ms):
+    st = states(ms["setup"])["Ledger: Reruns Exhausted"]
+    del st["CausePath"]
+    st["Cause"] = "The query lost an Iceberg commit race 4 times; see the execution history."
+
+
+def m10b(ms):
+    states(ms["completed-comms-report"], "For Each Client")["Deliver Report"]["Catch"] = []
+
+
+def m10c(ms):
+    st = states(ms["watchdog"], "For Each Check")["Metrics Not Published"]
+    st["CausePath"] = "States.Format('{}: PutMetricData kept failing after 5 resumed attempts', $.query)"
+
+
+def m11(ms):
+    states(ms["setup"])["Sync Saved Queries"]["TimeoutSeconds"] = 30
+    for r in states(ms["setup"])["Check Input"]["Retry"]:
+        r["ErrorEquals"] = [e for e in r["ErrorEquals"] if e not in cd.TIMEOUT_ERRORS]
+
+
+def m11b(ms):
+    publish = states(ms["watchdog"], "For Each Check")["Publish Metrics"]
+    publish["Retry"].append({"ErrorEquals": ["Sandbox.Timedout"], "MaxAttempts": 2})
+
+
+TEMPLATE_DEFECTS = [
+    ("1 core key by alias ARN", t1, "alias ARN"),
+    ("1 kms:Encrypt", t1, "kms:Encrypt"),
+    ("2 topic under alias/aws/sns", t2, "AlarmTopic: must be encrypted"),
+    ("2 prod without destination", t2b, "no alarm destination"),
+    ("3 hash key decryptable by the account", t3, "kms:*"),
+    ("3 hash key readable by reports", t3b, "RunReportQueryRole: may read the hash key"),
+    ("4 data bucket deleted with the stack", t4, "DataBucket: DeletionPolicy"),
+    ("4 removed files kept forever", t4, "noncurrent-version expiry"),
+    ("5 housekeeping may run ingestion", t5, "RunHousekeepingQueryRole: starts queries in"),
+    ("5 core bucket without s3:ResourceAccount", t5b, "without s3:ResourceAccount"),
+    ("6 workgroup not enforced", t6, "CoreWorkgroup: EnforceWorkGroupConfiguration"),
+    ("6 trust without aws:SourceAccount", t6b, "PollQueryRole: trusts lambda.amazonaws.com"),
+    ("6 PassRole to any service", t6c, "without iam:PassedToService"),
+    ("6 name parameter without pattern", t6c, "parameter CoreDatabase: no AllowedPattern"),
+    ("7 schedule without DLQ", t7, "IngestionSchedule: no dead-letter queue"),
+    ("7 silence does not breach", t7, "WatchdogSchedule: no alarm when"),
+]
+MACHINE_DEFECTS = [
+    ("8 retryable failure polled again", m8, "by polling the same dead query"),
+    ("8 retryable failure not rerun", m8, "ingestion/Pass 1: Poll Query: does not rerun"),
+    ("9 VACUUM commit conflict fails the run", m9, "housekeeping/Vacuum: Poll Query: does not rerun"),
+    ("10 Fail state naming nothing", m10, "Ledger: Reruns Exhausted: Fail state without CausePath"),
+    ("10 one client stops the others", m10b, "Deliver Report: a failure here stops every client"),
+    ("10 watchdog attempt count spelt", m10c, "the count must come from $.published.interruptions"),
+    ("11 Task shorter than its Lambda", m11, "Sync Saved Queries: TimeoutSeconds 30"),
+    ("11 Lambda timeout not retried", m11, "Check Input: does not retry its Lambda's own timeout"),
+    ("11 publish-metric timeout retried", m11b, "Publish Metrics: retries a timed-out"),
+]
+
+
+def main():
+    cd.problems.clear()
+    template_checks(copy.deepcopy(TEMPLATE))
+    for name, m in MACHINES.items():
+        machine_checks(name, copy.deepcopy(m))
+    if cd.problems:
+        print("test_check_deploy: the template as it is has problems:", *cd.problems, sep="\n  ")
+        return 1
+    missed = []
+    for label, defect, expected in TEMPLATE_DEFECTS + MACHINE_DEFECTS:
+        cd.problems.clear()
+        if (label, defect, expected) in TEMPLATE_DEFECTS:
+            t = copy.deepcopy(TEMPLATE)
+            defect(t)
+            template_checks(t)
+        else:
+            ms = copy.deepcopy(MACHINES)
+            defect(ms)
+            for name, m in ms.items():
+                machine_checks(name, m)
+        if not any(expected in p for p in cd.problems):
+            missed.append(f"{label}: expected {expected!r}, got {cd.problems}")
+    if missed:
+        print("test_check_deploy: defects put back that check_deploy did not name:", *missed, sep="\n  ")
+        return 1
+    print(f"test_check_deploy: all {len(TEMPLATE_DEFECTS) + len(MACHINE_DEFECTS)} defects put back are caught")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
