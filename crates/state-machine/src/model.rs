@@ -241,6 +241,13 @@ pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
             }
         }
     }
+    // TimeoutSeconds is checked, not enforced: the local runner runs Map iterations one after
+    // another, so its virtual time is not the time AWS would take.
+    if let Some(v) = obj.get("TimeoutSeconds") {
+        v.as_u64()
+            .filter(|s| *s > 0)
+            .ok_or_else(|| at.err("TimeoutSeconds", "must be a positive whole number"))?;
+    }
     Ok(Machine { start_at, states })
 }
 

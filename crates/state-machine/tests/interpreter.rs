@@ -212,6 +212,17 @@ async fn a_fail_state_takes_its_error_and_cause_from_the_caught_error() {
     assert_eq!(err.error, "States.Runtime");
 }
 
+#[test]
+fn a_timeout_seconds_that_is_not_a_positive_whole_number_is_refused() {
+    for bad in [json!(0), json!(-5), json!(1.5), json!("3600")] {
+        let def = json!({"StartAt": "P", "TimeoutSeconds": bad, "States": {"P": {"Type": "Pass", "End": true}}});
+        assert!(
+            load_err(def).to_string().contains("TimeoutSeconds"),
+            "{bad}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn runtime_errors_name_the_path() {
     let def = json!({"StartAt": "T", "States": {"T": {"Type": "Task", "Resource": "echo", "Parameters": {"x.$": "$.missing"}, "End": true}}});
