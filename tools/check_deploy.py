@@ -37,6 +37,7 @@ WILDCARD_ALLOWED = {
     "TlsOnly",  # a Deny on every S3 action without TLS
     "LogsDeliveryRequiresStar",  # Step Functions log delivery APIs take no resource ARN
     "PutMetricDataRequiresStar",  # PutMetricData has no resource-level permissions
+    "ListCatalogsAndWorkgroupsRequiresStar",  # Athena's List* of catalogs and workgroups: no resource
     "KeyPolicyCloudWatchAlarms",  # key policy
     "HashKeyPolicyAdministration",  # key policy
     "HashKeyPolicyBootstrapEncrypts",  # key policy
@@ -70,6 +71,19 @@ TIMEOUT_RETRY_SAFE = {"RunQueryFunctionArn", "PollQueryFunctionArn", "WriteRepor
 TIMEOUT_ERRORS = {"Lambda.Unknown", "Sandbox.Timedout"}
 RERUN_ERRORS = {"Retryable.CommitConflict", "Retryable.QueryFailed"}
 RETAINED = {"Key", "HashKeyKey", "DataBucket", "GlueDatabase"}
+
+# What Power BI Desktop (Athena ODBC) calls to browse, as the running system grants it.
+POWER_BI_BROWSE = {
+    "athena:ListDataCatalogs",
+    "athena:ListDatabases",
+    "athena:ListTableMetadata",
+    "athena:ListWorkGroups",
+    "athena:GetDataCatalog",
+    "athena:GetTableMetadata",
+    "athena:GetNamedQuery",
+    "glue:GetDatabases",
+    "glue:BatchGetTable",
+}
 
 problems = []
 
@@ -325,6 +339,10 @@ def check_catalog(template, catalog):
                     prefixes.add(m.group(1))
     if prefixes != set(catalog["tables"]):
         problem(f"ReadOnlyPolicy reads data prefixes {sorted(prefixes)}, not the catalog's tables")
+    browse = {a for st in policy for a in as_list(st.get("Action", []))}
+    missing = POWER_BI_BROWSE - browse
+    if missing:
+        problem(f"ReadOnlyPolicy lacks what Power BI Desktop needs to browse: {sorted(missing)}")
     expected = set(catalog["tables"]) | {v["name"] for v in catalog["views"] if v["powerBi"]}
     if granted != expected:
         problem(

@@ -243,7 +243,7 @@ async fn rerunning_writes_nothing_new_and_leftovers_never_block_a_report() {
         "no query when the report exists"
     );
 
-    // A run that died after its query, leaving Athena's files and a partial upload under the
+    // A run that died after its query, leaving Athena's files with the CSV cut off under the
     // prefix but no report: the next run delivers it.
     let prefix = t
         .home
@@ -378,7 +378,60 @@ async fn hostile_report_input_is_refused_with_a_clear_error_and_writes_nothing()
     assert!(!ok.output.to_string().contains("PERMANENT"));
 }
 
+/// At the cutover the running system's reports are already in the ingress bucket: Athena's own
+/// `<QueryExecutionId>.csv` and `.csv.metadata`. A whole one counts as delivered (no second
+/// report for that client and day); what a half-failed run left does not.
+async fn a_whole_report_the_running_system_left_counts_as_delivered() {
+    let t = ingested().await;
+    let put = |client: &str, name: &str, body: &str| {
+        let dir = t
+            .home
+            .objects()
+            .join(format!("ingress/completed_comms_report/{client}/{DAY}"));
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(name), body).unwrap();
+    };
+    let theirs = format!("{HEADER}\"R1\",\"REF-R1\"\n");
+    // C1: a whole report with its metadata. C2: only the metadata of a run that died.
+    // C3: a CSV without its metadata, whole but not known to be finished.
+    put("C1", "7d0c1e2f.csv", &theirs);
+    put("C1", "7d0c1e2f.csv.metadata", "m");
+    put("C2", "5a6b.csv.metadata", "m");
+    put("C3", "9e9e.csv", &theirs);
+    let before = t.ingress();
+    let run = t
+        .run(
+            "completed-comms-report",
+            json!({"completedDate": DAY, "clientIds": ["C1", "C2", "C3"]}),
+        )
+        .await;
+    let reports = run.output["reports"].as_array().unwrap();
+    assert_eq!(reports[0]["status"], "exists");
+    assert_eq!(
+        reports[0]["key"],
+        format!("completed_comms_report/C1/{DAY}/7d0c1e2f.csv")
+    );
+    assert_eq!(reports[1]["status"], "created");
+    assert_eq!(reports[2]["status"], "created");
+    let after = t.ingress();
+    let new: Vec<&String> = after
+        .iter()
+        .filter(|f| !before.contains(f))
+        .map(|(k, _)| k)
+        .collect();
+    assert_eq!(
+        new,
+        [
+            &format!("completed_comms_report/C2/{DAY}/completed_comms_report_C2_{DAY}.csv"),
+            &format!("completed_comms_report/C3/{DAY}/completed_comms_report_C3_{DAY}.csv"),
+        ],
+        "nothing new for C1; the running system's files are left as they are"
+    );
+    assert!(before.iter().all(|f| after.contains(f)));
+}
+
 on_both_engines!(
+    a_whole_report_the_running_system_left_counts_as_delivered,
     the_completed_comms_report_holds_what_completed_that_utc_day,
     the_defaults_are_yesterday_and_the_clients_in_the_parameter_store,
     rerunning_writes_nothing_new_and_leftovers_never_block_a_report,

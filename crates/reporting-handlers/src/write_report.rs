@@ -20,7 +20,7 @@ use crate::contract::{
 };
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
-use reporting_core::ports::{ObjectStore, Parameters, QueryEngine};
+use reporting_core::ports::{ObjectInfo, ObjectStore, Parameters, QueryEngine};
 use reporting_core::{csv, validate, CalendarDate, HandlerError};
 
 /// Where one report goes.
@@ -160,9 +160,12 @@ pub async fn write_report(
             .await
             .map(WriteReportResponse::Batches),
         WriteReportRequest::Find(fields) => {
-            let key = target(&fields)?.key();
-            let exists = exists(ports, &key).await?;
-            Ok(WriteReportResponse::Found(FoundReport { key, exists }))
+            let target = target(&fields)?;
+            let found = existing_report(ports, &target).await?;
+            Ok(WriteReportResponse::Found(FoundReport {
+                exists: found.is_some(),
+                key: found.map_or_else(|| target.key(), |o| o.key),
+            }))
         }
         WriteReportRequest::Deliver(request) => {
             let target = target(&request.target)?;
@@ -334,8 +337,45 @@ async fn batches(
     })
 }
 
-async fn exists(ports: &ReportPorts<'_>, key: &str) -> Result<bool, HandlerError> {
-    Ok(object_size(ports, key).await?.is_some())
+/// The report already delivered for a target, if any: ours at the final key, or the one the
+/// running system (the one this replaces) left at the same prefix: Athena's own
+/// `<QueryExecutionId>.csv` with its `<QueryExecutionId>.csv.metadata` beside it, the CSV whole
+/// (Athena ends every row, the header too, with a newline). So at the cutover the consumer never
+/// gets two reports for one client and day. A lone CSV, a lone metadata file or a cut-off CSV is
+/// what a run that half-failed leaves; it does not count.
+async fn existing_report(
+    ports: &ReportPorts<'_>,
+    target: &ReportTarget,
+) -> Result<Option<ObjectInfo>, HandlerError> {
+    let bucket = ingress(ports)?;
+    let key = target.key();
+    let prefix = &key[..=key.rfind('/').expect("a report key has a prefix")];
+    let listed = ports.objects.list(bucket, prefix).await?;
+    if let Some(ours) = listed.iter().find(|o| o.key == key) {
+        return Ok(Some(ours.clone()));
+    }
+    let names: BTreeSet<&str> = listed.iter().map(|o| o.key.as_str()).collect();
+    let mut athena: Vec<&ObjectInfo> = listed
+        .iter()
+        .filter(|o| {
+            let name = &o.key[prefix.len()..];
+            !name.contains('/')
+                && name.ends_with(".csv")
+                && names.contains(format!("{}.metadata", o.key).as_str())
+        })
+        .collect();
+    athena.sort_by(|a, b| a.key.cmp(&b.key));
+    for candidate in athena {
+        let whole = ports
+            .objects
+            .get(bucket, &candidate.key)
+            .await?
+            .is_some_and(|body| body.ends_with(b"\n"));
+        if whole {
+            return Ok(Some(candidate.clone()));
+        }
+    }
+    Ok(None)
 }
 
 async fn object_size(ports: &ReportPorts<'_>, key: &str) -> Result<Option<u64>, HandlerError> {
@@ -367,13 +407,13 @@ async fn deliver(
 ) -> Result<Delivered, HandlerError> {
     let bucket = ingress(ports)?;
     let key = target.key();
-    if let Some(size) = object_size(ports, &key).await? {
+    if let Some(found) = existing_report(ports, target).await? {
         return Ok(Delivered {
             status: DeliveryStatus::Exists,
             bucket: bucket.to_string(),
-            key,
+            key: found.key,
             rows: None,
-            bytes: size,
+            bytes: found.size,
         });
     }
     let (columns, rows) = crate::all_rows(ports.engine, execution_id).await?;
