@@ -109,6 +109,8 @@ impl QueryLambda {
 pub struct ReportLambda {
     pub query: QueryLambda,
     pub objects: S3Objects,
+    /// `Notify/Reports` `SkippedBatches`.
+    pub metrics: CloudWatchMetrics,
 }
 
 impl ReportLambda {
@@ -123,6 +125,7 @@ impl ReportLambda {
             .ok()
             .filter(|k| !k.is_empty());
         Ok(Self {
+            metrics: CloudWatchMetrics::new(aws_sdk_cloudwatch::Client::new(&query.sdk)),
             objects: S3Objects::new(aws_sdk_s3::Client::new(&query.sdk), kms).owned_by(
                 std::env::var("INGRESS_BUCKET_OWNER")
                     .ok()
@@ -132,11 +135,13 @@ impl ReportLambda {
         })
     }
 
-    /// write-report's ports: Athena (results), S3 (the ingress bucket), SSM (client lists).
+    /// write-report's ports: Athena (results), S3 (the ingress bucket), SSM (client lists),
+    /// CloudWatch (skipped batches).
     pub fn ports(&self) -> Ports<'_> {
         Ports {
             saved_queries: None,
             objects: Some(&self.objects),
+            metrics: Some(&self.metrics),
             ..self.query.ports()
         }
     }

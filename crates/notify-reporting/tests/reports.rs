@@ -430,7 +430,59 @@ async fn a_whole_report_the_running_system_left_counts_as_delivered() {
     assert!(before.iter().all(|f| after.contains(f)));
 }
 
+/// A batch id is the client's own: one with a slash, a space and a quote is reported under a
+/// reversible key; a batch whose requestRefId is NULL cannot have a key and is counted, not lost.
+async fn any_batch_id_is_reported_and_a_batch_without_one_is_counted() {
+    let t = TestHome::new(&[]);
+    t.pin_today(TODAY);
+    let mut rows = history();
+    let mut odd = an_item(
+        "H",
+        "C3",
+        "B/1 it's",
+        CREATED,
+        "FAILED",
+        Some("2026-11-20T10:00:00.000Z"),
+    );
+    odd.fields["requestrefid"] = json!("ref 1");
+    let mut no_ref = an_item(
+        "J",
+        "C3",
+        "B2",
+        CREATED,
+        "FAILED",
+        Some("2026-11-20T10:00:00.000Z"),
+    );
+    no_ref.fields["requestrefid"] = Value::Null;
+    rows.extend([odd, no_ref]);
+    t.write_source(&rows);
+    t.setup_and_ingest(DAY).await;
+    let run = t
+        .run("completed-batch-report", json!({"clientIds": ["C3"]}))
+        .await;
+    let keys: Vec<String> = t.ingress().into_iter().map(|(k, _)| k).collect();
+    assert_eq!(
+        keys,
+        ["completed_batch_report/C3/B%2F1%20it%27s/ref%201/completed_batch_report_B%2F1%20it%27s.csv"]
+    );
+    let rejected = &run.output["clients"][0]["rejected"];
+    assert_eq!(rejected[0]["requestId"], "B2");
+    assert_eq!(rejected[0]["reason"], "requestId or requestRefId is NULL");
+    let metrics = std::fs::read_to_string(t.home.metrics_file()).unwrap();
+    let skipped: Vec<&str> = metrics
+        .lines()
+        .filter(|l| l.contains("SkippedBatches"))
+        .collect();
+    assert_eq!(skipped.len(), 1, "{metrics}");
+    assert!(
+        skipped[0].contains("Notify/Reports") && skipped[0].contains("C3"),
+        "{}",
+        skipped[0]
+    );
+}
+
 on_both_engines!(
+    any_batch_id_is_reported_and_a_batch_without_one_is_counted,
     a_whole_report_the_running_system_left_counts_as_delivered,
     the_completed_comms_report_holds_what_completed_that_utc_day,
     the_defaults_are_yesterday_and_the_clients_in_the_parameter_store,

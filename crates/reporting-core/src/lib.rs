@@ -15,6 +15,7 @@ pub mod config;
 pub mod csv;
 pub mod error;
 pub mod finished;
+pub mod key_segment;
 pub mod ports;
 pub mod render;
 pub mod saved;

@@ -45,6 +45,18 @@ pub fn identifier(what: &str, value: &str) -> Result<(), InvalidValue> {
     Ok(())
 }
 
+/// Checks a batch id (`requestId`, `requestRefId`): whatever the core account's clients sent,
+/// bound as a query parameter and put in a report key through [`crate::key_segment`]; only an
+/// empty one cannot stand for a batch.
+pub fn batch_id(what: &str, value: &str) -> Result<(), InvalidValue> {
+    if value.is_empty() {
+        return Err(InvalidValue::Empty {
+            field: what.to_string(),
+        });
+    }
+    Ok(())
+}
+
 /// The hash key must be the 44-character standard Base64 text of 32 random bytes.
 pub fn hash_key(value: &str) -> Result<(), InvalidValue> {
     let ok_chars = value

@@ -278,8 +278,8 @@ pub enum WriteReportRequest {
     Plan(PlanRequest),
     /// The date a finished `reports/yesterday` returned.
     ReadDate(FinishedQuery),
-    /// Every batch a finished `reports/completed_batches` returned.
-    Batches(FinishedQuery),
+    /// Every batch a finished `reports/completed_batches` returned for a client.
+    Batches(BatchesRequest),
     /// Whether the report already exists at its final key.
     Find(ReportTargetFields),
     /// Write a finished report query's result to its final key.
@@ -397,6 +397,15 @@ pub struct ReportSummary {
     pub failed_clients: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub cause: Option<String>,
+}
+
+/// A client's finished `reports/completed_batches`: its batches, and a `SkippedBatches` metric for
+/// each one that cannot be reported.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct BatchesRequest {
+    pub query_execution_id: String,
+    pub client_id: String,
 }
 
 /// A finished query whose result is to be read.
@@ -655,11 +664,15 @@ pub async fn handle(
             let objects = ports
                 .objects
                 .ok_or_else(|| Ports::missing("object store", lambda))?;
+            let metrics = ports
+                .metrics
+                .ok_or_else(|| Ports::missing("metrics sink", lambda))?;
             let report_ports = crate::ReportPorts {
                 engine: ports.engine,
                 objects,
                 parameters: ports.parameters,
                 deployment: ports.deployment,
+                metrics,
             };
             crate::write_report(request, &report_ports).await.map(json)
         }

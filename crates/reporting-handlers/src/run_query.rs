@@ -120,10 +120,11 @@ pub async fn run_query(
         "clientId",
         slot_value(query, Param::ClientId, "clientId", &input.client_id)?,
     )?;
-    let request_id = identifier(
-        "requestId",
-        slot_value(query, Param::RequestId, "requestId", &input.request_id)?,
-    )?;
+    // A batch id is bound, never spliced, and may be anything but empty (key_segment).
+    let request_id = slot_value(query, Param::RequestId, "requestId", &input.request_id)?;
+    if let Some(id) = request_id {
+        validate::batch_id("requestId", id).map_err(|e| HandlerError::invalid(e.to_string()))?;
+    }
     let migration_id = slot_value(
         query,
         Param::MigrationId,

@@ -14,13 +14,16 @@
 use std::collections::BTreeSet;
 
 use crate::contract::{
-    Batch, BatchesFound, ClientOutcome, Delivered, DeliveryStatus, FoundReport, PlanRequest,
-    PlannedReport, RejectedBatch, Report, ReportRunInput, ReportSummary, ReportTargetFields,
-    SummariseRequest, WriteReportRequest, WriteReportResponse,
+    Batch, BatchesFound, BatchesRequest, ClientOutcome, Delivered, DeliveryStatus, FoundReport,
+    PlanRequest, PlannedReport, RejectedBatch, Report, ReportRunInput, ReportSummary,
+    ReportTargetFields, SummariseRequest, WriteReportRequest, WriteReportResponse,
 };
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
-use reporting_core::ports::{ObjectInfo, ObjectStore, Parameters, QueryEngine};
+use reporting_core::key_segment;
+use reporting_core::ports::{
+    MetricDatum, Metrics, ObjectInfo, ObjectStore, Parameters, QueryEngine,
+};
 use reporting_core::{csv, validate, CalendarDate, HandlerError};
 
 /// Where one report goes.
@@ -51,9 +54,15 @@ impl ReportTarget {
                 client_id,
                 request_id,
                 request_ref_id,
-            } => format!(
-                "completed_batch_report/{client_id}/{request_id}/{request_ref_id}/completed_batch_report_{request_id}.csv"
-            ),
+            } => {
+                // Batch ids are the clients' own: each is one key segment (key_segment), so an
+                // id of the identifier set keys as it always has and any other still has a key.
+                let (request_id, request_ref_id) =
+                    (key_segment::encode(request_id), key_segment::encode(request_ref_id));
+                format!(
+                    "completed_batch_report/{client_id}/{request_id}/{request_ref_id}/completed_batch_report_{request_id}.csv"
+                )
+            }
         }
     }
 }
@@ -122,19 +131,39 @@ fn target(fields: &ReportTargetFields) -> Result<ReportTarget, HandlerError> {
         }
         Report::CompletedBatch => {
             refused(report, "completedDate", &fields.completed_date)?;
-            ReportTarget::CompletedBatch {
+            batch_target(
                 client_id,
-                request_id: identifier(
-                    "requestId",
-                    required(report, "requestId", &fields.request_id)?,
-                )?,
-                request_ref_id: identifier(
-                    "requestRefId",
-                    required(report, "requestRefId", &fields.request_ref_id)?,
-                )?,
-            }
+                required(report, "requestId", &fields.request_id)?,
+                required(report, "requestRefId", &fields.request_ref_id)?,
+            )
+            .map_err(HandlerError::invalid)?
         }
     })
+}
+
+/// A batch's report target, or why the batch cannot have one: an empty id, or a key longer
+/// than S3 allows. Nothing else stops a batch (its ids are encoded into the key).
+fn batch_target(
+    client_id: String,
+    request_id: &str,
+    request_ref_id: &str,
+) -> Result<ReportTarget, String> {
+    validate::batch_id("requestId", request_id)
+        .and_then(|_| validate::batch_id("requestRefId", request_ref_id))
+        .map_err(|e| e.to_string())?;
+    let target = ReportTarget::CompletedBatch {
+        client_id,
+        request_id: request_id.to_string(),
+        request_ref_id: request_ref_id.to_string(),
+    };
+    let bytes = target.key().len();
+    if bytes > key_segment::MAX_KEY_BYTES {
+        return Err(format!(
+            "requestId and requestRefId make a report key of {bytes} bytes; S3 allows {}",
+            key_segment::MAX_KEY_BYTES
+        ));
+    }
+    Ok(target)
 }
 
 /// The ports write-report works through.
@@ -143,7 +172,13 @@ pub struct ReportPorts<'a> {
     pub objects: &'a dyn ObjectStore,
     pub parameters: &'a dyn Parameters,
     pub deployment: &'a Deployment,
+    /// `Notify/Reports` `SkippedBatches`: one datum per batch that cannot be reported.
+    pub metrics: &'a dyn Metrics,
 }
+
+/// The namespace and metric of batches the batch report had to skip (an alarm watches it).
+pub const REPORTS_NAMESPACE: &str = "Notify/Reports";
+pub const SKIPPED_BATCHES: &str = "SkippedBatches";
 
 pub async fn write_report(
     request: WriteReportRequest,
@@ -156,7 +191,7 @@ pub async fn write_report(
         WriteReportRequest::ReadDate(query) => read_date(&query.query_execution_id, ports)
             .await
             .map(WriteReportResponse::Date),
-        WriteReportRequest::Batches(query) => batches(&query.query_execution_id, ports)
+        WriteReportRequest::Batches(request) => batches(&request, ports)
             .await
             .map(WriteReportResponse::Batches),
         WriteReportRequest::Find(fields) => {
@@ -301,10 +336,11 @@ fn refuse(
 }
 
 async fn batches(
-    execution_id: &str,
+    request: &BatchesRequest,
     ports: &ReportPorts<'_>,
 ) -> Result<BatchesFound, HandlerError> {
-    let (_, rows) = crate::all_rows(ports.engine, execution_id).await?;
+    let client_id = identifier("clientId", &request.client_id)?;
+    let (_, rows) = crate::all_rows(ports.engine, &request.query_execution_id).await?;
     let mut accepted = Vec::new();
     let mut rejected = Vec::new();
     for row in rows {
@@ -312,24 +348,34 @@ async fn batches(
             row.first().cloned().flatten(),
             row.get(1).cloned().flatten(),
         );
-        match (&request_id, &request_ref_id) {
-            (Some(r), Some(f)) => match validate::identifier("requestId", r)
-                .and_then(|_| validate::identifier("requestRefId", f))
-            {
-                Ok(()) => accepted.push(Batch {
-                    request_id: r.clone(),
-                    request_ref_id: f.clone(),
-                }),
-                Err(reason) => {
-                    rejected.push(refuse(&request_id, &request_ref_id, reason.to_string()))
-                }
-            },
-            _ => rejected.push(refuse(
-                &request_id,
-                &request_ref_id,
-                "requestId or requestRefId is NULL".to_string(),
-            )),
+        let target = match (&request_id, &request_ref_id) {
+            (Some(r), Some(f)) => batch_target(client_id.clone(), r, f),
+            _ => Err("requestId or requestRefId is NULL".to_string()),
+        };
+        match target {
+            Ok(_) => accepted.push(Batch {
+                request_id: request_id.expect("a target has ids"),
+                request_ref_id: request_ref_id.expect("a target has ids"),
+            }),
+            Err(reason) => rejected.push(refuse(&request_id, &request_ref_id, reason)),
         }
+    }
+    if !rejected.is_empty() {
+        // Never skipped in silence: one datum per batch, and an alarm on any.
+        let datum = |_: &RejectedBatch| MetricDatum {
+            namespace: REPORTS_NAMESPACE.to_string(),
+            name: SKIPPED_BATCHES.to_string(),
+            dimensions: vec![
+                ("environment".into(), ports.deployment.environment.clone()),
+                ("clientid".into(), client_id.clone()),
+            ],
+            value: 1.0,
+            unit: "Count".into(),
+        };
+        ports
+            .metrics
+            .put(rejected.iter().map(datum).collect())
+            .await?;
     }
     Ok(BatchesFound {
         batches: accepted,

@@ -80,13 +80,37 @@ fn engine(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> PagedEngine {
 
 static LOCAL: std::sync::LazyLock<Deployment> = std::sync::LazyLock::new(Deployment::local);
 
+/// The metrics write-report puts.
+#[derive(Default)]
+struct RecordedMetrics(Mutex<Vec<MetricDatum>>);
+
+#[async_trait]
+impl Metrics for RecordedMetrics {
+    async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError> {
+        self.0.lock().unwrap().extend(data);
+        Ok(())
+    }
+}
+
+static METRICS: std::sync::LazyLock<RecordedMetrics> =
+    std::sync::LazyLock::new(RecordedMetrics::default);
+
 /// write-report's ports: this engine and store, no parameters, the local deployment.
 fn ports<'a>(engine: &'a PagedEngine, store: &'a MemoryStore) -> ReportPorts<'a> {
+    ports_with(engine, store, &METRICS)
+}
+
+fn ports_with<'a>(
+    engine: &'a PagedEngine,
+    store: &'a MemoryStore,
+    metrics: &'a RecordedMetrics,
+) -> ReportPorts<'a> {
     ReportPorts {
         engine,
         objects: store,
         parameters: &NoParameters,
         deployment: &LOCAL,
+        metrics,
     }
 }
 
@@ -103,31 +127,81 @@ async fn call(
         policy: &policy,
         saved_queries: None,
         objects: Some(p.objects),
-        metrics: None,
+        metrics: Some(p.metrics),
     };
     handle(LambdaName::WriteReport, input, &ports).await
 }
 
 #[tokio::test]
-async fn batches_come_from_every_page_and_unusable_ids_are_set_aside() {
+async fn batches_come_from_every_page_and_only_what_cannot_be_a_key_is_set_aside_and_counted() {
     let mut rows: Vec<Vec<Option<String>>> = (0..2500)
         .map(|i| vec![Some(format!("R{i:04}")), Some(format!("REF-{i}"))])
         .collect();
-    rows.push(vec![Some("R/9".into()), Some("REF".into())]);
+    // A slash, a space, a quote: reported under an encoded key, not skipped.
+    rows.push(vec![Some("R/9 it's".into()), Some("REF".into())]);
+    // What cannot be a key: a NULL, an empty id, a key over S3's 1,024 bytes.
     rows.push(vec![Some("R10".into()), None]);
+    rows.push(vec![Some("".into()), Some("REF".into())]);
+    rows.push(vec![Some("R11".into()), Some("x".repeat(1000))]);
     let engine = engine(&["requestid", "requestrefid"], rows);
     let store = MemoryStore::default();
-    let ports = ports(&engine, &store);
+    let metrics = RecordedMetrics::default();
+    let ports = ports_with(&engine, &store, &metrics);
     let out = call(
-        json!({"action": "batches", "queryExecutionId": "q1"}),
+        json!({"action": "batches", "queryExecutionId": "q1", "clientId": "C1"}),
         &ports,
     )
     .await
     .unwrap();
-    assert_eq!(out["batches"].as_array().unwrap().len(), 2500);
+    assert_eq!(out["batches"].as_array().unwrap().len(), 2501);
     assert_eq!(out["batches"][2499]["requestId"], "R2499");
-    assert_eq!(out["rejected"].as_array().unwrap().len(), 2);
+    assert_eq!(out["batches"][2500]["requestId"], "R/9 it's");
+    let rejected = out["rejected"].as_array().unwrap();
+    assert_eq!(rejected.len(), 3, "{rejected:?}");
+    assert!(rejected[1]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("requestId is empty"));
+    assert!(rejected[2]["reason"]
+        .as_str()
+        .unwrap()
+        .contains("S3 allows 1024"));
+    let data = metrics.0.lock().unwrap();
+    assert_eq!(data.len(), 3, "one SkippedBatches datum per skipped batch");
+    assert!(data.iter().all(|d| d.namespace == "Notify/Reports"
+        && d.name == "SkippedBatches"
+        && d.value == 1.0
+        && d.dimensions
+            .contains(&("clientid".to_string(), "C1".to_string()))));
     assert_eq!(engine.pages_read.load(Ordering::SeqCst), 3);
+}
+
+#[tokio::test]
+async fn a_batch_id_outside_the_identifier_set_is_delivered_under_a_reversible_key() {
+    let engine = engine(&["requestid"], vec![vec![Some("x".into())]]);
+    let store = MemoryStore::default();
+    let ports = ports(&engine, &store);
+    let out = call(
+        json!({"action": "deliver", "report": "completed-batch-report", "clientId": "C1",
+               "requestId": "R/9 it's", "requestRefId": "..", "queryExecutionId": "q1"}),
+        &ports,
+    )
+    .await
+    .unwrap();
+    let key = out["key"].as_str().unwrap();
+    assert_eq!(
+        key,
+        "completed_batch_report/C1/R%2F9%20it%27s/%2E%2E/completed_batch_report_R%2F9%20it%27s.csv"
+    );
+    let segments: Vec<&str> = key.split('/').collect();
+    assert_eq!(
+        reporting_core::key_segment::decode(segments[2]).unwrap(),
+        "R/9 it's"
+    );
+    assert_eq!(
+        reporting_core::key_segment::decode(segments[3]).unwrap(),
+        ".."
+    );
 }
 
 #[tokio::test]
@@ -201,8 +275,12 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
             "unknown variant `weekly`",
         ),
         (
-            json!({"action": "find", "report": "completed-batch-report", "clientId": "C1", "requestId": "R1", "requestRefId": "../x"}),
-            "requestRefId contains",
+            json!({"action": "find", "report": "completed-batch-report", "clientId": "C1/x", "requestId": "R1", "requestRefId": "../x"}),
+            "clientId contains",
+        ),
+        (
+            json!({"action": "find", "report": "completed-batch-report", "clientId": "C1", "requestId": "", "requestRefId": "../x"}),
+            "requestId is empty",
         ),
         (
             json!({"action": "find", "report": "completed-comms-report", "clientId": "C1", "completedDate": "2026-11-20", "bucket": "other"}),
