@@ -353,6 +353,13 @@ def check_catalog(template, catalog):
     for name, r in res.items():
         if r["Type"] == "AWS::CloudWatch::Alarm":
             alarms[sub_text(r["Properties"]["AlarmName"])] = r["Properties"]
+    for wg in ("setup", "ingestion", "user", "housekeeping", "core"):
+        anomaly = alarms.get("${Project}-${Environment}-${Component}-athena-workgroup-processed-bytes-" + wg, {})
+        budget = alarms.get("${Project}-${Environment}-${Component}-athena-workgroup-processed-bytes-budget-" + wg)
+        if "ANOMALY_DETECTION_BAND" not in json.dumps(anomaly.get("Metrics")) or anomaly.get("ComparisonOperator") != "GreaterThanUpperThreshold":
+            problem(f"the {wg} workgroup has no anomaly-band alarm under the running system's name")
+        if budget is None:
+            problem(f"the {wg} workgroup has no fixed processed-bytes budget alarm")
     for check in catalog["watchdog"]["checks"]:
         alarm_name = "${Project}-${Environment}-${Component}-" + check["alarmSuffix"]
         props = alarms.get(alarm_name)
@@ -366,8 +373,10 @@ def check_catalog(template, catalog):
             problem(f"{alarm_name}: threshold {props['Threshold']}, the catalog says {check['threshold']}")
         if props.get("TreatMissingData") != "notBreaching":
             problem(f"{alarm_name}: missing data must not breach")
+    # The running system's names, "execution-aborted" singular included: dashboards and on-call
+    # rules find them by name.
     for sm in catalog["stateMachines"]:
-        for suffix in ("executions-failed", "executions-timedout", "executions-aborted"):
+        for suffix in ("executions-failed", "executions-timedout", "execution-aborted"):
             if "${Project}-${Environment}-${Component}-" + f"{sm}-{suffix}" not in alarms:
                 problem(f"no {suffix} alarm for the {sm} state machine")
 
