@@ -510,6 +510,26 @@ def check_retention(template):
             problem(f"{name}: incomplete multipart uploads are never aborted")
 
 
+def check_backup(template):
+    """The data bucket is backed up (the staging tables are the only copy of old history), into a
+    vault kept when the stack goes, and a failed backup job raises an alarm."""
+    res = template["Resources"]
+    selections = [r for r in res.values() if r["Type"] == "AWS::Backup::BackupSelection"]
+    if not any({"Fn::GetAtt": ["DataBucket", "Arn"]} in s["Properties"]["BackupSelection"].get("Resources", []) for s in selections):
+        problem("DataBucket: no AWS Backup selection backs it up")
+    for name, r in res.items():
+        if r["Type"] == "AWS::Backup::BackupVault":
+            if r.get("DeletionPolicy") != "Retain":
+                problem(f"{name}: the backups would go with the stack")
+            if not any(
+                a["Properties"].get("MetricName") == "NumberOfBackupJobsFailed"
+                and {"Ref": name} in [d.get("Value") for d in a["Properties"].get("Dimensions", [])]
+                for a in res.values()
+                if a["Type"] == "AWS::CloudWatch::Alarm"
+            ):
+                problem(f"{name}: no alarm on a failed backup job")
+
+
 def workgroups_of(st):
     found = set()
     for r in as_list(st.get("Resource", [])):
@@ -621,6 +641,7 @@ def main():
     check_roles_by_purpose(template)
     check_workgroups_and_trusts(template)
     check_silence(template)
+    check_backup(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

@@ -48,6 +48,7 @@ def template_checks(t):
         cd.check_roles_by_purpose,
         cd.check_workgroups_and_trusts,
         cd.check_silence,
+        cd.check_backup,
     ):
         check(t)
 
@@ -117,6 +118,11 @@ def t7(t):
     t["Resources"]["WatchdogNotSucceededAlarm"]["Properties"]["TreatMissingData"] = "notBreaching"
 
 
+def t20(t):
+    del t["Resources"]["BackupDataBucket"]
+    del t["Resources"]["BackupVault"]["DeletionPolicy"]
+
+
 def m8(ms):
     poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
     poll["Catch"] = []
@@ -170,6 +176,8 @@ TEMPLATE_DEFECTS = [
     ("6 name parameter without pattern", t6c, "parameter CoreDatabase: no AllowedPattern"),
     ("7 schedule without DLQ", t7, "IngestionSchedule: no dead-letter queue"),
     ("7 silence does not breach", t7, "WatchdogSchedule: no alarm when"),
+    ("issue 20: data bucket not backed up", t20, "DataBucket: no AWS Backup selection"),
+    ("issue 20: backups deleted with the stack", t20, "BackupVault: the backups would go with the stack"),
 ]
 MACHINE_DEFECTS = [
     ("8 retryable failure polled again", m8, "by polling the same dead query"),
