@@ -36,6 +36,7 @@ fn kind(q: &Query) -> &'static str {
         Purpose::Housekeeping => "housekeeping",
         Purpose::Backfill => "backfill",
         Purpose::Watchdog => "watchdog",
+        Purpose::AdHoc => "ad-hoc",
     }
 }
 

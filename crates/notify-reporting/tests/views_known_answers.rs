@@ -478,7 +478,148 @@ async fn all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_group
     );
 }
 
+/// pds_cleared_failures, the running system's saved question: a delivery on a channel right after
+/// a TEMPORARY or PERMANENT failure there, for the same recipient.
+async fn pds_cleared_failures_pairs_each_attempt_with_the_one_before() {
+    let t = home("2026-11-21").await;
+    let item = |id: &str, hash: &str, created: &str| {
+        format!(
+            "INSERT INTO request_item_status (clientid, requestitemid, nhsnumberhash, createdtime) \
+             VALUES ('C', '{id}', '{hash}', TIMESTAMP '{created}');\n"
+        )
+    };
+    let plan = |id: &str,
+                item: &str,
+                channel: &str,
+                status: &str,
+                reason: &str,
+                completed: &str| {
+        format!(
+            "INSERT INTO request_item_plan_status (clientid, requestitemid, requestitemplanid, communicationtype, status, failedreason, completedtime, recipientcontactid) \
+             VALUES ('C', '{item}', '{id}', '{channel}', '{status}', {reason}, TIMESTAMP '{completed}', 'contact-{id}');\n"
+        )
+    };
+    let mut sql = String::new();
+    // h1, EMAIL: failed (PERMANENT) then delivered: reported (i2). SMS: delivered after a
+    // delivery: not reported. LETTER is never looked at.
+    sql += &item("i1", "h1", "2026-11-01 09:00:00");
+    sql += &plan(
+        "p1",
+        "i1",
+        "EMAIL",
+        "FAILED",
+        "'PERMANENT: mailbox gone'",
+        "2026-11-01 10:00:00",
+    );
+    sql += &item("i2", "h1", "2026-11-05 09:00:00");
+    sql += &plan(
+        "p2",
+        "i2",
+        "EMAIL",
+        "DELIVERED",
+        "NULL",
+        "2026-11-05 10:00:00",
+    );
+    sql += &plan(
+        "p2s",
+        "i2",
+        "SMS",
+        "DELIVERED",
+        "NULL",
+        "2026-11-05 10:00:00",
+    );
+    sql += &item("i3", "h1", "2026-11-06 09:00:00");
+    sql += &plan(
+        "p3",
+        "i3",
+        "SMS",
+        "DELIVERED",
+        "NULL",
+        "2026-11-06 10:00:00",
+    );
+    sql += &plan(
+        "p3l",
+        "i3",
+        "LETTER",
+        "DELIVERED",
+        "NULL",
+        "2026-11-06 10:00:00",
+    );
+    // h2, SMS: failed with another reason, then delivered: not reported; then TEMPORARY, then
+    // delivered: reported (i6).
+    sql += &item("i4", "h2", "2026-11-02 09:00:00");
+    sql += &plan(
+        "p4",
+        "i4",
+        "SMS",
+        "FAILED",
+        "'OTHER'",
+        "2026-11-02 10:00:00",
+    );
+    sql += &item("i5", "h2", "2026-11-03 09:00:00");
+    sql += &plan(
+        "p5",
+        "i5",
+        "SMS",
+        "DELIVERED",
+        "NULL",
+        "2026-11-03 10:00:00",
+    );
+    sql += &item("i6a", "h2", "2026-11-04 09:00:00");
+    sql += &plan(
+        "p6a",
+        "i6a",
+        "SMS",
+        "FAILED",
+        "'TEMPORARY: network'",
+        "2026-11-04 10:00:00",
+    );
+    sql += &item("i6", "h2", "2026-11-04 12:00:00");
+    sql += &plan(
+        "p6",
+        "i6",
+        "SMS",
+        "DELIVERED",
+        "NULL",
+        "2026-11-04 13:00:00",
+    );
+    // h3: a failure and a delivery for another recipient do not pair across recipients.
+    sql += &item("i7", "h3", "2026-11-01 08:00:00");
+    sql += &plan(
+        "p7",
+        "i7",
+        "EMAIL",
+        "FAILED",
+        "'PERMANENT'",
+        "2026-11-01 08:30:00",
+    );
+    sql += &item("i8", "h4", "2026-11-02 08:00:00");
+    sql += &plan(
+        "p8",
+        "i8",
+        "EMAIL",
+        "DELIVERED",
+        "NULL",
+        "2026-11-02 08:30:00",
+    );
+    t.exec(&sql);
+    let query = reporting_core::catalog::query("reports/pds_cleared_failures").unwrap();
+    let got = t.select(&format!(
+        "SELECT requestitemid, CAST(CAST(completedtime AS date) AS varchar), communicationtype, recipientcontactid FROM ({}) q",
+        query.sql
+    ));
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        got,
+        vec![
+            vec![s("i6"), s("2026-11-04"), s("SMS"), s("contact-p6")],
+            vec![s("i2"), s("2026-11-05"), s("EMAIL"), s("contact-p2")],
+        ]
+    );
+}
+
 on_both_engines!(
+    pds_cleared_failures_pairs_each_attempt_with_the_one_before,
     letters_are_invoiced_on_each_suppliers_calendar,
     latency_counts_weekday_london_business_hours_with_a_two_minute_margin,
     latency_percentiles_keep_the_fraction_of_a_second,

@@ -82,6 +82,8 @@ pub enum Purpose {
     Backfill,
     /// A watchdog check: (clientid, campaignid, count) rows that become metrics.
     Watchdog,
+    /// A read-only question people run by hand from its saved query; no machine runs it.
+    AdHoc,
 }
 
 impl Param {
@@ -530,6 +532,9 @@ pub const QUERIES: &[Query] = &[
     report!("completed_batches", Workgroup::User, reads "request_item_status", &[Param::ClientId]),
     report!("completed_batch_report", Workgroup::Core, reads "completed_comms",
         &[Param::ClientId, Param::RequestId]),
+    // The running system's ad-hoc question, saved in the user workgroup.
+    query!("reports" / "pds_cleared_failures" from "reports", Purpose::AdHoc, Workgroup::User,
+        "request_item_plan_status", &[]),
 ];
 
 /// The source table's columns as the core account's Glue table has them (Hive DDL). The local

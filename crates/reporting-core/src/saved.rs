@@ -56,6 +56,7 @@ fn what(query: &Query) -> &'static str {
         Purpose::Backfill => "Backfill from all history",
         Purpose::Housekeeping => "Housekeeping",
         Purpose::Watchdog => "Watchdog check",
+        Purpose::AdHoc => "Ad-hoc question",
         _ => "Report query",
     }
 }
@@ -91,6 +92,7 @@ pub fn is_saved(query: &Query) -> bool {
             | Purpose::Housekeeping
             | Purpose::Watchdog
             | Purpose::Report
+            | Purpose::AdHoc
     )
 }
 
