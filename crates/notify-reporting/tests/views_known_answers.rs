@@ -499,109 +499,106 @@ async fn pds_cleared_failures_pairs_each_attempt_with_the_one_before() {
              VALUES ('C', '{item}', '{id}', '{channel}', '{status}', {reason}, TIMESTAMP '{completed}', 'contact-{id}');\n"
         )
     };
+    // (item, recipient, created, its plans: (plan, channel, status, failedreason, completed)).
+    type Plan = (
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+        &'static str,
+    );
+    let attempts: &[(&str, &str, &str, &[Plan])] = &[
+        // h1, EMAIL: failed (PERMANENT) then delivered: reported (i2). SMS: a delivery after a
+        // delivery: not reported. LETTER is never looked at.
+        (
+            "i1",
+            "h1",
+            "2026-11-01 09:00:00",
+            &[(
+                "p1",
+                "EMAIL",
+                "FAILED",
+                "'PERMANENT: mailbox gone'",
+                "2026-11-01 10:00:00",
+            )],
+        ),
+        (
+            "i2",
+            "h1",
+            "2026-11-05 09:00:00",
+            &[
+                ("p2", "EMAIL", "DELIVERED", "NULL", "2026-11-05 10:00:00"),
+                ("p2s", "SMS", "DELIVERED", "NULL", "2026-11-05 10:00:00"),
+            ],
+        ),
+        (
+            "i3",
+            "h1",
+            "2026-11-06 09:00:00",
+            &[
+                ("p3", "SMS", "DELIVERED", "NULL", "2026-11-06 10:00:00"),
+                ("p3l", "LETTER", "DELIVERED", "NULL", "2026-11-06 10:00:00"),
+            ],
+        ),
+        // h2, SMS: another reason, then a delivery: not reported; TEMPORARY, then a delivery:
+        // reported (i6).
+        (
+            "i4",
+            "h2",
+            "2026-11-02 09:00:00",
+            &[("p4", "SMS", "FAILED", "'OTHER'", "2026-11-02 10:00:00")],
+        ),
+        (
+            "i5",
+            "h2",
+            "2026-11-03 09:00:00",
+            &[("p5", "SMS", "DELIVERED", "NULL", "2026-11-03 10:00:00")],
+        ),
+        (
+            "i6a",
+            "h2",
+            "2026-11-04 09:00:00",
+            &[(
+                "p6a",
+                "SMS",
+                "FAILED",
+                "'TEMPORARY: network'",
+                "2026-11-04 10:00:00",
+            )],
+        ),
+        (
+            "i6",
+            "h2",
+            "2026-11-04 12:00:00",
+            &[("p6", "SMS", "DELIVERED", "NULL", "2026-11-04 13:00:00")],
+        ),
+        // A failure and a delivery of two recipients never pair.
+        (
+            "i7",
+            "h3",
+            "2026-11-01 08:00:00",
+            &[(
+                "p7",
+                "EMAIL",
+                "FAILED",
+                "'PERMANENT'",
+                "2026-11-01 08:30:00",
+            )],
+        ),
+        (
+            "i8",
+            "h4",
+            "2026-11-02 08:00:00",
+            &[("p8", "EMAIL", "DELIVERED", "NULL", "2026-11-02 08:30:00")],
+        ),
+    ];
     let mut sql = String::new();
-    // h1, EMAIL: failed (PERMANENT) then delivered: reported (i2). SMS: delivered after a
-    // delivery: not reported. LETTER is never looked at.
-    sql += &item("i1", "h1", "2026-11-01 09:00:00");
-    sql += &plan(
-        "p1",
-        "i1",
-        "EMAIL",
-        "FAILED",
-        "'PERMANENT: mailbox gone'",
-        "2026-11-01 10:00:00",
-    );
-    sql += &item("i2", "h1", "2026-11-05 09:00:00");
-    sql += &plan(
-        "p2",
-        "i2",
-        "EMAIL",
-        "DELIVERED",
-        "NULL",
-        "2026-11-05 10:00:00",
-    );
-    sql += &plan(
-        "p2s",
-        "i2",
-        "SMS",
-        "DELIVERED",
-        "NULL",
-        "2026-11-05 10:00:00",
-    );
-    sql += &item("i3", "h1", "2026-11-06 09:00:00");
-    sql += &plan(
-        "p3",
-        "i3",
-        "SMS",
-        "DELIVERED",
-        "NULL",
-        "2026-11-06 10:00:00",
-    );
-    sql += &plan(
-        "p3l",
-        "i3",
-        "LETTER",
-        "DELIVERED",
-        "NULL",
-        "2026-11-06 10:00:00",
-    );
-    // h2, SMS: failed with another reason, then delivered: not reported; then TEMPORARY, then
-    // delivered: reported (i6).
-    sql += &item("i4", "h2", "2026-11-02 09:00:00");
-    sql += &plan(
-        "p4",
-        "i4",
-        "SMS",
-        "FAILED",
-        "'OTHER'",
-        "2026-11-02 10:00:00",
-    );
-    sql += &item("i5", "h2", "2026-11-03 09:00:00");
-    sql += &plan(
-        "p5",
-        "i5",
-        "SMS",
-        "DELIVERED",
-        "NULL",
-        "2026-11-03 10:00:00",
-    );
-    sql += &item("i6a", "h2", "2026-11-04 09:00:00");
-    sql += &plan(
-        "p6a",
-        "i6a",
-        "SMS",
-        "FAILED",
-        "'TEMPORARY: network'",
-        "2026-11-04 10:00:00",
-    );
-    sql += &item("i6", "h2", "2026-11-04 12:00:00");
-    sql += &plan(
-        "p6",
-        "i6",
-        "SMS",
-        "DELIVERED",
-        "NULL",
-        "2026-11-04 13:00:00",
-    );
-    // h3: a failure and a delivery for another recipient do not pair across recipients.
-    sql += &item("i7", "h3", "2026-11-01 08:00:00");
-    sql += &plan(
-        "p7",
-        "i7",
-        "EMAIL",
-        "FAILED",
-        "'PERMANENT'",
-        "2026-11-01 08:30:00",
-    );
-    sql += &item("i8", "h4", "2026-11-02 08:00:00");
-    sql += &plan(
-        "p8",
-        "i8",
-        "EMAIL",
-        "DELIVERED",
-        "NULL",
-        "2026-11-02 08:30:00",
-    );
+    for (id, hash, created, plans) in attempts {
+        sql += &item(id, hash, created);
+        for (plan_id, channel, status, reason, completed) in *plans {
+            sql += &plan(plan_id, id, channel, status, reason, completed);
+        }
+    }
     t.exec(&sql);
     let query = reporting_core::catalog::query("reports/pds_cleared_failures").unwrap();
     let got = t.select(&format!(
