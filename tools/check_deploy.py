@@ -510,6 +510,33 @@ def check_retention(template):
             problem(f"{name}: incomplete multipart uploads are never aborted")
 
 
+# The report client lists as first deployed: an update rewrites a resource whose properties
+# change, which would reset the operators' edits to "[]".
+CLIENT_LISTS = {
+    "CompletedCommsReportClients": "completed-comms-report",
+    "CompletedBatchReportClients": "completed-batch-report",
+}
+
+
+def check_client_lists(template):
+    """The operators' report client lists survive every stack update and the stack's deletion."""
+    res = template["Resources"]
+    for name, report in CLIENT_LISTS.items():
+        r = res.get(name)
+        if r is None:
+            continue
+        if r.get("DeletionPolicy") != "Retain" or r.get("UpdateReplacePolicy") != "Retain":
+            problem(f"{name}: the operators' list would go with the stack")
+        props = r["Properties"]
+        fixed = {
+            "Name": "/${Project}-${Environment}-${Component}/" + report + "/clientIds",
+            "Type": "String",
+            "Value": "[]",
+        }
+        if {k: sub_text(props.get(k)) for k in fixed} != fixed or set(props) - set(fixed) - {"Description"}:
+            problem(f"{name}: its properties changed, so a stack update would reset the operators' list")
+
+
 def check_backup(template):
     """The data bucket is backed up (the staging tables are the only copy of old history), into a
     vault kept when the stack goes, and a failed backup job raises an alarm."""
@@ -642,6 +669,7 @@ def main():
     check_workgroups_and_trusts(template)
     check_silence(template)
     check_backup(template)
+    check_client_lists(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

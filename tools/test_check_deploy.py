@@ -49,6 +49,7 @@ def template_checks(t):
         cd.check_workgroups_and_trusts,
         cd.check_silence,
         cd.check_backup,
+        cd.check_client_lists,
     ):
         check(t)
 
@@ -123,6 +124,11 @@ def t20(t):
     del t["Resources"]["BackupVault"]["DeletionPolicy"]
 
 
+def t20b(t):
+    t["Resources"]["CompletedCommsReportClients"]["Properties"]["Tier"] = "Standard"
+    del t["Resources"]["CompletedBatchReportClients"]["DeletionPolicy"]
+
+
 def m8(ms):
     poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
     poll["Catch"] = []
@@ -178,6 +184,8 @@ TEMPLATE_DEFECTS = [
     ("7 silence does not breach", t7, "WatchdogSchedule: no alarm when"),
     ("issue 20: data bucket not backed up", t20, "DataBucket: no AWS Backup selection"),
     ("issue 20: backups deleted with the stack", t20, "BackupVault: the backups would go with the stack"),
+    ("issue 20: a client list reset by an update", t20b, "CompletedCommsReportClients: its properties changed"),
+    ("issue 20: a client list deleted with the stack", t20b, "CompletedBatchReportClients: the operators' list would go"),
 ]
 MACHINE_DEFECTS = [
     ("8 retryable failure polled again", m8, "by polling the same dead query"),
