@@ -104,8 +104,20 @@ def statements(template):
             if isinstance(policy, dict) and "PolicyDocument" in policy:
                 docs.append(policy["PolicyDocument"])
         for doc in docs:
-            for st in doc.get("Statement", []):
+            for st in expand(doc.get("Statement", [])):
                 yield name, st
+
+
+def expand(statements_list):
+    """Statements with each `Fn::If` replaced by both of its branches (a policy may differ by a
+    condition; both must hold)."""
+    out = []
+    for st in statements_list:
+        if isinstance(st, dict) and "Fn::If" in st:
+            out += expand([b for b in st["Fn::If"][1:] if isinstance(b, dict)])
+        else:
+            out.append(st)
+    return out
 
 
 def as_list(v):
@@ -317,16 +329,16 @@ def sub_text(v):
 
 def check_catalog(template, catalog):
     res = template["Resources"]
-    policy = res["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    policy = expand(res["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"])
     granted = set()
     for st in policy:
         for r in as_list(st.get("Resource", [])):
-            m = re.search(r":table/\$\{GlueDatabase\}/([a-z0-9_]+)$", sub_text(r))
+            m = re.search(r":table/\$\{(GlueDatabase|Db)\}/([a-z0-9_]+)$", sub_text(r))
             if m:
-                granted.add(m.group(1))
+                granted.add(m.group(2))
         for r in as_list(st.get("Resource", [])):
             text = sub_text(r)
-            if ":workgroup/" in text and "UserWorkgroup" not in text:
+            if ":workgroup/" in text and "UserWorkgroup" not in json.dumps(r):
                 problem(f"ReadOnlyPolicy grants a workgroup other than user: {text}")
             if "transaction_history" in text or "CoreDatabase" in text or "CoreAccountId" in text:
                 problem(f"ReadOnlyPolicy reaches the core account or transaction_history: {text}")
@@ -334,9 +346,11 @@ def check_catalog(template, catalog):
     for st in policy:
         if "s3:GetObject" in as_list(st.get("Action", [])):
             for r in as_list(st.get("Resource", [])):
-                m = re.search(r"\$\{DataBucket\.Arn\}/([a-z0-9_]+)/\*$", sub_text(r))
+                m = re.search(r"(\$\{DataBucket\.Arn\}|s3:::\$\{Bucket\})/([a-z0-9_]+)/\*$", sub_text(r))
+                if m and "DataBucket" not in json.dumps(r):
+                    m = None
                 if m:
-                    prefixes.add(m.group(1))
+                    prefixes.add(m.group(2))
     if prefixes != set(catalog["tables"]):
         problem(f"ReadOnlyPolicy reads data prefixes {sorted(prefixes)}, not the catalog's tables")
     browse = {a for st in policy for a in as_list(st.get("Action", []))}
@@ -391,7 +405,7 @@ def role_statements(template):
         if "PolicyDocument" in props:
             docs.append(props["PolicyDocument"])
         for doc in docs:
-            for st in doc.get("Statement", []):
+            for st in expand(doc.get("Statement", [])):
                 yield name, st
 
 
@@ -616,7 +630,7 @@ def check_workgroups_and_trusts(template):
     for where, st in role_statements(template):
         if "iam:PassRole" in actions(st) and "iam:PassedToService" not in text(st.get("Condition")):
             problem(f"{where}/{st.get('Sid')}: iam:PassRole without iam:PassedToService")
-    for st in res["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]:
+    for st in expand(res["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]):
         if "s3:ListBucket" in actions(st) and "s3:prefix" not in text(st.get("Condition")):
             problem(f"ReadOnlyPolicy/{st.get('Sid')}: lists a whole bucket")
         if any(a.startswith("kms:") for a in actions(st)) and "kms:ViaService" not in text(st.get("Condition")):
