@@ -602,7 +602,7 @@ async fn pds_cleared_failures_pairs_each_attempt_with_the_one_before() {
     t.exec(&sql);
     let query = reporting_core::catalog::query("reports/pds_cleared_failures").unwrap();
     let got = t.select(&format!(
-        "SELECT requestitemid, CAST(CAST(completedtime AS date) AS varchar), communicationtype, recipientcontactid FROM ({}) q",
+        "SELECT requestitemid, CAST(CAST(completedtime AS date) AS varchar), communicationtype, recipientcontactid FROM ({}) q ORDER BY completedtime, requestitemid",
         query.sql
     ));
     let s = |v: &str| Some(v.to_string());

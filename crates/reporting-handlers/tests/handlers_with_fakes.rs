@@ -195,8 +195,8 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
             "completedDate",
         ),
         (
-            json!({"query": "reports/completed_batch_report", "clientId": "C1", "requestId": "x' OR '1'='1"}),
-            "requestId contains",
+            json!({"query": "reports/completed_batch_report", "clientId": "C1", "requestId": ""}),
+            "requestId is empty",
         ),
         (
             json!({"query": "setup/record_migration", "migrationId": "9999"}),
@@ -227,6 +227,34 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
         assert!(e.message().contains(expected), "{input}: {}", e.message());
         assert!(engine.started.lock().unwrap().is_empty(), "{input}");
     }
+}
+
+/// A batch id is the client's own and may hold anything: it is bound as a parameter, never put
+/// in the SQL text.
+#[tokio::test]
+async fn a_batch_id_with_quotes_is_bound_not_spliced() {
+    let hostile = "x' OR '1'='1";
+    let (r, engine) = run(
+        json!({"query": "reports/completed_batch_report", "clientId": "C1", "requestId": hostile}),
+        Some(KEY),
+    )
+    .await;
+    r.unwrap();
+    let started = engine.started.lock().unwrap();
+    assert_eq!(started.len(), 1);
+    assert!(
+        !started[0].sql.contains(hostile),
+        "spliced: {}",
+        started[0].sql
+    );
+    assert!(
+        started[0]
+            .params
+            .iter()
+            .any(|p| format!("{p:?}").contains("OR '1'='1")),
+        "{:?}",
+        started[0].params
+    );
 }
 
 fn progress() -> QueryProgress {
