@@ -11,8 +11,9 @@ use std::fmt::Write;
 /// The largest S3 key, in bytes of UTF-8.
 pub const MAX_KEY_BYTES: usize = 1024;
 
+/// The bytes of the identifier set ([`crate::validate::is_identifier_char`]) stand for themselves.
 fn stands_for_itself(b: u8) -> bool {
-    b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':' | b'@' | b'+' | b'=')
+    b.is_ascii() && crate::validate::is_identifier_char(b as char)
 }
 
 /// The key segment of an id.

@@ -18,6 +18,11 @@ pub enum InvalidValue {
     HashKeyShape,
 }
 
+/// A character an identifier may hold: an ASCII letter or digit, `-`, `_`, `.`, `:`, `@`, `+`, `=`.
+pub fn is_identifier_char(c: char) -> bool {
+    c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+' | '=')
+}
+
 /// Checks an identifier that may become part of an S3 key or a rendered SQL list: 1–128 characters
 /// of ASCII letters, digits, `-`, `_`, `.`, `:`, `@`, `+`, `=`, not `.` or `..`.
 pub fn identifier(what: &str, value: &str) -> Result<(), InvalidValue> {
@@ -37,9 +42,7 @@ pub fn identifier(what: &str, value: &str) -> Result<(), InvalidValue> {
             value: value.to_string(),
         });
     }
-    if let Some(character) = value.chars().find(|c| {
-        !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.' | ':' | '@' | '+' | '='))
-    }) {
+    if let Some(character) = value.chars().find(|c| !is_identifier_char(*c)) {
         return Err(InvalidValue::Character { field, character });
     }
     Ok(())
