@@ -100,11 +100,11 @@ async fn an_old_database_migrated_equals_a_fresh_one_and_keeps_its_rows() {
 async fn a_failed_migration_stops_setup_by_name_and_the_next_run_resumes() {
     let t = TestHome::new(&[]);
     t.exec(OLD_SCHEMA);
-    // request_item_plan_status is, wrongly, a view: its ALTER cannot succeed.
-    t.exec(
-        "DROP TABLE request_item_plan_status;\n\
-         CREATE VIEW request_item_plan_status AS SELECT 'C1' AS clientid",
-    );
+    // The second migration's ALTER fails in the engine (as Athena fails one on a locked table).
+    t.configure(|c| {
+        c.faults.failing_query =
+            Some("migrations/0002_request_item_plan_status_failedreasoncode".into())
+    });
     let failure = match run_machine(&t.home, &t.source(), "setup", json!({}), false).await {
         Err(RunError::Failed { error, cause }) => (error, cause),
         other => panic!("setup should fail: {:?}", other.map(|r| r.output)),
@@ -121,11 +121,8 @@ async fn a_failed_migration_stops_setup_by_name_and_the_next_run_resumes() {
     assert_eq!(ledger(&t).len(), 1);
     assert_eq!(ledger(&t)[0][0], s("0001"));
 
-    // Repaired by hand, the next run applies 0002 only.
-    t.exec(&format!(
-        "DROP VIEW request_item_plan_status;\n{}",
-        OLD_SCHEMA.split(";\n").nth(1).unwrap()
-    ));
+    // With the fault gone, the next run applies 0002 only.
+    t.configure(|c| c.faults = Default::default());
     let run = t.run("setup", json!({})).await;
     assert_eq!(
         run.output["migrationsApplied"],

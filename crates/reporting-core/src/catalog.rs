@@ -419,6 +419,13 @@ pub const QUERIES: &[Query] = &[
         &[]
     ),
     simple!(
+        "setup" / "unexpected_columns",
+        Purpose::Probe,
+        Workgroup::Setup,
+        "schema_migrations",
+        &[]
+    ),
+    simple!(
         "setup" / "pending_migrations",
         Purpose::Probe,
         Workgroup::Setup,
@@ -541,6 +548,26 @@ pub const QUERIES: &[Query] = &[
 /// engine reads the Firehose Parquet files over this schema by column name.
 pub const SOURCE_SCHEMA: &str = asset!("source", "transaction_history");
 
+/// The columns Athena's engine describes for each relation, `sql/column_types.tsv` (a test holds
+/// it equal to what Trino describes from the DDL).
+const COLUMN_TYPES: &str = include_str!(concat!(
+    env!("CARGO_MANIFEST_DIR"),
+    "/../../sql/column_types.tsv"
+));
+
+/// Every staging table's columns, (table, column), in table then DDL order: what setup expects
+/// of a table it finds already there.
+pub fn table_columns() -> impl Iterator<Item = (&'static str, &'static str)> {
+    COLUMN_TYPES
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .filter_map(|l| {
+            let mut fields = l.split('\t');
+            Some((fields.next()?, fields.next()?))
+        })
+        .filter(|(relation, _)| table(relation).is_some())
+}
+
 pub fn query(id: &str) -> Option<&'static Query> {
     QUERIES.iter().find(|q| q.id == id)
 }
@@ -567,6 +594,17 @@ mod tests {
                 "{}",
                 q.id
             );
+        }
+    }
+
+    #[test]
+    fn every_table_has_its_columns_listed() {
+        for t in TABLES {
+            let columns: Vec<_> = table_columns().filter(|(r, _)| *r == t.name).collect();
+            assert!(columns.len() >= t.key.len(), "{}: {columns:?}", t.name);
+            for k in t.key {
+                assert!(columns.contains(&(t.name, k)), "{}.{k}", t.name);
+            }
         }
     }
 

@@ -6,7 +6,7 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, table"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
@@ -72,6 +72,11 @@ fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, Rend
                     m.id, m.query, m.table, m.adds_column
                 )
             })
+            .collect::<Vec<_>>()
+            .join(", "),
+        // Every staging table's columns, as VALUES rows (table, column).
+        "expected_columns" => crate::catalog::table_columns()
+            .map(|(table, column)| format!("('{table}', '{column}')"))
             .collect::<Vec<_>>()
             .join(", "),
         "table" => match table {
