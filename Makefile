@@ -203,7 +203,9 @@ sam-build: $(SAM)
 ## only the ingestion role and the break-glass role decrypt it. Run it after the first deploy.
 ## An existing key is never overwritten: changing it would change every nhsnumberhash. A key
 ## still under the account-wide aws/ssm key is reported, and left: docs/security.md says how to
-## move it without changing it.
+## move it without changing it. Then the two report client lists (/<csi>/<report>/clientIds, String
+## JSON arrays), each created as "[]" only where missing: never overwritten, so the operators' lists
+## (and an adopted environment's, the running system's) stay as they are.
 PROJECT ?= nhs-notify
 COMPONENT ?= reporting
 CSI = $(PROJECT)-$(ENV)-$(COMPONENT)
@@ -224,13 +226,22 @@ bootstrap:
 	  aws ssm put-parameter --name /$(CSI)/hash-key --type SecureString --key-id $(HASH_KEY_ALIAS) \
 	    --value "$$(head -c 32 /dev/urandom | base64)" >/dev/null && echo "created /$(CSI)/hash-key under $(HASH_KEY_ALIAS)"; \
 	fi
+	@for list in /$(CSI)/completed-comms-report/clientIds /$(CSI)/completed-batch-report/clientIds; do \
+	  if aws ssm get-parameter --name "$$list" >/dev/null 2>&1; then echo "$$list exists; left as it is"; \
+	  else aws ssm put-parameter --name "$$list" --type String --value '[]' >/dev/null && echo "created $$list as []"; fi; \
+	done
 
 ## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…
 ## CORE_KMS_KEY_ARN=arn:aws:kms:…:key/… [ALARM_EMAIL=… | ALARM_TOPIC_ARN=…]: sam build and deploy
 ## the stack, then run setup (tables, migrations, views). A prod stack needs an alarm destination
 ## (the template refuses one without). The first time, make bootstrap afterwards.
+## Adopting the running system's storage (docs/cutover.md): EXISTING_DATA_BUCKET=…
+## EXISTING_GLUE_DATABASE=… EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…
 ALARM_EMAIL ?=
 ALARM_TOPIC_ARN ?=
+EXISTING_DATA_BUCKET ?=
+EXISTING_GLUE_DATABASE ?=
+EXISTING_DATA_KEY_ARN ?=
 deploy: package
 	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" || \
 	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
@@ -238,7 +249,8 @@ deploy: package
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
 	  --parameter-overrides Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
 	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
-	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN)
+	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
+	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN)
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
 

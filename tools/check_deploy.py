@@ -524,31 +524,96 @@ def check_retention(template):
             problem(f"{name}: incomplete multipart uploads are never aborted")
 
 
-# The report client lists as first deployed: an update rewrites a resource whose properties
-# change, which would reset the operators' edits to "[]".
-CLIENT_LISTS = {
-    "CompletedCommsReportClients": "completed-comms-report",
-    "CompletedBatchReportClients": "completed-batch-report",
-}
+# The report client lists: the operators' SSM parameters, created once by `make bootstrap`.
+CLIENT_LISTS = ("completed-comms-report", "completed-batch-report")
 
 
 def check_client_lists(template):
-    """The operators' report client lists survive every stack update and the stack's deletion."""
+    """The operators' report client lists are no stack resource (an update or the stack's deletion
+    would reset or remove them, and a stack adopting the running system's could not create them:
+    they exist); bootstrap creates each only when missing; write-report may read both."""
+    for name, r in template["Resources"].items():
+        if r["Type"] == "AWS::SSM::Parameter" and any(report in sub_text(r["Properties"].get("Name")) for report in CLIENT_LISTS):
+            problem(f"{name}: a report client list managed by the stack (an update or deletion resets the operators' list)")
+    makefile = (ROOT / "Makefile").read_text()
+    bootstrap = makefile[makefile.index("\nbootstrap:"):]
+    bootstrap = bootstrap[: bootstrap.index("\n\n")]
+    for report in CLIENT_LISTS:
+        if f"/$(CSI)/{report}/clientIds" not in bootstrap:
+            problem(f"Makefile: bootstrap does not create /<csi>/{report}/clientIds")
+    if "--overwrite" in bootstrap:
+        problem("Makefile: bootstrap overwrites a parameter (it creates only what is missing)")
+    granted = {sub_text(r) for role, st in role_statements(template) if role == "WriteReportRole" and "ssm:GetParameter" in actions(st) for r in as_list(st.get("Resource"))}
+    for report in CLIENT_LISTS:
+        arn = "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/${Project}-${Environment}-${Component}/" + report + "/clientIds"
+        if arn not in granted:
+            problem(f"WriteReportRole: may not read /<csi>/{report}/clientIds")
+
+
+# What the stack's data bucket and Glue database are: its own, or the running system's (adoption).
+DATA_BUCKET = {"Fn::If": ["CreatesDataBucket", {"Ref": "DataBucket"}, {"Ref": "ExistingDataBucketName"}]}
+GLUE_DATABASE = {"Fn::If": ["CreatesGlueDatabase", {"Ref": "GlueDatabase"}, {"Ref": "ExistingGlueDatabaseName"}]}
+# The resources the stack creates only when it adopts nothing, by the condition that says so.
+CREATED_UNLESS_ADOPTED = {"DataBucket": "CreatesDataBucket", "DataBucketPolicy": "CreatesDataBucket", "GlueDatabase": "CreatesGlueDatabase"}
+
+
+def data_bucket_arn(value):
+    """Whether `value` is the data bucket's ARN, whichever bucket that is."""
+    sub = value.get("Fn::Sub") if isinstance(value, dict) else None
+    return isinstance(sub, list) and sub[0] == "arn:${AWS::Partition}:s3:::${Bucket}" and sub[1].get("Bucket") == DATA_BUCKET
+
+
+def references(value, name, condition):
+    """Where `value` refers to resource `name` outside the true branch of an Fn::If on
+    `condition` (a reference CloudFormation cannot resolve once the resource is not created)."""
+    found = []
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if k == "Fn::If" and v[0] == condition:
+                found += references(v[2], name, condition)
+            elif k == "Ref" and v == name:
+                found.append(f"Ref {name}")
+            elif k == "Fn::GetAtt" and v[0] == name:
+                found.append(f"GetAtt {name}")
+            elif k == "Fn::Sub":
+                body = v if isinstance(v, str) else v[0]
+                if re.search(r"\$\{" + name + r"(\.[A-Za-z]+)?\}", body):
+                    found.append(f"Sub ${{{name}}}")
+                if isinstance(v, list):
+                    found += references(v[1], name, condition)
+            else:
+                found += references(v, name, condition)
+    elif isinstance(value, list):
+        for v in value:
+            found += references(v, name, condition)
+    return found
+
+
+def check_adoption(template):
+    """Adoption (issue 20): with ExistingDataBucketName / ExistingGlueDatabaseName set the stack
+    creates neither, puts nothing of its own on them, and every use goes through the condition;
+    the roles that read or write data files may use the adopted bucket's KMS key."""
     res = template["Resources"]
-    for name, report in CLIENT_LISTS.items():
-        r = res.get(name)
-        if r is None:
+    for p in ("ExistingDataBucketName", "ExistingGlueDatabaseName", "ExistingDataKeyArn"):
+        if template["Parameters"].get(p, {}).get("Default") != "":
+            problem(f"parameter {p}: missing, or not empty by default (a new stack adopts nothing)")
+    for name, condition in CREATED_UNLESS_ADOPTED.items():
+        if res.get(name, {}).get("Condition") != condition:
+            problem(f"{name}: created even when the stack adopts the running system's (Condition {condition})")
+    for resource in ("DataBucket", "GlueDatabase"):
+        condition = CREATED_UNLESS_ADOPTED[resource]
+        for where, value in [("Globals", template.get("Globals", {})), ("Outputs", template.get("Outputs", {}))] + [
+            (n, r) for n, r in res.items() if r.get("Condition") != condition
+        ]:
+            for ref in references(value, resource, condition):
+                problem(f"{where}: {ref} outside Fn::If [{condition}, …]: the adopted {resource} is not used")
+    for role, st in role_statements(template):
+        if not any(a.startswith("s3:") for a in actions(st)) or not any(data_bucket_arn(r) for r in as_list(st.get("Resource"))):
             continue
-        if r.get("DeletionPolicy") != "Retain" or r.get("UpdateReplacePolicy") != "Retain":
-            problem(f"{name}: the operators' list would go with the stack")
-        props = r["Properties"]
-        fixed = {
-            "Name": "/${Project}-${Environment}-${Component}/" + report + "/clientIds",
-            "Type": "String",
-            "Value": "[]",
-        }
-        if {k: sub_text(props.get(k)) for k in fixed} != fixed or set(props) - set(fixed) - {"Description"}:
-            problem(f"{name}: its properties changed, so a stack update would reset the operators' list")
+        keys = [k for r2, k in role_statements(template) if r2 == role and k.get("Sid") == "Keys"]
+        adopted_key = {"Fn::If": ["AdoptsDataKey", {"Ref": "ExistingDataKeyArn"}, {"Ref": "AWS::NoValue"}]}
+        if not any(adopted_key in as_list(k.get("Resource")) for k in keys):
+            problem(f"{role}: reaches the data bucket but may not use ExistingDataKeyArn (adopted files are unreadable)")
 
 
 def check_backup(template):
@@ -556,7 +621,8 @@ def check_backup(template):
     vault kept when the stack goes, and a failed backup job raises an alarm."""
     res = template["Resources"]
     selections = [r for r in res.values() if r["Type"] == "AWS::Backup::BackupSelection"]
-    if not any({"Fn::GetAtt": ["DataBucket", "Arn"]} in s["Properties"]["BackupSelection"].get("Resources", []) for s in selections):
+    backed_up = [r for s in selections for r in s["Properties"]["BackupSelection"].get("Resources", [])]
+    if not any(data_bucket_arn(r) for r in backed_up):
         problem("DataBucket: no AWS Backup selection backs it up")
     for name, r in res.items():
         if r["Type"] == "AWS::Backup::BackupVault":
@@ -684,6 +750,7 @@ def main():
     check_silence(template)
     check_backup(template)
     check_client_lists(template)
+    check_adoption(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

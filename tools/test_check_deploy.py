@@ -50,6 +50,7 @@ def template_checks(t):
         cd.check_silence,
         cd.check_backup,
         cd.check_client_lists,
+        cd.check_adoption,
     ):
         check(t)
 
@@ -125,8 +126,22 @@ def t20(t):
 
 
 def t20b(t):
-    t["Resources"]["CompletedCommsReportClients"]["Properties"]["Tier"] = "Standard"
-    del t["Resources"]["CompletedBatchReportClients"]["DeletionPolicy"]
+    t["Resources"]["CompletedCommsReportClients"] = {
+        "Type": "AWS::SSM::Parameter",
+        "DeletionPolicy": "Retain",
+        "Properties": {"Name": {"Fn::Sub": "/${Project}-${Environment}-${Component}/completed-comms-report/clientIds"}, "Type": "String", "Value": "[]"},
+    }
+    statement(t, "WriteReportRole", "ReportClientLists")["Resource"].pop()
+
+
+def t20c(t):
+    del t["Resources"]["GlueDatabase"]["Condition"]
+    t["Globals"]["Function"]["Environment"]["Variables"]["DATA_LOCATION"] = {"Fn::Sub": "s3://${DataBucket}"}
+
+
+def t20d(t):
+    st = statement(t, "RunIngestionQueryRole", "Keys")
+    st["Resource"] = st["Resource"][:1]
 
 
 def m8(ms):
@@ -184,8 +199,11 @@ TEMPLATE_DEFECTS = [
     ("7 silence does not breach", t7, "WatchdogSchedule: no alarm when"),
     ("issue 20: data bucket not backed up", t20, "DataBucket: no AWS Backup selection"),
     ("issue 20: backups deleted with the stack", t20, "BackupVault: the backups would go with the stack"),
-    ("issue 20: a client list reset by an update", t20b, "CompletedCommsReportClients: its properties changed"),
-    ("issue 20: a client list deleted with the stack", t20b, "CompletedBatchReportClients: the operators' list would go"),
+    ("issue 20: a client list reset by an update", t20b, "CompletedCommsReportClients: a report client list managed by the stack"),
+    ("issue 20: a client list write-report cannot read", t20b, "WriteReportRole: may not read /<csi>/completed-batch-report/clientIds"),
+    ("issue 20: a Glue database created over the adopted one", t20c, "GlueDatabase: created even when the stack adopts"),
+    ("issue 20: the adopted bucket ignored", t20c, "Globals: Sub ${DataBucket} outside Fn::If [CreatesDataBucket"),
+    ("issue 20: adopted files unreadable", t20d, "RunIngestionQueryRole: reaches the data bucket but may not use ExistingDataKeyArn"),
 ]
 MACHINE_DEFECTS = [
     ("8 retryable failure polled again", m8, "by polling the same dead query"),
