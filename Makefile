@@ -235,29 +235,32 @@ bootstrap:
 ## CORE_KMS_KEY_ARN=arn:aws:kms:…:key/… [ALARM_EMAIL=… | ALARM_TOPIC_ARN=…]: sam build and deploy
 ## the stack, then run setup (tables, migrations, views). A prod stack needs an alarm destination
 ## (the template refuses one without). The first time, make bootstrap afterwards.
-## Adopting the running system's storage (docs/cutover.md): EXISTING_DATA_BUCKET=…
-## EXISTING_GLUE_DATABASE=… EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…
+## The running system's storage (docs/cutover.md): EXISTING_DATA_BUCKET=… EXISTING_GLUE_DATABASE=…
+## EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…, with EXISTING_STORAGE_USE=compare-only (side by side,
+## verify-cutover) or adopt (the default: the cutover).
 ALARM_EMAIL ?=
 ALARM_TOPIC_ARN ?=
 EXISTING_DATA_BUCKET ?=
 EXISTING_GLUE_DATABASE ?=
 EXISTING_DATA_KEY_ARN ?=
+EXISTING_STORAGE_USE ?= adopt
 deploy: package
 	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" || \
 	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
-	  --parameter-overrides Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
+	  --parameter-overrides Project=$(PROJECT) Component=$(COMPONENT) Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
 	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
 	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
-	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN)
+	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN) \
+	    ExistingStorageUse=$(EXISTING_STORAGE_USE)
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
 
 ## make start NAME=ingestion INPUT='{"asOf": "2026-11-20"}' ENV=prod: start one state machine of the
 ## deployed stack by hand (what the console's "Start execution" does), with the input the README
 ## documents for it; prints the execution ARN. The execution is named manual-<user>-<time>.
-MACHINES := setup ingestion backfill housekeeping watchdog completed-comms-report completed-batch-report
+MACHINES := setup ingestion backfill housekeeping watchdog completed-comms-report completed-batch-report verify-cutover
 INPUT ?= {}
 start:
 	@test -n "$(ENV)" || { echo "usage: make start ENV=… NAME=<$(MACHINES)> [INPUT='{…}']"; exit 2; }

@@ -53,7 +53,8 @@ TRUSTS_WITHOUT_SOURCE_ACCOUNT = {
 # workgroups its role may start queries in.
 RUN_QUERY_PURPOSES = {
     "RunSetupQueryFunction": ({"setup"}, {"SetupWorkgroup"}),
-    "RunIngestionQueryFunction": ({"ingestion", "backfill"}, {"IngestionWorkgroup"}),
+    # verify-cutover too: its hash probe needs the key, which only this role may read.
+    "RunIngestionQueryFunction": ({"ingestion", "backfill", "verify-cutover"}, {"IngestionWorkgroup"}),
     "RunHousekeepingQueryFunction": ({"housekeeping"}, {"HousekeepingWorkgroup"}),
     "RunReportQueryFunction": (
         {"watchdog", "completed-comms-report", "completed-batch-report"},
@@ -607,6 +608,18 @@ def check_adoption(template):
         ]:
             for ref in references(value, resource, condition):
                 problem(f"{where}: {ref} outside Fn::If [{condition}, …]: the adopted {resource} is not used")
+    readers = set()
+    for role, st in role_statements(template):
+        # A statement naming the running system's storage itself (not through the adoption
+        # condition) is compare-only's read, and may only read.
+        named = [r for r in as_list(st.get("Resource")) if re.search(r"\$\{Existing(GlueDatabase|DataBucket)Name\}", sub_text(r))]
+        if named:
+            readers.add(role)
+            writes = [a for a in actions(st) if not re.match(r"(glue:Get|s3:Get|s3:List)", a)]
+            if writes:
+                problem(f"{role}: may {', '.join(writes)} on the running system's storage it only compares with")
+    if readers - {"RunIngestionQueryRole"}:
+        problem(f"{', '.join(sorted(readers - {'RunIngestionQueryRole'}))}: reads the running system's storage (only verify-cutover's role may)")
     for role, st in role_statements(template):
         if not any(a.startswith("s3:") for a in actions(st)) or not any(data_bucket_arn(r) for r in as_list(st.get("Resource"))):
             continue

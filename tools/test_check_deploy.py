@@ -144,6 +144,12 @@ def t20d(t):
     st["Resource"] = st["Resource"][:1]
 
 
+def t20e(t):
+    statements = t["Resources"]["RunIngestionQueryRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    compare = next(st for st in statements if "Fn::If" in st and st["Fn::If"][0] == "ComparesWithExisting")
+    compare["Fn::If"][1]["Action"].append("s3:PutObject")
+
+
 def m8(ms):
     poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
     poll["Catch"] = []
@@ -203,6 +209,7 @@ TEMPLATE_DEFECTS = [
     ("issue 20: a client list write-report cannot read", t20b, "WriteReportRole: may not read /<csi>/completed-batch-report/clientIds"),
     ("issue 20: a Glue database created over the adopted one", t20c, "GlueDatabase: created even when the stack adopts"),
     ("issue 20: the adopted bucket ignored", t20c, "Globals: Sub ${DataBucket} outside Fn::If [CreatesDataBucket"),
+    ("issue 20: compare-only writes the running system's tables", t20e, "RunIngestionQueryRole: may s3:PutObject on the running system's storage"),
     ("issue 20: adopted files unreadable", t20d, "RunIngestionQueryRole: reaches the data bucket but may not use ExistingDataKeyArn"),
 ]
 MACHINE_DEFECTS = [

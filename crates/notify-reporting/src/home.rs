@@ -44,6 +44,10 @@ pub struct HomeConfig {
     /// Pins the engine's `current_date` (`YYYY-MM-DD`), for tests and replays; unset is today (UTC).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub today: Option<String>,
+    /// The running system's tables, for verify-cutover: a schema of the home's database (DuckDB)
+    /// or of its Trino catalog.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reference_database: Option<String>,
 }
 
 /// Faults a local home injects, as AWS would produce them, by wrapping its ports
@@ -189,6 +193,7 @@ impl Home {
             batch_client_ids: config.batch_client_ids,
             sms_nudge_client_id: config.sms_nudge_client_id,
             email_filter_client_ids: config.email_filter_client_ids,
+            reference_database: config.reference_database,
             ..Deployment::local()
         };
         if let EngineChoice::Trino { .. } = self.engine {

@@ -40,6 +40,10 @@ pub const MACHINES: &[MachineDef] = &[
         name: "completed-batch-report",
         asl: include_str!("../../../statemachines/completed-batch-report.asl.json"),
     },
+    MachineDef {
+        name: "verify-cutover",
+        asl: include_str!("../../../statemachines/verify-cutover.asl.json"),
+    },
 ];
 
 /// The resource a Lambda's ARN becomes locally: `local:<name>`.

@@ -461,6 +461,20 @@ pub const QUERIES: &[Query] = &[
         &[]
     ),
     simple!(
+        "cutover" / "hash_sample",
+        Purpose::Probe,
+        Workgroup::Ingestion,
+        "request_item_status",
+        &[Param::HashKey, Param::WeekBeforeAsOf, Param::AsOf]
+    ),
+    simple!(
+        "cutover" / "window_counts",
+        Purpose::Probe,
+        Workgroup::Ingestion,
+        "",
+        &[Param::WeekBeforeAsOf, Param::MonthBeforeAsOf, Param::AsOf]
+    ),
+    simple!(
         "housekeeping" / "optimize",
         Purpose::Housekeeping,
         Workgroup::Housekeeping,
@@ -628,7 +642,7 @@ mod tests {
     }
 
     #[test]
-    fn only_the_item_projection_needs_the_hash_key() {
+    fn only_the_item_projection_and_the_cutover_check_need_the_hash_key() {
         let hashed: Vec<_> = QUERIES
             .iter()
             .filter(|q| q.needs_hash_key())
@@ -638,7 +652,9 @@ mod tests {
             hashed,
             [
                 "ingestion/request_item_status",
-                "backfill/request_item_status"
+                "backfill/request_item_status",
+                // Recomputes stored hashes to prove the binding; returns counts only.
+                "cutover/hash_sample"
             ]
         );
     }

@@ -23,6 +23,9 @@ pub struct Deployment {
     pub sms_nudge_client_id: Option<String>,
     /// Clients whose email-only sending groups are hidden from the email-filter view.
     pub email_filter_client_ids: Vec<String>,
+    /// The running system's database, which verify-cutover compares ours with (none: nothing to
+    /// compare with); what `${reference_database}` renders to, quoted.
+    pub reference_database: Option<String>,
 }
 
 impl Deployment {
@@ -49,13 +52,15 @@ impl Deployment {
             database: "main".into(),
             sms_nudge_client_id: None,
             email_filter_client_ids: Vec::new(),
+            reference_database: None,
         }
     }
 
     /// Reads the deployment from environment variables (Lambda configuration):
     /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array),
     /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere), `DATABASE` (default
-    /// `<csi>-database`), `SMS_NUDGE_CLIENT_ID`, `EMAIL_FILTER_CLIENT_IDS` (a JSON array).
+    /// `<csi>-database`), `SMS_NUDGE_CLIENT_ID`, `EMAIL_FILTER_CLIENT_IDS` (a JSON array),
+    /// `REFERENCE_DATABASE` (the running system's Glue database, for verify-cutover; may be empty).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let required = |name: &'static str| {
             get(name)
@@ -79,6 +84,7 @@ impl Deployment {
                 .unwrap_or_else(|| format!("{csi}-database")),
             sms_nudge_client_id: get("SMS_NUDGE_CLIENT_ID").filter(|v| !v.is_empty()),
             email_filter_client_ids: list("EMAIL_FILTER_CLIENT_IDS")?,
+            reference_database: get("REFERENCE_DATABASE").filter(|v| !v.is_empty()),
             csi,
             environment: required("ENVIRONMENT")?,
             source_table: required("SOURCE_TABLE")?,
@@ -102,6 +108,9 @@ impl Deployment {
             validate::identifier("SMS-nudge client id", id)?;
         }
         validate::identifier("database", &self.database)?;
+        if let Some(reference) = &self.reference_database {
+            validate::identifier("reference database", reference)?;
+        }
         let table_ok = |s: &str| {
             !s.is_empty()
                 && s.chars()

@@ -6,11 +6,13 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, table"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
     Unterminated(usize),
+    #[error("${{{0}}} has no value in this deployment: {1}")]
+    Unconfigured(&'static str, &'static str),
 }
 
 /// Substitutes every `${name}` in `sql`. Unknown names are an error, never left in place.
@@ -88,6 +90,14 @@ fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, Rend
             }
         },
         "source_table" => d.source_table.clone(),
+        // Quoted: a Glue database name has hyphens (validated as an identifier).
+        "reference_database" => match &d.reference_database {
+            Some(name) => format!("\"{name}\""),
+            None => return Err(RenderError::Unconfigured(
+                "reference_database",
+                "name the running system's database to compare with (the stack's ExistingGlueDatabaseName, REFERENCE_DATABASE; locally referenceDatabase in the home's config.json)",
+            )),
+        },
         "data_location" => d.data_location.clone(),
         // Empty renders as NULL, which matches nothing (upstream's 'NULL' string default did too).
         "batch_client_ids" => in_list(d.batch_client_ids.iter()),

@@ -15,6 +15,7 @@ pub const MACHINE_INPUTS: &[(&str, &[&str])] = &[
     ("housekeeping", &[]),
     ("completed-comms-report", &["completedDate", "clientIds"]),
     ("completed-batch-report", &["clientIds"]),
+    ("verify-cutover", &["asOf"]),
 ];
 
 /// The fields an execution input can hold, each with its type.

@@ -1,0 +1,161 @@
+//! verify-cutover (issue 20): the running system's tables (here a copy of ours in another
+//! schema) against ours and the source. It passes when the hash binding and the counts agree,
+//! fails naming the table and counts (never a value) when they do not, and writes nothing. On
+//! DuckDB and on Trino.
+
+mod common;
+
+use common::*;
+use reporting_core::catalog;
+use serde_json::json;
+
+const AS_OF: &str = "2026-11-20";
+
+/// Items with NHS numbers and their plans, captured in the week before AS_OF.
+fn history() -> Vec<synthetic_cdc::CdcRow> {
+    (0..6)
+        .flat_map(|i| {
+            let id = format!("ITEM-{i}");
+            let day = format!("2026-11-1{}", 4 + i % 5);
+            let created = format!("{day}T09:00:00.000Z");
+            vec![
+                item(
+                    &id,
+                    &format!("{day}T09:00:0{i}"),
+                    &day,
+                    json!({"status": "DELIVERED", "createddate": created, "completeddate": created,
+                           "nhsnumber": format!("999000111{i}"), "clientname": "Client A"}),
+                ),
+                plan(
+                    &format!("PLAN-{i}"),
+                    &id,
+                    &format!("{day}T09:00:0{i}"),
+                    &day,
+                    json!({"status": "DELIVERED", "communicationtype": "EMAIL", "supplier": "GOVUK",
+                           "createddate": created, "completeddate": created}),
+                ),
+            ]
+        })
+        .collect()
+}
+
+/// A home that ingested the history, with a copy of its tables as the running system's
+/// (another schema), configured as the reference. The reference schema's name.
+async fn side_by_side() -> (TestHome, String) {
+    let t = TestHome::new(&[]);
+    t.write_source(&history());
+    t.setup_and_ingest(AS_OF).await;
+    let reference = match test_engine() {
+        TestEngine::DuckDb => {
+            t.exec("CREATE SCHEMA running");
+            "running".to_string()
+        }
+        TestEngine::Trino => {
+            let name = format!("{}_running", t.home.trino_schema());
+            let location = t.dir.path().join("running");
+            std::fs::create_dir_all(&location).unwrap();
+            t.exec(&format!(
+                "CREATE SCHEMA iceberg.{name} WITH (location = 'local://{}')",
+                location.display()
+            ));
+            name
+        }
+    };
+    for table in catalog::TABLES {
+        t.exec(&format!(
+            "CREATE TABLE \"{reference}\".{0} AS SELECT * FROM {0}",
+            table.name
+        ));
+    }
+    t.configure(|c| c.reference_database = Some(reference.clone()));
+    (t, reference)
+}
+
+/// Every row of our tables and of the reference's: what a read-only run must leave as it was.
+fn everything(t: &TestHome, reference: &str) -> Tables {
+    let mut all = t.dump_all();
+    all.extend(sorted_rows(catalog::TABLES.iter().map(|t| t.name), |sql| {
+        t.select(&sql.replace("FROM ", &format!("FROM \"{reference}\".")))
+    }));
+    all
+}
+
+async fn verify_passes_on_the_same_tables_and_key() {
+    let (t, reference) = side_by_side().await;
+    let before = everything(&t, &reference);
+    let run = t.run("verify-cutover", json!({"asOf": AS_OF})).await;
+    assert_eq!(
+        run.output,
+        json!({"asOf": AS_OF, "verified": ["hash binding", "row counts"]})
+    );
+    assert_eq!(everything(&t, &reference), before, "verify-cutover wrote");
+}
+
+async fn verify_fails_on_another_key_naming_counts_never_a_value() {
+    let (t, reference) = side_by_side().await;
+    // Our stack's key is not the one the running system hashed with.
+    reporting_local::ParameterFile::new(t.home.parameters_file())
+        .set_secret(
+            &reporting_core::config::Deployment::local().hash_key_parameter(),
+            "b3RoZXIta2V5LW5vdC10aGUtcnVubmluZy1zeXN0ZW0=",
+        )
+        .unwrap();
+    let before = everything(&t, &reference);
+    let (error, cause) = t
+        .run_failure("verify-cutover", json!({"asOf": AS_OF}))
+        .await;
+    assert_eq!(error, "Cutover.HashDiffers");
+    assert!(
+        cause.starts_with("request_item_status: 6 of 6 sampled items have a stored nhsnumberhash"),
+        "{cause}"
+    );
+    for row in t.select("SELECT requestitemid, nhsnumberhash FROM request_item_status") {
+        for value in row.into_iter().flatten() {
+            assert!(!cause.contains(&value), "the cause names a value: {cause}");
+        }
+    }
+    assert_eq!(everything(&t, &reference), before, "verify-cutover wrote");
+}
+
+async fn verify_fails_naming_a_table_short_of_rows_with_both_counts() {
+    let (t, reference) = side_by_side().await;
+    t.exec(&format!(
+        "DELETE FROM \"{reference}\".request_item_plan_status WHERE requestitemplanid IN ('PLAN-1', 'PLAN-2')"
+    ));
+    let (error, cause) = t
+        .run_failure("verify-cutover", json!({"asOf": AS_OF}))
+        .await;
+    assert_eq!(error, "Cutover.CountsDiffer");
+    assert!(
+        cause.contains(r#"[{"tablename":"request_item_plan_status","ours":"6","theirs":"4"}]"#),
+        "{cause}"
+    );
+}
+
+async fn verify_fails_when_the_window_has_nothing_to_sample() {
+    let (t, _) = side_by_side().await;
+    let (error, cause) = t
+        .run_failure("verify-cutover", json!({"asOf": "2027-03-01"}))
+        .await;
+    assert_eq!(error, "Cutover.NothingToSample");
+    assert!(cause.contains("the week before 2027-03-01"), "{cause}");
+}
+
+async fn verify_without_a_reference_says_what_to_configure() {
+    let t = TestHome::new(&[]);
+    t.write_source(&history());
+    t.setup_and_ingest(AS_OF).await;
+    let (_, cause) = t
+        .run_failure("verify-cutover", json!({"asOf": AS_OF}))
+        .await;
+    assert!(cause.contains("cutover/hash_sample"), "{cause}");
+    assert!(cause.contains("referenceDatabase"), "{cause}");
+}
+
+on_both_engines!(
+    verify_passes_on_the_same_tables_and_key,
+    verify_fails_on_another_key_naming_counts_never_a_value,
+    verify_fails_naming_a_table_short_of_rows_with_both_counts,
+    verify_fails_when_the_window_has_nothing_to_sample,
+    verify_without_a_reference_says_what_to_configure,
+);
