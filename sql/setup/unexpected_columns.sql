@@ -3,8 +3,10 @@
 -- have. 'missing': a column ours have, the table lacks, and no migration adds. Any row stops
 -- setup, naming table and column: it never rewrites a table to fit, and never drops a column.
 -- Column names only: types are the DDL's, which the running system's tables share.
-WITH expected (tablename, columnname) AS (VALUES ${expected_columns}),
-migrated (id, query, tablename, columnname) AS (VALUES ${migrations}),
+WITH expected AS (
+  SELECT e.tablename, e.columnname FROM (VALUES ${expected_columns}) AS e (tablename, columnname)),
+migrated AS (
+  SELECT m.tablename, m.columnname FROM (VALUES ${migrations}) AS m (id, query, tablename, columnname)),
 present AS (
   SELECT c.table_name AS tablename, c.column_name AS columnname
   FROM information_schema.columns c

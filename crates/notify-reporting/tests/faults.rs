@@ -195,8 +195,8 @@ async fn query_failures_that_may_pass_are_rerun_with_a_new_token() {
     assert_eq!(error, "Retryable.QueryFailed");
     assert!(
         cause.starts_with("Failed again after 3 reruns")
-            && cause.contains("setup/schema_migrations"),
-        "the cause names the query: {cause}"
+            && cause.contains("setup/unexpected_columns"),
+        "the cause names the query (setup's first): {cause}"
     );
     assert_eq!(after, clean);
 }
