@@ -8,48 +8,38 @@
 WITH bounds AS (
   SELECT CAST(? AS date) AS weekstart, CAST(? AS date) AS monthstart, CAST(? AS date) AS asof
 ),
-counts AS (
-  SELECT 'request_item_status' AS tablename,
-    (SELECT count(*) FROM request_item_status t CROSS JOIN bounds b
-      WHERE CAST(t.createdtime AS date) >= b.weekstart AND CAST(t.createdtime AS date) < b.asof) AS ours,
-    (SELECT count(*) FROM ${reference_database}.request_item_status t CROSS JOIN bounds b
-      WHERE CAST(t.createdtime AS date) >= b.weekstart AND CAST(t.createdtime AS date) < b.asof) AS theirs
-  UNION ALL
-  SELECT 'request_item_plan_status',
-    (SELECT count(*) FROM request_item_plan_status t CROSS JOIN bounds b
-      WHERE CAST(t.createdtime AS date) >= b.weekstart AND CAST(t.createdtime AS date) < b.asof),
-    (SELECT count(*) FROM ${reference_database}.request_item_plan_status t CROSS JOIN bounds b
-      WHERE CAST(t.createdtime AS date) >= b.weekstart AND CAST(t.createdtime AS date) < b.asof)
-  UNION ALL
-  SELECT 'client_latest_name',
-    (SELECT count(*) FROM client_latest_name),
-    (SELECT count(*) FROM ${reference_database}.client_latest_name)
-  UNION ALL
-  SELECT 'request_item_plan_completed_summary',
-    (SELECT count(*) FROM request_item_plan_completed_summary t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof),
-    (SELECT count(*) FROM ${reference_database}.request_item_plan_completed_summary t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof)
-  UNION ALL
-  SELECT 'request_item_plan_completed_summary_batch',
-    (SELECT count(*) FROM request_item_plan_completed_summary_batch t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof),
-    (SELECT count(*) FROM ${reference_database}.request_item_plan_completed_summary_batch t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof)
-  UNION ALL
-  SELECT 'request_item_status_summary',
-    (SELECT count(*) FROM request_item_status_summary t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof),
-    (SELECT count(*) FROM ${reference_database}.request_item_status_summary t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof)
-  UNION ALL
-  SELECT 'request_item_status_summary_batch',
-    (SELECT count(*) FROM request_item_status_summary_batch t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof),
-    (SELECT count(*) FROM ${reference_database}.request_item_status_summary_batch t CROSS JOIN bounds b
-      WHERE t.createddate >= b.monthstart AND t.createddate < b.asof)
+-- Every row's table, side and created date (NULL: counted whatever its date), both systems'.
+created AS (
+  SELECT 'request_item_status' AS tablename, 'ours' AS side, CAST(createdtime AS date) AS createddate FROM request_item_status
+  UNION ALL SELECT 'request_item_status', 'theirs', CAST(createdtime AS date) FROM ${reference_database}.request_item_status
+  UNION ALL SELECT 'request_item_plan_status', 'ours', CAST(createdtime AS date) FROM request_item_plan_status
+  UNION ALL SELECT 'request_item_plan_status', 'theirs', CAST(createdtime AS date) FROM ${reference_database}.request_item_plan_status
+  UNION ALL SELECT 'client_latest_name', 'ours', NULL FROM client_latest_name
+  UNION ALL SELECT 'client_latest_name', 'theirs', NULL FROM ${reference_database}.client_latest_name
+  UNION ALL SELECT 'request_item_plan_completed_summary', 'ours', createddate FROM request_item_plan_completed_summary
+  UNION ALL SELECT 'request_item_plan_completed_summary', 'theirs', createddate FROM ${reference_database}.request_item_plan_completed_summary
+  UNION ALL SELECT 'request_item_plan_completed_summary_batch', 'ours', createddate FROM request_item_plan_completed_summary_batch
+  UNION ALL SELECT 'request_item_plan_completed_summary_batch', 'theirs', createddate FROM ${reference_database}.request_item_plan_completed_summary_batch
+  UNION ALL SELECT 'request_item_status_summary', 'ours', createddate FROM request_item_status_summary
+  UNION ALL SELECT 'request_item_status_summary', 'theirs', createddate FROM ${reference_database}.request_item_status_summary
+  UNION ALL SELECT 'request_item_status_summary_batch', 'ours', createddate FROM request_item_status_summary_batch
+  UNION ALL SELECT 'request_item_status_summary_batch', 'theirs', createddate FROM ${reference_database}.request_item_status_summary_batch
+),
+counted AS (
+  SELECT
+    c.tablename,
+    sum(CASE WHEN c.side = 'ours' THEN 1 ELSE 0 END) AS ours,
+    sum(CASE WHEN c.side = 'theirs' THEN 1 ELSE 0 END) AS theirs
+  FROM created c
+  CROSS JOIN bounds b
+  WHERE c.createddate IS NULL AND c.tablename = 'client_latest_name'
+    OR c.tablename IN ('request_item_status', 'request_item_plan_status')
+      AND c.createddate >= b.weekstart AND c.createddate < b.asof
+    OR c.tablename NOT IN ('request_item_status', 'request_item_plan_status', 'client_latest_name')
+      AND c.createddate >= b.monthstart AND c.createddate < b.asof
+  GROUP BY c.tablename
 )
 SELECT tablename, CAST(ours AS bigint) AS ours, CAST(theirs AS bigint) AS theirs
-FROM counts
+FROM counted
 WHERE ours <> theirs
 ORDER BY tablename

@@ -64,9 +64,9 @@ fn running_system_columns(table: &str) -> Vec<&'static str> {
         .collect()
 }
 
-/// The running system's tables: its DDL, which is ours without `failedreasoncode` (added in
-/// production by a hand-run ALTER, which some environments never ran), and `edit` on top; no
-/// ledger; and its rows.
+/// The running system's tables, empty: its DDL, which is ours without `failedreasoncode` (added
+/// in production by a hand-run ALTER, which some environments never ran), with `edit` applied to
+/// each table's; no ledger.
 fn running_system_database_edited(t: &TestHome, edit: impl Fn(&str, String) -> String) {
     let deployment = t.home.deployment().unwrap();
     for table in catalog::TABLES {
@@ -85,6 +85,7 @@ fn running_system_database_edited(t: &TestHome, edit: impl Fn(&str, String) -> S
     }
 }
 
+/// The running system's tables with its rows.
 fn running_system_database(t: &TestHome) {
     running_system_database_edited(t, |_, ddl| ddl);
     t.exec(RUNNING_SYSTEM_ROWS);

@@ -122,10 +122,16 @@ async fn verify_fails_naming_a_table_short_of_rows_with_both_counts() {
     t.exec(&format!(
         "DELETE FROM \"{reference}\".request_item_plan_status WHERE requestitemplanid IN ('PLAN-1', 'PLAN-2')"
     ));
+    // A row created before the window is not counted: request_item_status still agrees.
+    t.exec(&format!(
+        "INSERT INTO \"{reference}\".request_item_status (requestitemid, createdtime) \
+         VALUES ('OLD', TIMESTAMP '2026-01-01 09:00:00')"
+    ));
     let (error, cause) = t
         .run_failure("verify-cutover", json!({"asOf": AS_OF}))
         .await;
     assert_eq!(error, "Cutover.CountsDiffer");
+    // Exactly one table named, with both counts.
     assert!(
         cause.contains(r#"[{"tablename":"request_item_plan_status","ours":"6","theirs":"4"}]"#),
         "{cause}"
