@@ -612,10 +612,14 @@ def check_adoption(template):
     for role, st in role_statements(template):
         # A statement naming the running system's storage itself (not through the adoption
         # condition) is compare-only's read, and may only read.
-        named = [r for r in as_list(st.get("Resource")) if re.search(r"\$\{Existing(GlueDatabase|DataBucket)Name\}", sub_text(r))]
+        named = [
+            r
+            for r in as_list(st.get("Resource"))
+            if re.search(r"\$\{Existing(GlueDatabase|DataBucket)Name\}", sub_text(r)) or r == {"Ref": "ExistingDataKeyArn"}
+        ]
         if named:
             readers.add(role)
-            writes = [a for a in actions(st) if not re.match(r"(glue:Get|s3:Get|s3:List)", a)]
+            writes = [a for a in actions(st) if not re.match(r"(glue:Get|s3:Get|s3:List|kms:Decrypt$|kms:DescribeKey$)", a)]
             if writes:
                 problem(f"{role}: may {', '.join(writes)} on the running system's storage it only compares with")
     if readers - {"RunIngestionQueryRole"}:

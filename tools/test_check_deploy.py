@@ -150,6 +150,11 @@ def t20e(t):
     compare["Fn::If"][1]["Action"].append("s3:PutObject")
 
 
+def t20f(t):
+    statements = t["Resources"]["RunReportQueryRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
+    statements.append({"Sid": "Theirs", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "ExistingDataKeyArn"}})
+
+
 def m8(ms):
     poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
     poll["Catch"] = []
@@ -210,6 +215,8 @@ TEMPLATE_DEFECTS = [
     ("issue 20: a Glue database created over the adopted one", t20c, "GlueDatabase: created even when the stack adopts"),
     ("issue 20: the adopted bucket ignored", t20c, "Globals: Sub ${DataBucket} outside Fn::If [CreatesDataBucket"),
     ("issue 20: compare-only writes the running system's tables", t20e, "RunIngestionQueryRole: may s3:PutObject on the running system's storage"),
+    ("issue 20: the running system's key for encrypting", t20f, "RunReportQueryRole: may kms:GenerateDataKey on the running system's storage"),
+    ("issue 20: another role reading the running system's", t20f, "RunReportQueryRole: reads the running system's storage"),
     ("issue 20: adopted files unreadable", t20d, "RunIngestionQueryRole: reaches the data bucket but may not use ExistingDataKeyArn"),
 ]
 MACHINE_DEFECTS = [

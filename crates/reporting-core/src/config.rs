@@ -195,17 +195,28 @@ mod tests {
             })
         };
         Deployment::from_env(valid).unwrap();
-        let env = |k: &str| match k {
-            "BATCH_CLIENT_IDS" => Some("[\"a') OR 1=1 --\"]".to_string()),
-            _ => valid(k),
-        };
-        assert!(matches!(
-            Deployment::from_env(env),
-            Err(ConfigError::Invalid(validate::InvalidValue::Character {
-                character: '\'',
-                ..
-            }))
-        ));
+        // Each value rendered into SQL text refuses the character that would end its quoting:
+        // a batch id ('…' literals) and the running system's database ("…" identifier).
+        for (variable, value, quote) in [
+            ("BATCH_CLIENT_IDS", "[\"a') OR 1=1 --\"]", '\''),
+            ("REFERENCE_DATABASE", "old\".db", '"'),
+        ] {
+            let env = |k: &str| {
+                if k == variable {
+                    Some(value.to_string())
+                } else {
+                    valid(k)
+                }
+            };
+            assert!(
+                matches!(
+                    Deployment::from_env(env),
+                    Err(ConfigError::Invalid(validate::InvalidValue::Character { character, .. }))
+                        if character == quote
+                ),
+                "{variable}"
+            );
+        }
         assert!(matches!(
             Deployment::from_env(|_| None),
             Err(ConfigError::Unset { variable: "CSI" })

@@ -124,6 +124,36 @@ mod tests {
     }
 
     #[test]
+    fn renders_the_reference_database_quoted_and_refuses_it_unset() {
+        let mut d = Deployment::local();
+        let unset = render("FROM ${reference_database}.t", &d).unwrap_err();
+        assert!(matches!(
+            unset,
+            RenderError::Unconfigured("reference_database", _)
+        ));
+        assert!(unset.to_string().contains("referenceDatabase"), "{unset}");
+        d.reference_database = Some("nhs-notify-prod-database".into());
+        assert_eq!(
+            render("FROM ${reference_database}.t", &d).unwrap(),
+            "FROM \"nhs-notify-prod-database\".t"
+        );
+    }
+
+    #[test]
+    fn renders_each_staging_column_as_a_row() {
+        let rows = render("${expected_columns}", &Deployment::local()).unwrap();
+        assert!(
+            rows.starts_with("('request_item_status', 'clientid'), "),
+            "{rows}"
+        );
+        assert!(rows.contains("('request_item_status', 'failedreasoncode')"));
+        assert!(
+            !rows.contains("completed_comms"),
+            "views are not staging tables"
+        );
+    }
+
+    #[test]
     fn rejects_unknown_and_unterminated() {
         let d = Deployment::local();
         assert_eq!(
