@@ -12,17 +12,10 @@ use common::*;
 use reporting_core::catalog::{self, TableKind};
 use serde_json::json;
 
-/// The home's schema, as `information_schema` names it.
-fn schema_name(t: &TestHome) -> String {
-    match test_engine() {
-        TestEngine::DuckDb => "main".to_string(),
-        TestEngine::Trino => t.home.trino_schema(),
-    }
-}
-
 /// Every column of the staging tables and the ledger: (table, column), sorted.
 fn columns(t: &TestHome) -> BTreeSet<(String, String)> {
-    let schema = schema_name(t);
+    // The home's schema, as `information_schema` names it.
+    let schema = t.home.deployment().unwrap().database;
     t.select(&format!(
         "SELECT table_name, column_name FROM information_schema.columns \
          WHERE table_schema = '{schema}' AND table_name IN ({}, 'schema_migrations')",

@@ -230,6 +230,16 @@ async fn each_machine_checks_its_own_input_before_anything_runs() {
         ),
         ("housekeeping", json!({"tables": ["x"]}), "tables"),
         ("setup", json!({"force": true}), "force"),
+        (
+            "verify-cutover",
+            json!({"asOf": "2026-11-20' OR '1'='1"}),
+            "asOf",
+        ),
+        (
+            "verify-cutover",
+            json!({"referenceDatabase": "x"}),
+            "referenceDatabase",
+        ),
     ] {
         let machine_def = notify_reporting::machines::find(machine).unwrap();
         let sm = state_machine::StateMachine::load(

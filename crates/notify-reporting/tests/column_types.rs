@@ -37,10 +37,7 @@ fn contract() -> Columns {
 
 /// Every staging table's and view's columns as the home's engine describes them.
 fn described(t: &TestHome) -> Columns {
-    let schema = match test_engine() {
-        TestEngine::DuckDb => "main".to_string(),
-        TestEngine::Trino => t.home.trino_schema(),
-    };
+    let schema = t.home.deployment().unwrap().database;
     let relations = reporting_core::catalog::TABLES
         .iter()
         .map(|t| t.name)

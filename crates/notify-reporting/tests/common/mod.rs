@@ -184,20 +184,21 @@ impl TestHome {
     /// Runs Athena statements (its DDL included) on the home's engine, given each engine's meaning
     /// as run-query gives it: DuckDB's layer translates inside the engine, Trino's DDL pass here.
     pub fn exec_athena(&self, sql: &str) {
-        for statement in sql.split(";\n").filter(|s| !s.trim().is_empty()) {
-            match &self.home.engine {
-                EngineChoice::DuckDb => {
-                    self.select(statement);
-                }
-                EngineChoice::Trino { url } => {
-                    // The home's schemas, as a run makes them (a table may come before any run).
-                    let engine = self.home.trino_engine(url, None).unwrap();
-                    blocking(
-                        self.home
-                            .trino_layout(&self.source())
-                            .prepare(&engine, reporting_core::catalog::SOURCE_SCHEMA),
-                    )
-                    .unwrap();
+        let statements = sql.split(";\n").filter(|s| !s.trim().is_empty());
+        match &self.home.engine {
+            EngineChoice::DuckDb => statements.for_each(|statement| {
+                self.select(statement);
+            }),
+            EngineChoice::Trino { url } => {
+                // The home's schemas, as a run makes them (a table may come before any run), once.
+                let engine = self.home.trino_engine(url, None).unwrap();
+                blocking(
+                    self.home
+                        .trino_layout(&self.source())
+                        .prepare(&engine, reporting_core::catalog::SOURCE_SCHEMA),
+                )
+                .unwrap();
+                for statement in statements {
                     for trino in reporting_trino::ddl::translate(statement)
                         .unwrap_or_else(|e| panic!("{statement}: {e}"))
                     {
