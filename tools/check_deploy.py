@@ -551,9 +551,8 @@ def check_client_lists(template):
             problem(f"WriteReportRole: may not read /<csi>/{report}/clientIds")
 
 
-# What the stack's data bucket and Glue database are: its own, or the running system's (adoption).
+# What the stack's data bucket is: its own, or the running system's (adoption).
 DATA_BUCKET = {"Fn::If": ["CreatesDataBucket", {"Ref": "DataBucket"}, {"Ref": "ExistingDataBucketName"}]}
-GLUE_DATABASE = {"Fn::If": ["CreatesGlueDatabase", {"Ref": "GlueDatabase"}, {"Ref": "ExistingGlueDatabaseName"}]}
 # The resources the stack creates only when it adopts nothing, by the condition that says so.
 CREATED_UNLESS_ADOPTED = {"DataBucket": "CreatesDataBucket", "DataBucketPolicy": "CreatesDataBucket", "GlueDatabase": "CreatesGlueDatabase"}
 
