@@ -117,8 +117,11 @@ differential-long: $(DUCKDB_LIB) trino-install
 ## (every ingestion query, every property). PROPTEST_CASES and PROPTEST_SEED override.
 PROPTEST_CASES ?= 10000
 PROPTEST_SEED ?= 1
+# The incremental property replays about 50 scheduled runs a history batch: fewer cases.
+INCREMENTAL_CASES ?= 1000
 proptest-long: $(DUCKDB_LIB)
-	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
+	NOTIFY_PROPERTY_CASES=$(PROPTEST_CASES) NOTIFY_INCREMENTAL_CASES=$(INCREMENTAL_CASES) \
+	  NOTIFY_PROPERTY_SEED=$(PROPTEST_SEED) NOTIFY_PROPERTY_BATCH=250 \
 	  $(CARGO) test $(SELECTION) -- on_duckdb::prop_ --nocapture
 
 ## make lint: formatting, clippy (warnings as errors), the ASL files against the Step Functions rules,

@@ -147,7 +147,8 @@ impl ReportLambda {
     }
 }
 
-/// What publish-metric works with: Athena (to read results) and CloudWatch.
+/// What publish-metric and poll-query work with: Athena (to read results and statuses) and
+/// CloudWatch (watchdog metrics; ingestion's bytes scanned).
 pub struct MetricLambda {
     pub query: QueryLambda,
     pub metrics: CloudWatchMetrics,
@@ -162,7 +163,7 @@ impl MetricLambda {
         })
     }
 
-    /// publish-metric's ports: Athena (results) and CloudWatch.
+    /// publish-metric's and poll-query's ports: Athena and CloudWatch.
     pub fn ports(&self) -> Ports<'_> {
         Ports {
             saved_queries: None,

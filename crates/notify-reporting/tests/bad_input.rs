@@ -222,6 +222,12 @@ async fn each_machine_checks_its_own_input_before_anything_runs() {
     };
     for (machine, input, names) in [
         ("ingestion", json!({"asof": "2026-11-20"}), "asof"),
+        ("ingestion", json!({"mode": "weekly"}), "mode"),
+        (
+            "ingestion",
+            json!({"mode": "incremental", "asOf": "2026-11-20"}),
+            "asOf",
+        ),
         ("watchdog", json!({"asOf": "2026-02-30"}), "asOf"),
         (
             "backfill",

@@ -31,19 +31,30 @@ fn every_definition_loads_and_uses_only_local_tasks() {
 
 #[test]
 fn ingestion_passes_are_the_catalog_passes() {
+    // The ingestion plan (reporting_handlers::plan_ingestion) lists the passes from the catalog;
+    // the machine names only the watermark probe, and the watermark move names every pass-1 query.
     let asl: Value = serde_json::from_str(machines::find("ingestion").unwrap().asl).unwrap();
-    let plan = &asl["States"]["Plan Passes"]["Parameters"];
-    for (pass, key) in [(1, "firstPass"), (2, "secondPass")] {
-        let expected: Vec<String> = catalog::ingestion_pass(pass)
-            .map(|q| q.id.to_string())
-            .collect();
-        assert_eq!(strings(&plan[key]), expected, "pass {pass}");
-    }
+    assert_eq!(
+        strings(&asl["States"]["Watermarks To Read"]["Result"]),
+        ["ingestion/watermarks"]
+    );
+    let advance = catalog::query(reporting_handlers::ADVANCE_QUERY).unwrap();
+    let values = advance.sql.split("VALUES").nth(1).unwrap();
+    let values = &values[..values.find(") AS q").unwrap()];
+    let listed: Vec<String> = values
+        .split(',')
+        .map(|v| v.trim().trim_matches(['(', ')', '\'']).to_string())
+        .collect();
+    let pass1: Vec<String> = catalog::ingestion_pass(1)
+        .map(|q| q.id.to_string())
+        .collect();
+    assert_eq!(listed, pass1);
     let setup: Value = serde_json::from_str(machines::find("setup").unwrap().asl).unwrap();
     let tables: Vec<String> = catalog::QUERIES
         .iter()
         .filter(|q| q.purpose == Purpose::CreateTable)
         .map(|q| q.id.to_string())
+        .chain(["setup/ingestion_watermarks".to_string()])
         .collect();
     assert_eq!(
         strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]),
@@ -144,6 +155,7 @@ fn the_staging_database_page_matches_the_catalog() {
         .collect();
     let mut expected: Vec<String> = catalog::TABLES.iter().map(|t| t.name.to_string()).collect();
     expected.push("schema_migrations".into());
+    expected.push("ingestion_watermarks".into());
     let views: Vec<(String, &str)> = catalog::VIEWS
         .iter()
         .map(|v| (v.name.to_string(), if v.power_bi { "yes" } else { "no" }))
@@ -158,7 +170,7 @@ fn the_staging_database_page_matches_the_catalog() {
         })
         .collect();
     assert_eq!(listed, expected);
-    for (row, (name, grant)) in rows.iter().skip(catalog::TABLES.len() + 1).zip(&views) {
+    for (row, (name, grant)) in rows.iter().skip(catalog::TABLES.len() + 2).zip(&views) {
         assert_eq!(row[1], *grant, "{name}");
     }
 }

@@ -38,7 +38,9 @@ async fn same_as_of_twice_leaves_every_table_byte_for_byte_equal() {
             "{table} is empty after ingesting a generated history"
         );
     }
-    assert_eq!(first.queries.len(), 7, "{:?}", first.queries);
+    // The watermark probe, then the 7 MERGEs; a window run moves no watermark.
+    assert_eq!(first.queries.len(), 8, "{:?}", first.queries);
+    assert_eq!(first.queries[0].query, "ingestion/watermarks");
     t.run("ingestion", json!({"asOf": END})).await;
     assert_eq!(t.dump_all(), once);
 }
@@ -155,4 +157,86 @@ async fn a_weekly_catch_up_equals_daily_scheduled_runs() {
     assert_eq!(reports.len(), 4);
     assert!(summary.rows > 1000);
     assert_eq!(weekly.dump_all(), daily.dump_all());
+}
+
+/// A scheduled run (no input) is incremental: the first finds no watermark and reads the week
+/// window, as a window run for today would, and moves the watermarks; the next reads only the
+/// capture days after them; a window run reads and moves nothing of theirs.
+#[tokio::test]
+async fn a_scheduled_run_is_incremental_from_the_watermarks() {
+    let today = CalendarDate::today_utc();
+    let generate_to_today = |t: &TestHome| {
+        synthetic_cdc::generate(&synthetic_cdc::Options {
+            out: t.source_root.clone(),
+            end: today,
+            days: 10,
+            items_per_day: 60,
+            clients: 3,
+            seed: 4,
+            recent_days: 0,
+            recent_items_per_day: 0,
+        })
+        .unwrap()
+    };
+    let (scheduled, window) = (TestHome::new(&[]), TestHome::new(&[]));
+    for t in [&scheduled, &window] {
+        generate_to_today(t);
+        t.run("setup", json!({})).await;
+    }
+    let first = scheduled.run("ingestion", json!({})).await;
+    let plan = &first.output["plan"];
+    assert_eq!(plan["mode"], "incremental");
+    assert!(
+        plan["notes"][0]
+            .as_str()
+            .unwrap()
+            .contains("no watermark yet"),
+        "{plan}"
+    );
+    let week_start = today.add_days(-7).to_string();
+    for read in plan["firstPass"].as_array().unwrap() {
+        assert_eq!(read["firstCaptureDay"], week_start.as_str(), "{plan}");
+    }
+    let moved_to = plan["advance"][0]["completeThrough"].as_str().unwrap();
+    let marks = |t: &TestHome| {
+        t.select("SELECT query, CAST(completethrough AS varchar) FROM ingestion_watermarks ORDER BY query")
+    };
+    let expected: Vec<Vec<Option<String>>> = [
+        "ingestion/client_latest_name",
+        "ingestion/request_item_plan_status",
+        "ingestion/request_item_status",
+    ]
+    .iter()
+    .map(|q| vec![Some(q.to_string()), Some(moved_to.to_string())])
+    .collect();
+    assert_eq!(marks(&scheduled), expected);
+    window
+        .run("ingestion", json!({"asOf": today.to_string()}))
+        .await;
+    assert_eq!(scheduled.dump_all(), window.dump_all());
+
+    let second = scheduled
+        .run("ingestion", json!({"mode": "incremental"}))
+        .await;
+    let after_mark = CalendarDate::parse(moved_to)
+        .unwrap()
+        .add_days(1)
+        .to_string();
+    for read in second.output["plan"]["firstPass"].as_array().unwrap() {
+        assert_eq!(read["firstCaptureDay"], after_mark.as_str());
+    }
+    assert_eq!(scheduled.dump_all(), window.dump_all());
+    assert_eq!(marks(&scheduled), expected);
+
+    let by_date = scheduled
+        .run(
+            "ingestion",
+            json!({"mode": "window", "asOf": today.add_days(-1).to_string()}),
+        )
+        .await;
+    assert!(by_date.output["plan"]["advance"]
+        .as_array()
+        .unwrap()
+        .is_empty());
+    assert_eq!(marks(&scheduled), expected);
 }

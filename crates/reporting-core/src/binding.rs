@@ -14,7 +14,23 @@ pub struct Bindings<'a> {
     pub client_id: Option<&'a str>,
     pub request_id: Option<&'a str>,
     pub migration_id: Option<&'a str>,
+    /// The first capture day a pass-1 query reads (the ingestion plan's).
+    pub first_capture_day: Option<CalendarDate>,
+    /// The capture day the watermarks move to.
+    pub complete_through: Option<CalendarDate>,
     pub hash_key: Option<&'a Secret>,
+}
+
+impl Bindings<'_> {
+    /// The week window ending at `as_of`, as a window run binds it: capture days `as_of` - 1 week
+    /// to `as_of`.
+    pub fn window(as_of: CalendarDate) -> Self {
+        Bindings {
+            as_of: Some(as_of),
+            first_capture_day: Param::WeekBeforeAsOf.date_for(as_of),
+            ..Default::default()
+        }
+    }
 }
 
 /// A slot of the query with no value to bind.
@@ -38,6 +54,8 @@ impl Param {
             Param::CompletedDate => "completedDate",
             Param::RequestId => "requestId",
             Param::MigrationId => "migrationId",
+            Param::FirstCaptureDay => "firstCaptureDay",
+            Param::CompleteThrough => "completeThrough",
         }
     }
 }
@@ -69,6 +87,14 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
                 .completed_date
                 .map(QueryParam::Date)
                 .ok_or_else(|| unbound(slot)),
+            Param::FirstCaptureDay => values
+                .first_capture_day
+                .map(QueryParam::Date)
+                .ok_or_else(|| unbound(slot)),
+            Param::CompleteThrough => values
+                .complete_through
+                .map(QueryParam::Date)
+                .ok_or_else(|| unbound(slot)),
             Param::ClientId => text(values.client_id, slot),
             Param::RequestId => text(values.request_id, slot),
             Param::MigrationId => text(values.migration_id, slot),
@@ -93,9 +119,8 @@ mod tests {
         let params = bind(
             q,
             &Bindings {
-                as_of: Some(day("2026-11-20")),
                 hash_key: Some(&key),
-                ..Default::default()
+                ..Bindings::window(day("2026-11-20"))
             },
         )
         .unwrap();
@@ -112,17 +137,24 @@ mod tests {
     #[test]
     fn a_missing_value_names_its_field_and_the_query() {
         let q = catalog::query("ingestion/request_item_status").unwrap();
+        let e = bind(q, &Bindings::window(day("2026-11-20"))).unwrap_err();
+        assert_eq!(
+            e.to_string(),
+            "query ingestion/request_item_status needs the hash key"
+        );
+        let key = Secret::new("k");
         let e = bind(
             q,
             &Bindings {
                 as_of: Some(day("2026-11-20")),
+                hash_key: Some(&key),
                 ..Default::default()
             },
         )
         .unwrap_err();
         assert_eq!(
             e.to_string(),
-            "query ingestion/request_item_status needs the hash key"
+            "query ingestion/request_item_status needs firstCaptureDay"
         );
         let report = catalog::query("reports/completed_comms_report").unwrap();
         let e = bind(report, &Bindings::default()).unwrap_err();

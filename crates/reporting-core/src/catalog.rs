@@ -44,6 +44,11 @@ pub enum Param {
     AsOf,
     /// The first capture day of the projection window: `asOf` - 1 week.
     WeekBeforeAsOf,
+    /// The first capture day a pass-1 query reads, from the ingestion plan
+    /// ([`crate::incremental`]): the day after its watermark, or `asOf` - 1 week for a window run.
+    FirstCaptureDay,
+    /// The last capture day an incremental run has read complete: its watermarks move to it.
+    CompleteThrough,
     /// The first created date of the aggregation window: `asOf` - 1 calendar month.
     MonthBeforeAsOf,
     /// The beginning of history (1970-01-01): a backfill's window start.
@@ -74,6 +79,8 @@ pub enum Purpose {
     Probe,
     /// Setup's own bookkeeping (the migration ledger).
     Setup,
+    /// Ingestion's own bookkeeping: moves the capture watermarks once a run has committed.
+    Watermark,
     /// A recorded schema change, applied once, in order (see [`MIGRATIONS`]).
     Migration,
     /// OPTIMIZE or VACUUM of the staging table named by `${table}`.
@@ -384,9 +391,9 @@ pub const QUERIES: &[Query] = &[
     create_table!("request_item_plan_completed_summary_batch"),
     create_table!("request_item_status_summary"),
     create_table!("request_item_status_summary_batch"),
-    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::WeekBeforeAsOf, Param::AsOf]),
-    ingestion!("request_item_plan_status", pass 1, &[Param::WeekBeforeAsOf, Param::AsOf]),
-    ingestion!("client_latest_name", pass 1, &[Param::WeekBeforeAsOf, Param::AsOf]),
+    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::FirstCaptureDay, Param::AsOf]),
+    ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf]),
+    ingestion!("client_latest_name", pass 1, &[Param::FirstCaptureDay, Param::AsOf]),
     ingestion!("request_item_plan_completed_summary", pass 2, &[Param::MonthBeforeAsOf]),
     ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
     ingestion!("request_item_status_summary", pass 2, &[Param::MonthBeforeAsOf]),
@@ -417,6 +424,27 @@ pub const QUERIES: &[Query] = &[
         Workgroup::Setup,
         "schema_migrations",
         &[]
+    ),
+    simple!(
+        "setup" / "ingestion_watermarks",
+        Purpose::Setup,
+        Workgroup::Setup,
+        "ingestion_watermarks",
+        &[]
+    ),
+    simple!(
+        "ingestion" / "watermarks",
+        Purpose::Probe,
+        Workgroup::Ingestion,
+        "ingestion_watermarks",
+        &[]
+    ),
+    simple!(
+        "ingestion" / "advance_watermarks",
+        Purpose::Watermark,
+        Workgroup::Ingestion,
+        "ingestion_watermarks",
+        &[Param::CompleteThrough]
     ),
     simple!(
         "setup" / "unexpected_columns",

@@ -27,7 +27,7 @@ pub mod validate;
 pub mod watchdog;
 
 /// Dates live in `utc-time`, the one date and time module; re-exported under their old path.
-pub use utc_time::date;
+pub use utc_time::{date, instant};
 
 pub use date::CalendarDate;
 pub use error::{ErrorKind, HandlerError};

@@ -40,6 +40,11 @@ fn parameter_help(param: Param, deployment: &Deployment) -> String {
         ),
         Param::AsOf => "asOf, e.g. '2026-11-20'".into(),
         Param::WeekBeforeAsOf => "asOf - 7 days, e.g. '2026-11-13'".into(),
+        Param::FirstCaptureDay => {
+            "the first capture day to read: asOf - 7 days for the week window, e.g. '2026-11-13'"
+                .into()
+        }
+        Param::CompleteThrough => "the last complete capture day, e.g. '2026-11-19'".into(),
         Param::MonthBeforeAsOf => "asOf - 1 month, e.g. '2026-10-20'".into(),
         Param::HistoryStart => "'1970-01-01' (all history)".into(),
         Param::ClientId => "a client id, e.g. 'client-1'".into(),

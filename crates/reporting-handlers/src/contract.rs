@@ -4,7 +4,7 @@
 //!
 //! | Lambda | request | response |
 //! |---|---|---|
-//! | run-query | [`RunQueryRequest`] | [`QueryProgress`]; [`SyncSummary`] for setup's sync; [`InputChecked`] for a machine's input check |
+//! | run-query | [`RunQueryRequest`] | [`QueryProgress`]; [`SyncSummary`] for setup's sync; [`InputChecked`] for a machine's input check; [`crate::IngestionPlan`] for ingestion's plan |
 //! | poll-query | [`QueryProgress`] | [`QueryProgress`] |
 //! | write-report | [`WriteReportRequest`] (tagged by `action`) | [`WriteReportResponse`] |
 //! | publish-metric | [`PublishInput`] | [`PublishOutput`] |
@@ -110,6 +110,12 @@ pub struct RunQueryInput {
     /// A catalog migration id, for setup's ledger.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub migration_id: Option<String>,
+    /// The first capture day a pass-1 ingestion query reads, `YYYY-MM-DD` (the ingestion plan's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub first_capture_day: Option<String>,
+    /// The capture day the watermarks move to, `YYYY-MM-DD` (the ingestion plan's).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub complete_through: Option<String>,
     /// A catalog staging table, for housekeeping (rendered as `${table}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
@@ -164,6 +170,7 @@ pub struct InputChecked {
 enum RunQueryAction {
     SyncSavedQueries,
     CheckInput,
+    PlanIngestion,
 }
 
 /// run-query's request: a query to start, or (an object with an `action`) the saved-query sync
@@ -174,6 +181,7 @@ pub enum RunQueryRequest {
     Start(RunQueryInput),
     Sync(SyncSavedQueries),
     CheckInput(CheckInput),
+    PlanIngestion(crate::PlanIngestion),
 }
 
 impl<'de> Deserialize<'de> for RunQueryRequest {
@@ -197,6 +205,9 @@ impl<'de> Deserialize<'de> for RunQueryRequest {
             }
             Some(RunQueryAction::CheckInput) => {
                 CheckInput::deserialize(value).map(RunQueryRequest::CheckInput)
+            }
+            Some(RunQueryAction::PlanIngestion) => {
+                crate::PlanIngestion::deserialize(value).map(RunQueryRequest::PlanIngestion)
             }
         }
         .map_err(D::Error::custom)
@@ -649,6 +660,9 @@ pub async fn handle(
                 machine: check.machine,
             }))
         }
+        Request::RunQuery(RunQueryRequest::PlanIngestion(request)) => {
+            crate::plan_ingestion(&request).map(json)
+        }
         Request::RunQuery(RunQueryRequest::Sync(_)) => {
             let store = ports
                 .saved_queries
@@ -657,9 +671,13 @@ pub async fn handle(
                 .await
                 .map(json)
         }
-        Request::PollQuery(progress) => crate::poll_query(*progress, ports.engine, ports.policy)
-            .await
-            .map(json),
+        Request::PollQuery(progress) => {
+            let progress = crate::poll_query(*progress, ports.engine, ports.policy).await?;
+            if let Some(metrics) = ports.metrics {
+                crate::publish_bytes_scanned(&progress, metrics, ports.deployment).await;
+            }
+            Ok(json(progress))
+        }
         Request::WriteReport(request) => {
             let objects = ports
                 .objects

@@ -6,6 +6,7 @@
 
 pub mod contract;
 mod machine_input;
+mod plan_ingestion;
 mod poll_query;
 mod publish_metric;
 mod run_query;
@@ -14,7 +15,14 @@ mod write_report;
 
 pub use contract::{handle, LambdaName, Ports, QueryProgress};
 pub use machine_input::{check_machine_input, MACHINE_INPUTS};
-pub use poll_query::{poll_query, PollPolicy};
+pub use plan_ingestion::{
+    complete_through, plan_ingestion, IngestionInput, IngestionMode, IngestionPlan, PlanIngestion,
+    PlanIngestionAction, PlannedRead, WatermarkAdvance, WatermarkRow, ADVANCE_QUERY, CATCH_UP_DAYS,
+    SETTLE_MILLIS,
+};
+pub use poll_query::{
+    poll_query, publish_bytes_scanned, PollPolicy, BYTES_SCANNED, INGESTION_NAMESPACE,
+};
 pub use publish_metric::{publish_metric, BATCH_SIZE};
 pub use run_query::{client_request_token, run_query};
 pub use sync_saved_queries::sync_saved_queries;

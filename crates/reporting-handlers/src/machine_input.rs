@@ -9,7 +9,7 @@ use serde::Deserialize;
 /// The machines and the execution input fields each accepts.
 pub const MACHINE_INPUTS: &[(&str, &[&str])] = &[
     ("setup", &[]),
-    ("ingestion", &["asOf"]),
+    ("ingestion", &["mode", "asOf"]),
     ("backfill", &["table", "asOf"]),
     ("watchdog", &["asOf"]),
     ("housekeeping", &[]),
@@ -22,6 +22,7 @@ pub const MACHINE_INPUTS: &[(&str, &[&str])] = &[
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
 struct InputFields {
+    mode: Option<crate::IngestionMode>,
     as_of: Option<String>,
     table: Option<String>,
     completed_date: Option<String>,
@@ -71,6 +72,13 @@ pub fn check_machine_input(machine: &str, input: &serde_json::Value) -> Result<(
                 .map_err(|e| HandlerError::invalid(format!("{field}: {e}")))?;
         }
     }
+    if machine == "ingestion" {
+        crate::IngestionInput {
+            mode: fields.mode,
+            as_of: fields.as_of.clone(),
+        }
+        .resolve(CalendarDate::today_utc())?;
+    }
     if let Some(table) = &fields.table {
         if catalog::table(table).is_none() {
             let known: Vec<&str> = catalog::TABLES.iter().map(|t| t.name).collect();
@@ -104,7 +112,22 @@ mod tests {
         assert!(check_machine_input("ingestion", &json!({"asOf": "2026-11-20"})).is_ok());
         assert!(check_machine_input("ingestion", &json!({})).is_ok());
         let m = refused("ingestion", json!({"asof": "2026-11-20"}));
-        assert!(m.contains("asof") && m.contains("accepts: asOf"), "{m}");
+        assert!(
+            m.contains("asof") && m.contains("accepts: mode, asOf"),
+            "{m}"
+        );
+        assert!(check_machine_input("ingestion", &json!({"mode": "incremental"})).is_ok());
+        assert!(check_machine_input(
+            "ingestion",
+            &json!({"mode": "window", "asOf": "2026-11-20"})
+        )
+        .is_ok());
+        assert!(refused("ingestion", json!({"mode": "weekly"})).starts_with("mode:"));
+        assert!(refused(
+            "ingestion",
+            json!({"mode": "incremental", "asOf": "2026-11-20"})
+        )
+        .starts_with("asOf:"));
         assert!(refused("ingestion", json!({"asOf": "2026-02-30"})).contains("asOf"));
         assert!(refused("ingestion", json!({"asOf": 20261120})).contains("asOf"));
         assert!(refused("setup", json!({"asOf": "2026-11-20"})).contains("accepts: none"));

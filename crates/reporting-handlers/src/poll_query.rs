@@ -1,6 +1,7 @@
 use reporting_core::catalog::{self, Purpose, PROBE_ROW_LIMIT};
+use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
-use reporting_core::ports::{QueryEngine, QueryState};
+use reporting_core::ports::{MetricDatum, Metrics, QueryEngine, QueryState};
 use reporting_core::HandlerError;
 
 use crate::contract::QueryProgress;
@@ -143,5 +144,130 @@ mod tests {
         let waits: Vec<_> = (0..8).map(|n| next_wait(&p, n)).collect();
         assert_eq!(waits, [2, 4, 8, 16, 30, 30, 30, 30]);
         assert_eq!(next_wait(&p, 40), 30);
+    }
+}
+
+/// The namespace of the ingestion's own metrics.
+pub const INGESTION_NAMESPACE: &str = "Notify/Ingestion";
+/// Bytes an ingestion or backfill query scanned (Athena's `DataScannedInBytes`), per query.
+pub const BYTES_SCANNED: &str = "BytesScanned";
+
+/// Publishes what a finished ingestion or backfill query scanned, where the engine reports it
+/// (Athena and Trino do, DuckDB does not), as `Notify/Ingestion` `BytesScanned` by environment and
+/// query: what incremental ingestion saves shows in CloudWatch. The query has succeeded whatever
+/// happens here, so a failed put is logged and the poll still succeeds (rerunning a committed MERGE
+/// to retry a metric would cost more than the metric is worth). A retried poll may publish twice:
+/// the alarms and dashboards read Maximum or Average, not Sum.
+pub async fn publish_bytes_scanned(
+    progress: &QueryProgress,
+    metrics: &dyn Metrics,
+    deployment: &Deployment,
+) {
+    let ingests = catalog::query(&progress.query)
+        .is_some_and(|q| matches!(q.purpose, Purpose::Ingestion { .. } | Purpose::Backfill));
+    let Some(bytes) = progress.statistics.bytes_scanned else {
+        return;
+    };
+    if progress.state != QueryState::Succeeded || !ingests {
+        return;
+    }
+    let datum = MetricDatum {
+        namespace: INGESTION_NAMESPACE.into(),
+        name: BYTES_SCANNED.into(),
+        dimensions: vec![
+            ("environment".into(), deployment.environment.clone()),
+            ("query".into(), progress.query.clone()),
+        ],
+        value: bytes as f64,
+        unit: "Bytes".into(),
+    };
+    if let Err(e) = metrics.put(vec![datum]).await {
+        tracing::warn!(query = %progress.query, error = %e, "could not publish BytesScanned");
+    }
+}
+
+#[cfg(test)]
+mod bytes_scanned_tests {
+    use super::*;
+    use reporting_core::error::PortError;
+    use reporting_core::ports::QueryStatistics;
+    use std::sync::Mutex;
+
+    #[derive(Default)]
+    struct Recorded(Mutex<Vec<MetricDatum>>);
+
+    #[async_trait::async_trait]
+    impl Metrics for Recorded {
+        async fn put(&self, data: Vec<MetricDatum>) -> Result<(), PortError> {
+            self.0.lock().unwrap().extend(data);
+            Ok(())
+        }
+    }
+
+    fn finished(query: &str, bytes: Option<u64>, state: QueryState) -> QueryProgress {
+        QueryProgress {
+            query: query.into(),
+            query_execution_id: "e".into(),
+            state,
+            poll_count: 3,
+            wait_seconds: 0,
+            waited_seconds: 14,
+            statistics: QueryStatistics {
+                bytes_scanned: bytes,
+                ..Default::default()
+            },
+            rows: None,
+        }
+    }
+
+    #[tokio::test]
+    async fn a_finished_ingestion_query_publishes_what_it_scanned_and_nothing_else_does() {
+        let metrics = Recorded::default();
+        let deployment = Deployment::local();
+        for progress in [
+            finished(
+                "ingestion/request_item_status",
+                Some(1234),
+                QueryState::Succeeded,
+            ),
+            finished(
+                "backfill/request_item_status",
+                Some(99),
+                QueryState::Succeeded,
+            ),
+            finished("ingestion/request_item_status", None, QueryState::Succeeded),
+            finished(
+                "ingestion/request_item_status",
+                Some(5),
+                QueryState::Running,
+            ),
+            finished(
+                "reports/completed_comms_report",
+                Some(7),
+                QueryState::Succeeded,
+            ),
+            finished("ingestion/watermarks", Some(8), QueryState::Succeeded),
+        ] {
+            publish_bytes_scanned(&progress, &metrics, &deployment).await;
+        }
+        let put = metrics.0.into_inner().unwrap();
+        for d in &put {
+            assert_eq!(
+                (d.namespace.as_str(), d.name.as_str(), d.unit.as_str()),
+                (INGESTION_NAMESPACE, BYTES_SCANNED, "Bytes")
+            );
+            assert_eq!(d.dimensions[0], ("environment".into(), "local".into()));
+        }
+        let published: Vec<(&str, f64)> = put
+            .iter()
+            .map(|d| (d.dimensions[1].1.as_str(), d.value))
+            .collect();
+        assert_eq!(
+            published,
+            [
+                ("ingestion/request_item_status", 1234.0),
+                ("backfill/request_item_status", 99.0)
+            ]
+        );
     }
 }

@@ -21,6 +21,8 @@ pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
         input.request_id.as_deref(),
         input.migration_id.as_deref(),
         input.table.as_deref(),
+        input.first_capture_day.as_deref(),
+        input.complete_through.as_deref(),
     ];
     Some(reporting_core::token::idempotency_token(&identity))
 }
@@ -116,6 +118,24 @@ pub async fn run_query(
             &input.completed_date,
         )?,
     )?;
+    let first_capture_day = date(
+        "firstCaptureDay",
+        slot_value(
+            query,
+            Param::FirstCaptureDay,
+            "firstCaptureDay",
+            &input.first_capture_day,
+        )?,
+    )?;
+    let complete_through = date(
+        "completeThrough",
+        slot_value(
+            query,
+            Param::CompleteThrough,
+            "completeThrough",
+            &input.complete_through,
+        )?,
+    )?;
     let client_id = identifier(
         "clientId",
         slot_value(query, Param::ClientId, "clientId", &input.client_id)?,
@@ -192,6 +212,8 @@ pub async fn run_query(
             client_id,
             request_id,
             migration_id,
+            first_capture_day,
+            complete_through,
             hash_key: hash_key.as_ref(),
         },
     )

@@ -11,6 +11,9 @@ use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::ports::{QueryEngine, QueryRequest, QueryState};
 use reporting_core::{render, CalendarDate, Secret};
+use reporting_handlers::{
+    plan_ingestion, IngestionPlan, PlanIngestion, PlanIngestionAction, WatermarkRow,
+};
 use reporting_local::{DuckDbEngine, EngineOptions};
 use reporting_trino::{TrinoEngine, TrinoLayout, TrinoSession};
 use synthetic_cdc::CdcRow;
@@ -130,8 +133,9 @@ impl Lab {
         for q in catalog::QUERIES
             .iter()
             .filter(|q| matches!(q.purpose, Purpose::CreateTable))
+            .chain(catalog::query("setup/ingestion_watermarks"))
         {
-            lab.run(q, None);
+            lab.run(q, &Bindings::default());
         }
         lab.refresh_source();
         lab
@@ -191,20 +195,63 @@ impl Lab {
         let mut written = Vec::new();
         for pass in [1, 2] {
             for q in catalog::ingestion_pass(pass) {
-                written.push((q.id, self.run(q, Some(as_of))));
+                written.push((q.id, self.run(q, &Bindings::window(as_of))));
             }
         }
         written
     }
 
-    /// Runs one catalog query; the rows it wrote (or returned), as its engine reports them.
-    fn run(&self, q: &catalog::Query, as_of: Option<CalendarDate>) -> Option<u64> {
+    /// Pass 1 only of a window run for `as_of`: a run that failed in pass 2.
+    pub fn ingest_pass_1(&self, as_of: &str) {
+        let as_of = CalendarDate::parse(as_of).unwrap();
+        for q in catalog::ingestion_pass(1) {
+            self.run(q, &Bindings::window(as_of));
+        }
+    }
+
+    /// One scheduled (incremental) ingestion run that started at `started_at` (ISO-8601 UTC), as
+    /// the ingestion machine makes it: the watermark probe, the plan, both passes, the watermark
+    /// move. `fail_after_pass_1` stops the run after pass 1 has committed, as a failure in pass 2
+    /// would (the machine then never moves the watermarks). Returns the plan.
+    pub fn ingest_incremental(&self, started_at: &str, fail_after_pass_1: bool) -> IngestionPlan {
+        let probe = catalog::query("ingestion/watermarks").unwrap();
+        let watermarks = WatermarkRow::from_positional(
+            &self.select(&render::render(probe.sql, &self.deployment).unwrap()),
+        );
+        let plan = plan_ingestion(&PlanIngestion {
+            action: PlanIngestionAction::PlanIngestion,
+            input: Default::default(),
+            started_at: started_at.into(),
+            watermarks,
+        })
+        .unwrap();
+        for (q, values) in plan.steps().unwrap() {
+            if fail_after_pass_1 && q.purpose != (Purpose::Ingestion { pass: 1 }) {
+                break;
+            }
+            self.run(q, &values);
+        }
+        plan
+    }
+
+    /// The watermarks, as (query, last complete capture day) rows, sorted.
+    pub fn watermarks(&self) -> Vec<(String, String)> {
+        self.select(
+            "SELECT query, CAST(completethrough AS varchar) FROM ingestion_watermarks ORDER BY query",
+        )
+        .into_iter()
+        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+        .collect()
+    }
+
+    /// Runs one catalog query with `values` (and the lab's key); the rows it wrote (or
+    /// returned), as its engine reports them.
+    fn run(&self, q: &catalog::Query, values: &Bindings) -> Option<u64> {
         let sql = render::render(q.sql, &self.deployment).unwrap();
         let key = Secret::new(self.key.clone());
         let values = Bindings {
-            as_of,
             hash_key: Some(&key),
-            ..Default::default()
+            ..*values
         };
         let params = binding::bind(q, &values)
             .unwrap_or_else(|e| panic!("the lab runs setup and ingestion only: {e}"));
@@ -247,7 +294,7 @@ impl Lab {
             .iter()
             .filter(|q| matches!(q.purpose, Purpose::CreateView))
         {
-            self.run(q, None);
+            self.run(q, &Bindings::default());
         }
     }
 
