@@ -9,7 +9,7 @@ use reporting_core::catalog::TABLES;
 use reporting_core::ports::QueryState;
 use reporting_core::CalendarDate;
 use reporting_handlers::contract::{Delivered, SyncSummary};
-use reporting_handlers::{LambdaName, PollPolicy, QueryProgress};
+use reporting_handlers::{IngestionMode, IngestionPlan, LambdaName, PollPolicy, QueryProgress};
 use serde_json::Value;
 use state_machine::{Event, Observer, StateMachine};
 
@@ -39,6 +39,8 @@ pub struct QueryLine {
     pub query: String,
     pub rows_affected: Option<u64>,
     pub engine_millis: Option<u64>,
+    /// What the engine scanned, where it says (Trino, Athena; not DuckDB).
+    pub bytes_scanned: Option<u64>,
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +73,10 @@ impl Observer for Progress {
                 Some(LambdaName::RunQuery) => Some(
                     match serde_json::from_value::<QueryProgress>(output.clone()) {
                         Ok(started) => format!("  started   {}", started.query),
-                        Err(_) => format!("  done      {state}{}", sync_counts(output)),
+                        Err(_) => match serde_json::from_value::<IngestionPlan>(output.clone()) {
+                            Ok(plan) => plan_lines(&plan),
+                            Err(_) => format!("  done      {state}{}", sync_counts(output)),
+                        },
                     },
                 ),
                 Some(LambdaName::PollQuery) => {
@@ -81,12 +86,15 @@ impl Observer for Progress {
                                 query: p.query,
                                 rows_affected: p.statistics.rows_affected,
                                 engine_millis: p.statistics.engine_millis,
+                                bytes_scanned: p.statistics.bytes_scanned,
                             };
                             let text = format!(
-                                "  finished  {:<52} {:>9} rows {:>7} ms",
+                                "  finished  {:<52} {:>9} rows {:>7} ms{}",
                                 q.query,
                                 q.rows_affected.map_or("-".into(), |r| r.to_string()),
-                                q.engine_millis.map_or("-".into(), |m| m.to_string())
+                                q.engine_millis.map_or("-".into(), |m| m.to_string()),
+                                q.bytes_scanned
+                                    .map_or(String::new(), |b| format!(" {b:>12} bytes scanned"))
                             );
                             self.finished.lock().unwrap().push(q);
                             Some(text)
@@ -126,6 +134,20 @@ impl Observer for Progress {
             let _ = writeln!(err, "{line}");
         }
     }
+}
+
+/// What an ingestion plan chose: its mode and reference date, then each note (what each pass-1
+/// query reads, and any fallback).
+fn plan_lines(plan: &IngestionPlan) -> String {
+    let mode = match plan.mode {
+        IngestionMode::Incremental => "incremental",
+        IngestionMode::Window => "window",
+    };
+    let mut text = format!("  planned   {mode} run to {}", plan.as_of);
+    for note in &plan.notes {
+        text.push_str(&format!("\n            {note}"));
+    }
+    text
 }
 
 /// ` (2 created, 0 updated, 0 deleted, 28 unchanged)` for a saved-query sync's output, else ``.
