@@ -294,3 +294,47 @@ pub fn write_parquet(
     std::fs::rename(&staging, &final_dir).map_err(|e| fail(&final_dir, e))?;
     Ok(summary)
 }
+
+/// Splits one capture day's Parquet files (`day_dir`) into one file per hour of the versions'
+/// change time, `hour-HH.parquet` in `out_dir`, as Firehose delivers a day buffer by buffer: the
+/// bench's steady-state day lands hour by hour. Returns the hours written, in order, with their
+/// files.
+pub fn split_day_by_hour(
+    day_dir: &Path,
+    out_dir: &Path,
+) -> Result<Vec<(u32, PathBuf)>, GenerateError> {
+    let staging = out_dir.join(".by-hour");
+    if staging.exists() {
+        std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
+    }
+    std::fs::create_dir_all(out_dir).map_err(|e| fail(out_dir, e))?;
+    let conn = Connection::open_in_memory().map_err(|e| fail(day_dir, e))?;
+    let sql = format!(
+        "COPY (SELECT *, CAST((\"$classification\".\"timestamp\" % 86400000) // 3600000 AS INTEGER) AS firehose_hour \
+               FROM read_parquet('{src}/*.parquet', union_by_name = true, hive_partitioning = false) \
+               ORDER BY \"$classification\".\"timestamp\") \
+         TO '{dst}' (FORMAT parquet, COMPRESSION zstd, PARTITION_BY (firehose_hour))",
+        src = sql_text(day_dir),
+        dst = sql_text(&staging),
+    );
+    conn.execute_batch(&sql).map_err(|e| fail(out_dir, e))?;
+    let mut hours = Vec::new();
+    for hour in 0..24u32 {
+        let dir = staging.join(format!("firehose_hour={hour}"));
+        if !dir.is_dir() {
+            continue;
+        }
+        let mut files: Vec<PathBuf> = std::fs::read_dir(&dir)
+            .map_err(|e| fail(&dir, e))?
+            .filter_map(|e| e.ok().map(|e| e.path()))
+            .collect();
+        files.sort();
+        for (n, file) in files.into_iter().enumerate() {
+            let to = out_dir.join(format!("hour-{hour:02}-{n}.parquet"));
+            std::fs::rename(&file, &to).map_err(|e| fail(&to, e))?;
+            hours.push((hour, to));
+        }
+    }
+    std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
+    Ok(hours)
+}

@@ -31,7 +31,7 @@ struct Cli {
     command: Command,
 }
 
-#[derive(clap::Args)]
+#[derive(clap::Args, Clone)]
 struct Engine {
     /// The Firehose folder (`transaction_history`).
     #[arg(long)]
@@ -69,6 +69,25 @@ enum Command {
         engine: Engine,
         #[arg(long)]
         as_of: String,
+    },
+    /// The steady-state day: a cold incremental run (no watermark yet: the week window) just
+    /// after midnight of `--day`, then the 13 scheduled runs of that day (01:00, 04:00, 08:00 to
+    /// 18:00 UTC) while the day's data lands hour by hour, then 01:00 the next day. The source is
+    /// built in `--work` from `--history` (hard links), with the day's files split by hour.
+    SteadyDay {
+        #[command(flatten)]
+        engine: Engine,
+        #[arg(long)]
+        home: PathBuf,
+        /// The Firehose folder holding the history (the day's partition included).
+        #[arg(long)]
+        history: PathBuf,
+        /// The steady-state day (its partition must be in the history).
+        #[arg(long)]
+        day: String,
+        /// Scratch folder: the hour files and the source the runs read.
+        #[arg(long)]
+        work: PathBuf,
     },
     /// Runs one statement (investigations: profile it with --profile).
     Sql {
@@ -170,9 +189,8 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
             let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
             let key = Secret::new(BENCH_HASH_KEY.to_string());
             let values = Bindings {
-                as_of: Some(as_of),
                 hash_key: Some(&key),
-                ..Default::default()
+                ..Bindings::window(as_of)
             };
             let params = binding::bind(q, &values).map_err(|e| e.to_string())?;
             profile_to(&engine, engine_args.profile.as_deref(), q.id)?;
@@ -195,6 +213,205 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
         .map(|t| Ok(json!({"table": t.name, "rows": engine.row_count(t.name).map_err(|e| e.to_string())?})))
         .collect::<Result<_, String>>()?;
     Ok(json!({"seconds": seconds, "queries": queries, "tables": tables}))
+}
+
+/// The peak resident set since the last reset, in bytes (`VmHWM`).
+fn peak_rss() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find_map(|l| l.strip_prefix("VmHWM:"))
+                .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        })
+        .map_or(0, |kb| kb * 1024)
+}
+
+/// Resets the peak resident set (Linux: `5` to clear_refs), so each run's peak is its own.
+fn reset_peak_rss() {
+    let _ = std::fs::write("/proc/self/clear_refs", "5");
+}
+
+fn partition(root: &Path, day: CalendarDate) -> PathBuf {
+    root.join(format!(
+        "__year={}/__month={}/__day={}",
+        day.year(),
+        day.month(),
+        day.day()
+    ))
+}
+
+fn io(path: &Path, e: std::io::Error) -> String {
+    format!("{}: {e}", path.display())
+}
+
+/// Hard links every file of `from` under `to`, keeping the relative paths; skips `except`.
+fn link_tree(from: &Path, to: &Path, except: &Path) -> Result<(), String> {
+    for entry in std::fs::read_dir(from).map_err(|e| io(from, e))? {
+        let entry = entry.map_err(|e| io(from, e))?;
+        let (src, dst) = (entry.path(), to.join(entry.file_name()));
+        if src == except {
+            continue;
+        }
+        if src.is_dir() {
+            std::fs::create_dir_all(&dst).map_err(|e| io(&dst, e))?;
+            link_tree(&src, &dst, except)?;
+        } else {
+            std::fs::hard_link(&src, &dst).map_err(|e| io(&dst, e))?;
+        }
+    }
+    Ok(())
+}
+
+/// The scheduled ingestion's hours (UTC, as in winter): 13 runs a day.
+const SCHEDULE_HOURS: [u32; 13] = [1, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
+
+fn steady_day(
+    engine_args: &Engine,
+    home: &Path,
+    history: &Path,
+    day: &str,
+    work: &Path,
+) -> Result<serde_json::Value, String> {
+    use reporting_handlers::{plan_ingestion, PlanIngestion, PlanIngestionAction, WatermarkRow};
+    let day = CalendarDate::parse(day).map_err(|e| e.to_string())?;
+    let deployment = Home::new(home).deployment().map_err(|e| e.to_string())?;
+    // The day's data, one file per hour of change time (made once).
+    let hours_dir = work.join(format!("hours-{day}"));
+    let mut hours: Vec<(u32, PathBuf)> = Vec::new();
+    if hours_dir.is_dir() {
+        for entry in std::fs::read_dir(&hours_dir).map_err(|e| io(&hours_dir, e))? {
+            let path = entry.map_err(|e| io(&hours_dir, e))?.path();
+            let name = path
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .to_string();
+            if let Some(h) = name
+                .strip_prefix("hour-")
+                .and_then(|n| n.get(..2))
+                .and_then(|h| h.parse().ok())
+            {
+                hours.push((h, path));
+            }
+        }
+        hours.sort();
+    }
+    if hours.is_empty() {
+        hours = synthetic_cdc::split_day_by_hour(&partition(history, day), &hours_dir)
+            .map_err(|e| e.to_string())?;
+    }
+    let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
+    let day_bytes: u64 = hours.iter().map(|(_, p)| size(p)).sum();
+    // The source the runs read: the history without the day, which then lands hour by hour.
+    let source = work.join("steady-source");
+    if source.exists() {
+        std::fs::remove_dir_all(&source).map_err(|e| io(&source, e))?;
+    }
+    std::fs::create_dir_all(&source).map_err(|e| io(&source, e))?;
+    link_tree(history, &source, &partition(history, day))?;
+    let landed = partition(&source, day);
+    std::fs::create_dir_all(&landed).map_err(|e| io(&landed, e))?;
+
+    let engine = open(&Engine {
+        source: source.clone(),
+        ..engine_args.clone()
+    })?;
+    for q in catalog::QUERIES
+        .iter()
+        .filter(|q| matches!(q.purpose, Purpose::CreateTable))
+        .chain(catalog::query("setup/ingestion_watermarks"))
+    {
+        let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
+        engine
+            .execute(&sql, &[])
+            .map_err(|e| format!("{}: {e}", q.id))?;
+    }
+    let key = Secret::new(BENCH_HASH_KEY.to_string());
+    let probe = catalog::query("ingestion/watermarks").expect("the catalog's probe");
+    let run = |at_millis: i64| -> Result<serde_json::Value, String> {
+        engine.replace_source(&source).map_err(|e| e.to_string())?;
+        reset_peak_rss();
+        let (t, bytes) = (Instant::now(), read_bytes());
+        let marks = engine
+            .execute(
+                &render::render(probe.sql, &deployment).map_err(|e| e.to_string())?,
+                &[],
+            )
+            .map_err(|e| e.to_string())?;
+        let plan = plan_ingestion(&PlanIngestion {
+            action: PlanIngestionAction::PlanIngestion,
+            input: Default::default(),
+            started_at: utc_time::instant::iso_millis(at_millis),
+            watermarks: WatermarkRow::from_positional(&marks.rows),
+        })
+        .map_err(|e| e.to_string())?;
+        let mut queries = Vec::new();
+        for (q, values) in plan.steps().map_err(|e| e.to_string())? {
+            let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
+            let params = binding::bind(
+                q,
+                &Bindings {
+                    hash_key: Some(&key),
+                    ..values
+                },
+            )
+            .map_err(|e| e.to_string())?;
+            let (qt, qb) = (Instant::now(), read_bytes());
+            engine
+                .execute(&sql, &params)
+                .map_err(|e| format!("{}: {e}", q.id))?;
+            queries.push(json!({"query": q.id, "seconds": qt.elapsed().as_secs_f64(), "readBytes": read_bytes() - qb}));
+        }
+        Ok(json!({
+            "startedAt": utc_time::instant::iso_millis(at_millis),
+            "seconds": t.elapsed().as_secs_f64(),
+            "readBytes": read_bytes() - bytes,
+            "peakRss": peak_rss(),
+            "firstCaptureDays": plan.first_pass.iter().map(|r| r.first_capture_day.clone()).collect::<Vec<_>>(),
+            "notes": plan.notes,
+            "queries": queries,
+        }))
+    };
+    let midnight = day.to_days() * 86_400_000;
+    let hour = 3_600_000i64;
+    // Cold: no watermark yet, so the week window; the day has not begun to land.
+    let cold = run(midnight + hour / 2)?;
+    let mut runs = Vec::new();
+    let mut landed_hours = 0usize;
+    for h in SCHEDULE_HOURS {
+        // What Firehose has delivered by h:00: every hour before it.
+        for (hr, file) in hours.iter().filter(|(hr, _)| *hr < h) {
+            let to = landed.join(file.file_name().unwrap_or_default());
+            if !to.exists() {
+                std::fs::hard_link(file, &to).map_err(|e| io(&to, e))?;
+                landed_hours = landed_hours.max(*hr as usize + 1);
+            }
+        }
+        let mut r = run(midnight + i64::from(h) * hour)?;
+        r["dayBytesLanded"] = json!(std::fs::read_dir(&landed)
+            .map_err(|e| io(&landed, e))?
+            .filter_map(|e| e.ok())
+            .map(|e| size(&e.path()))
+            .sum::<u64>());
+        runs.push(r);
+    }
+    for (_, file) in &hours {
+        let to = landed.join(file.file_name().unwrap_or_default());
+        if !to.exists() {
+            std::fs::hard_link(file, &to).map_err(|e| io(&to, e))?;
+        }
+    }
+    let next = run(midnight + 25 * hour)?;
+    Ok(json!({
+        "day": day.to_string(),
+        "dayBytes": day_bytes,
+        "dayFiles": hours.len(),
+        "landedHours": landed_hours,
+        "cold": cold,
+        "runs": runs,
+        "nextDay": next,
+    }))
 }
 
 /// Every source column the ingestion reads: the file columns but `pk` and `$classification`.
@@ -250,6 +467,13 @@ fn main() -> std::process::ExitCode {
             as_of,
         } => ingest(engine, home, as_of),
         Command::ScanFloor { engine, as_of } => scan_floor(engine, as_of),
+        Command::SteadyDay {
+            engine,
+            home,
+            history,
+            day,
+            work,
+        } => steady_day(engine, home, history, day, work),
         Command::Sql { engine, sql } => open(engine).and_then(|e| {
             profile_to(&e, engine.profile.as_deref(), "sql")?;
             let t = Instant::now();
