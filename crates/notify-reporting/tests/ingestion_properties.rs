@@ -456,7 +456,20 @@ fn schedule(rows: &[CdcRow], rng: &mut Rng, run_chance: f64, fail_chance: f64) -
         }
         d = d.add_days(1);
     }
-    // The last run succeeds, so both sides end with both passes done.
+    // Whatever was drawn, a run at noon mid-way (so a later run has a watermark to read from)
+    // and a last one that succeeds, so both sides end with both passes done.
+    let mid = first.add_days((last.to_days() - first.to_days()) / 2);
+    let anchors = [(mid, 12), (last, 10)];
+    for (day, hour) in anchors {
+        let at = day.to_days() * 24 * HOUR_MS + hour * HOUR_MS;
+        if !runs
+            .iter()
+            .any(|(t, _)| *t / (24 * HOUR_MS) == day.to_days())
+        {
+            runs.push((at, false));
+        }
+    }
+    runs.sort();
     if let Some(last) = runs.last_mut() {
         last.1 = false;
     }
@@ -934,6 +947,21 @@ fn seen_on(
         // As of the last day of the history, so today's latencies are there to compare.
         t.run("watchdog", json!({ "asOf": AS_OF })).await;
     });
+    // Trino reports what each query scanned, and poll-query publishes it as Athena's would be;
+    // DuckDB reports nothing, so publishes nothing.
+    let scanned = t.bytes_scanned();
+    let items: Vec<f64> = scanned
+        .iter()
+        .filter(|(q, _)| q == "ingestion/request_item_status")
+        .map(|(_, bytes)| *bytes)
+        .collect();
+    match engine {
+        TestEngine::Trino => {
+            assert!(items.len() <= runs.len(), "{scanned:?}");
+            assert!(items.iter().any(|b| *b > 0.0), "{scanned:?}");
+        }
+        TestEngine::DuckDb => assert!(scanned.is_empty(), "{scanned:?}"),
+    }
     let mut relations = t.dump_all();
     relations.extend(t.views());
     Seen {

@@ -70,6 +70,7 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
         v.map(|t| QueryParam::Text(t.to_string()))
             .ok_or_else(|| unbound(slot))
     };
+    let date = |v: Option<CalendarDate>, slot| v.map(QueryParam::Date).ok_or_else(|| unbound(slot));
     query
         .params
         .iter()
@@ -78,23 +79,10 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
                 .hash_key
                 .map(|k| QueryParam::Secret(k.clone()))
                 .ok_or_else(|| unbound(slot)),
-            s if s.needs_as_of() => values
-                .as_of
-                .and_then(|d| s.date_for(d))
-                .map(QueryParam::Date)
-                .ok_or_else(|| unbound(slot)),
-            Param::CompletedDate => values
-                .completed_date
-                .map(QueryParam::Date)
-                .ok_or_else(|| unbound(slot)),
-            Param::FirstCaptureDay => values
-                .first_capture_day
-                .map(QueryParam::Date)
-                .ok_or_else(|| unbound(slot)),
-            Param::CompleteThrough => values
-                .complete_through
-                .map(QueryParam::Date)
-                .ok_or_else(|| unbound(slot)),
+            s if s.needs_as_of() => date(values.as_of.and_then(|d| s.date_for(d)), slot),
+            Param::CompletedDate => date(values.completed_date, slot),
+            Param::FirstCaptureDay => date(values.first_capture_day, slot),
+            Param::CompleteThrough => date(values.complete_through, slot),
             Param::ClientId => text(values.client_id, slot),
             Param::RequestId => text(values.request_id, slot),
             Param::MigrationId => text(values.migration_id, slot),

@@ -696,7 +696,7 @@ mod tests {
                 .params
                 .iter()
                 .map(|p| match p {
-                    Param::WeekBeforeAsOf | Param::MonthBeforeAsOf => Param::HistoryStart,
+                    Param::FirstCaptureDay | Param::MonthBeforeAsOf => Param::HistoryStart,
                     other => *other,
                 })
                 .collect();

@@ -92,7 +92,7 @@ async fn run(
 #[tokio::test]
 async fn the_hash_key_is_bound_but_never_returned() {
     let (r, engine) = run(
-        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
         Some(KEY),
     )
     .await;
@@ -128,7 +128,7 @@ async fn the_hash_key_is_bound_but_never_returned() {
 #[tokio::test]
 async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
     let (r, engine) = run(
-        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
         None,
     )
     .await;
@@ -141,7 +141,7 @@ async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
     );
     assert!(engine.started.lock().unwrap().is_empty());
     let (r, engine) = run(
-        json!({"query": "ingestion/request_item_status", "asOf": "2026-11-25"}),
+        json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
         Some("not-a-key"),
     )
     .await;
@@ -212,7 +212,7 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
         ),
         (json!({"query": "housekeeping/optimize"}), "needs table"),
         (
-            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "table": "request_item_status"}),
+            json!({"query": "ingestion/request_item_plan_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25", "table": "request_item_status"}),
             "takes no table",
         ),
         (

@@ -331,12 +331,14 @@ impl TestHome {
     }
 
     /// Every metric the watchdog published, by (metric, client, campaign); each checked to be a
-    /// Notify/Watchdog count of this environment.
+    /// Notify/Watchdog count of this environment. (Ingestion's own `Notify/Ingestion` bytes
+    /// scanned, which only engines that report it publish, are [`TestHome::bytes_scanned`].)
     pub fn metrics(&self) -> Metrics {
         reporting_local::MetricsFile::new(self.home.metrics_file())
             .read_all()
             .unwrap()
             .into_iter()
+            .filter(|d| d.namespace != reporting_handlers::INGESTION_NAMESPACE)
             .map(|d| {
                 assert_eq!(d.namespace, "Notify/Watchdog");
                 assert_eq!(d.unit, "Count");
@@ -348,6 +350,28 @@ impl TestHome {
                     (d.name, d.dimensions[1].1.clone(), d.dimensions[2].1.clone()),
                     d.value,
                 )
+            })
+            .collect()
+    }
+
+    /// The `Notify/Ingestion` `BytesScanned` data poll-query published, as (query, bytes), in
+    /// order; each checked to be this environment's.
+    pub fn bytes_scanned(&self) -> Vec<(String, f64)> {
+        reporting_local::MetricsFile::new(self.home.metrics_file())
+            .read_all()
+            .unwrap()
+            .into_iter()
+            .filter(|d| d.namespace == reporting_handlers::INGESTION_NAMESPACE)
+            .map(|d| {
+                assert_eq!(
+                    (d.name.as_str(), d.unit.as_str()),
+                    ("BytesScanned", "Bytes")
+                );
+                assert_eq!(
+                    d.dimensions[0],
+                    ("environment".to_string(), "local".to_string())
+                );
+                (d.dimensions[1].1.clone(), d.value)
             })
             .collect()
     }
