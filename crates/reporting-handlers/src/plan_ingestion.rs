@@ -410,6 +410,12 @@ mod tests {
         ))
         .starts_with("asOf:"));
         assert!(refused(request(json!({}), "yesterday")).starts_with("startedAt:"));
+        let mut stale = request(json!({}), "2026-11-27T09:00:00Z");
+        stale.watermarks.push(WatermarkRow {
+            query: "ingestion/request_item_status".into(),
+            completethrough: Some("2026-11-26'; DROP TABLE x".into()),
+        });
+        assert!(refused(stale).starts_with("watermarks: ingestion/request_item_status:"));
         assert!(serde_json::from_value::<IngestionInput>(json!({"mode": "weekly"})).is_err());
     }
 }

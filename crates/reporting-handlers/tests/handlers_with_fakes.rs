@@ -173,6 +173,22 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
             "needs asOf",
         ),
         (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25"}),
+            "needs firstCaptureDay",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18' OR '1'='1"}),
+            "firstCaptureDay",
+        ),
+        (
+            json!({"query": "ingestion/advance_watermarks", "completeThrough": "2026-13-01"}),
+            "completeThrough",
+        ),
+        (
+            json!({"query": "ingestion/advance_watermarks", "completeThrough": "2026-11-25", "firstCaptureDay": "2026-11-18"}),
+            "takes no firstCaptureDay",
+        ),
+        (
             json!({"query": "tables/request_item_status", "asOf": "2026-11-25"}),
             "takes no asOf",
         ),
