@@ -40,7 +40,8 @@ fn columns_spec(day: CalendarDate, late_columns_from: CalendarDate) -> String {
         .join(", ")
 }
 
-fn partition_dir(root: &Path, day: CalendarDate) -> PathBuf {
+/// A capture day's Firehose folder under `root`: `__year=Y/__month=M/__day=D` (not zero-padded).
+pub fn partition_dir(root: &Path, day: CalendarDate) -> PathBuf {
     root.join(format!(
         "__year={}/__month={}/__day={}",
         day.year(),

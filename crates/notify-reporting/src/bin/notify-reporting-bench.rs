@@ -232,15 +232,6 @@ fn reset_peak_rss() {
     let _ = std::fs::write("/proc/self/clear_refs", "5");
 }
 
-fn partition(root: &Path, day: CalendarDate) -> PathBuf {
-    root.join(format!(
-        "__year={}/__month={}/__day={}",
-        day.year(),
-        day.month(),
-        day.day()
-    ))
-}
-
 fn io(path: &Path, e: std::io::Error) -> String {
     format!("{}: {e}", path.display())
 }
@@ -298,8 +289,11 @@ fn steady_day(
         hours.sort();
     }
     if hours.is_empty() {
-        hours = synthetic_cdc::split_day_by_hour(&partition(history, day), &hours_dir)
-            .map_err(|e| e.to_string())?;
+        hours = synthetic_cdc::split_day_by_hour(
+            &synthetic_cdc::partition_dir(history, day),
+            &hours_dir,
+        )
+        .map_err(|e| e.to_string())?;
     }
     let size = |p: &Path| std::fs::metadata(p).map(|m| m.len()).unwrap_or(0);
     let day_bytes: u64 = hours.iter().map(|(_, p)| size(p)).sum();
@@ -309,8 +303,12 @@ fn steady_day(
         std::fs::remove_dir_all(&source).map_err(|e| io(&source, e))?;
     }
     std::fs::create_dir_all(&source).map_err(|e| io(&source, e))?;
-    link_tree(history, &source, &partition(history, day))?;
-    let landed = partition(&source, day);
+    link_tree(
+        history,
+        &source,
+        &synthetic_cdc::partition_dir(history, day),
+    )?;
+    let landed = synthetic_cdc::partition_dir(&source, day);
     std::fs::create_dir_all(&landed).map_err(|e| io(&landed, e))?;
 
     let engine = open(&Engine {
