@@ -20,11 +20,20 @@ MOTO_VERSION := 5.2.5
 MOTO := $(VENV)/bin/moto_server
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
-# How DuckDB 2.0.0 is had. DUCKDB=bundled (the default): compiled from the sources its crate
-# bundles, about 25 minutes of C++ once per machine. DUCKDB=prebuilt: linked from PyPI's duckdb
-# 2.0.0 wheel, which carries the same library (tools/prebuilt-duckdb says how); needs libpython 3.11
-# on the system (Debian: libpython3.11). Both builds live side by side in the target folder.
-DUCKDB ?= bundled
+# How DuckDB 2.0.0 is had (README, "Which DuckDB"). Both are DuckDB 2.0.0 and behave the same
+# (duckdb_trino::library refuses a library that differs; `library_profile` tests pin it):
+#   DUCKDB=prebuilt  linked from PyPI's duckdb 2.0.0 wheel (tools/prebuilt-duckdb): a first build
+#                    in minutes. The default wherever it works (x86_64 Linux with libpython 3.11).
+#   DUCKDB=bundled   compiled from the C++ its crate bundles: about 45 minutes on 2 cores, once
+#                    per machine. The default where the prebuilt one cannot work, said when chosen.
+# Both builds live side by side in the target folder.
+ifndef DUCKDB
+DUCKDB_PREBUILT_WHY_NOT := $(shell tools/prebuilt-duckdb check 2>&1)
+DUCKDB := $(if $(DUCKDB_PREBUILT_WHY_NOT),bundled,prebuilt)
+ifneq ($(DUCKDB_PREBUILT_WHY_NOT),)
+$(info DuckDB: the bundled build (~45 min of C++ once), as the prebuilt library cannot be used here: $(DUCKDB_PREBUILT_WHY_NOT))
+endif
+endif
 DUCKDB_PREBUILT := $(TARGET_DIR)/tools/duckdb-2.0.0
 ifeq ($(DUCKDB),bundled)
 DUCKDB_FEATURES :=
@@ -32,7 +41,9 @@ DUCKDB_LIB :=
 else ifeq ($(DUCKDB),prebuilt)
 DUCKDB_FEATURES := --no-default-features
 DUCKDB_LIB := $(DUCKDB_PREBUILT)/libduckdb.so
-export DUCKDB_LIB_DIR := $(abspath $(DUCKDB_PREBUILT))
+# Its real path (CI's target folder is a symlink kept across clones): libduckdb-sys rebuilds, and
+# everything above it relinks, whenever this value changes.
+export DUCKDB_LIB_DIR := $(shell mkdir -p $(DUCKDB_PREBUILT) && cd $(DUCKDB_PREBUILT) && pwd -P)
 else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
