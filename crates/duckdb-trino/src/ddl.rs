@@ -20,6 +20,10 @@ static LOCATION: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)\bLOCATION\s+'[^']*'").unwrap());
 static CLAUSE_WITH_PARENS: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?is)\b(PARTITIONED\s+BY|TBLPROPERTIES)\s*\(").unwrap());
+/// Time-zone syntax: only the prebuilt library (with ICU) has a meaning for it (library.rs).
+static TIME_ZONE_SYNTAX: LazyLock<Regex> = LazyLock::new(|| {
+    Regex::new(r"(?i)\b(AT\s+TIME\s+ZONE|WITH\s+TIME\s+ZONE|TIMESTAMPTZ)\b").unwrap()
+});
 static COMPLEX_TYPE: LazyLock<Regex> =
     LazyLock::new(|| Regex::new(r"(?i)\b(array|map|struct)\s*<").unwrap());
 
@@ -35,6 +39,15 @@ pub fn translate(sql: &str) -> Result<Vec<String>, CompatError> {
         .collect::<Vec<_>>()
         .join(" ")
         .to_ascii_uppercase();
+    if let Some(m) = TIME_ZONE_SYNTAX.find(&mask(body)) {
+        // Without ICU (the bundled build) DuckDB cannot run it; with ICU (the prebuilt one) it
+        // would follow the machine's zone. Neither is Trino's meaning on both: refused on both.
+        return Err(CompatError::Unsupported(format!(
+            "{} (time zones exist in one DuckDB build and not the other; use the prelude's \
+             at_timezone(t, zone))",
+            &body[m.range()]
+        )));
+    }
     if head.starts_with("CREATE TABLE") || head.starts_with("CREATE EXTERNAL TABLE") {
         return Ok(vec![create_table(body)?]);
     }
@@ -201,6 +214,29 @@ fn parse_type(s: &str) -> Result<(String, usize), CompatError> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn time_zone_syntax_is_refused_on_both_builds_naming_it() {
+        for (sql, named) in [
+            (
+                "SELECT t AT TIME ZONE 'Europe/London' FROM x",
+                "AT TIME ZONE",
+            ),
+            (
+                "SELECT CAST(t AS timestamp(3)\n with time  zone) FROM x",
+                "with time  zone",
+            ),
+            ("SELECT t::TIMESTAMPTZ FROM x", "TIMESTAMPTZ"),
+        ] {
+            match translate(sql) {
+                Err(CompatError::Unsupported(m)) => assert!(m.starts_with(named), "{m}"),
+                other => panic!("{sql}: {other:?}"),
+            }
+        }
+        // In a literal, a comment or a longer name it is not syntax.
+        let harmless = "SELECT 'at time zone' AS a, at_timezone(t, 'UTC') AS timestamptz_x -- with time zone\nFROM x";
+        assert_eq!(translate(harmless).unwrap(), vec![harmless]);
+    }
 
     #[test]
     fn iceberg_create_table_loses_its_athena_clauses() {

@@ -11,10 +11,12 @@
 
 pub mod ddl;
 pub mod functions;
+pub mod library;
 pub mod merge;
 mod scan;
 
 pub use ddl::{duckdb_type, translate};
+pub use library::LibraryProfile;
 pub use merge::MergeParts;
 
 /// Trino-semantics macros; run on every new connection.
@@ -26,9 +28,15 @@ pub enum CompatError {
     Unsupported(String),
     #[error("malformed SQL: {0}")]
     Malformed(String),
+    #[error("the linked DuckDB library: {0}")]
+    Library(String),
 }
 
-/// Installs the prelude on a connection.
-pub fn install(conn: &duckdb::Connection) -> duckdb::Result<()> {
+/// Makes a connection the layer's: checks and pins the linked library ([`library::pin`]), then
+/// installs the prelude.
+pub fn install(conn: &duckdb::Connection) -> Result<LibraryProfile, CompatError> {
+    let profile = library::pin(conn)?;
     conn.execute_batch(PRELUDE)
+        .map_err(|e| CompatError::Library(format!("the prelude did not install: {e}")))?;
+    Ok(profile)
 }

@@ -24,6 +24,14 @@ fn fail(path: &Path, e: impl std::fmt::Display) -> GenerateError {
     }
 }
 
+/// A DuckDB connection for writing Parquet, on the same footing as the engine's: the linked
+/// library checked and pinned (UTC, no extension loading), whichever build it is.
+fn open_connection(path: &Path) -> Result<Connection, GenerateError> {
+    let conn = Connection::open_in_memory().map_err(|e| fail(path, e))?;
+    duckdb_trino::library::pin(&conn).map_err(|e| fail(path, e))?;
+    Ok(conn)
+}
+
 /// The DuckDB `read_json` column spec of a capture day's files.
 fn columns_spec(day: CalendarDate, late_columns_from: CalendarDate) -> String {
     // Every column of the Glue schema the files hold, in its DuckDB type.
@@ -110,7 +118,7 @@ impl ParquetSpool {
             std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
         }
         std::fs::create_dir_all(staging.join(".spool")).map_err(|e| fail(&staging, e))?;
-        let conn = Connection::open_in_memory().map_err(|e| fail(out, e))?;
+        let conn = open_connection(out)?;
         conn.execute_batch(&format!(
             "SET memory_limit = '4GB'; SET temp_directory = '{}'",
             sql_text(&staging.join(".spool"))
@@ -258,7 +266,7 @@ pub fn write_parquet(
     for r in rows {
         by_day.entry(r.capture_day).or_default().push(r);
     }
-    let conn = Connection::open_in_memory().map_err(|e| fail(out, e))?;
+    let conn = open_connection(out)?;
     let mut rng = Rng::new(seed).fork(99);
     let mut summary = Summary {
         rows: rows.len() as u64,
@@ -309,7 +317,7 @@ pub fn split_day_by_hour(
         std::fs::remove_dir_all(&staging).map_err(|e| fail(&staging, e))?;
     }
     std::fs::create_dir_all(out_dir).map_err(|e| fail(out_dir, e))?;
-    let conn = Connection::open_in_memory().map_err(|e| fail(day_dir, e))?;
+    let conn = open_connection(day_dir)?;
     let sql = format!(
         "COPY (SELECT *, CAST((\"$classification\".\"timestamp\" % 86400000) // 3600000 AS INTEGER) AS firehose_hour \
                FROM read_parquet('{src}/*.parquet', union_by_name = true, hive_partitioning = false) \
