@@ -108,10 +108,17 @@ WITH_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
 	     && tools/trino up $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
 	    export TRINO_URL=http://127.0.0.1:$$port; trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
 	  fi
+# make test starts its server without waiting: the test binaries build, and the DuckDB ones run,
+# while it starts; the Trino tests wait for it while its process lives (TRINO_STARTING_PID).
+START_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
+	     && tools/trino start $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
+	    export TRINO_URL=http://127.0.0.1:$$port TRINO_STARTING_PID=$$(cat $(TRINO_TEST_RUN)/server.pid); \
+	    trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
+	  fi
 test: SHELL := /bin/bash
 test: $(MOTO) $(DUCKDB_LIB)
 	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
-	@set -o pipefail; $(WITH_TRINO); \
+	@set -o pipefail; $(START_TRINO); \
 	  $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
 	  status=$$?; tools/test-summary $(TEST_LOG) $$status
 

@@ -249,6 +249,8 @@ pub struct TrinoUnavailable(String);
 impl Trino {
     /// The server URL variable; `make test` sets it to the server it started.
     pub const VARIABLE: &'static str = "TRINO_URL";
+    /// The pid of the `TRINO_URL` server while it may still be starting (`make test` sets it).
+    pub const STARTING_PID_VARIABLE: &'static str = "TRINO_STARTING_PID";
     /// Where `make trino-install` puts the server, under the target folder.
     pub const IN_TARGET: &'static str = "tools";
 
@@ -274,7 +276,16 @@ impl Trino {
     fn find_or_start() -> Result<Trino, TrinoUnavailable> {
         if let Some(url) = std::env::var_os(Self::VARIABLE) {
             let url = url.to_string_lossy().trim_end_matches('/').to_string();
-            wait_for_trino(&url, None, Duration::from_secs(5)).map_err(TrinoUnavailable)?;
+            // `make test` starts its server without waiting for it, so the DuckDB binaries run
+            // while it starts: wait for it as long as its process lives, else a few seconds.
+            let starting = std::env::var(Self::STARTING_PID_VARIABLE)
+                .ok()
+                .and_then(|pid| pid.trim().parse::<i32>().ok());
+            let (server, timeout) = match starting {
+                Some(pid) => (TrinoProcess::Pid(pid), Duration::from_secs(240)),
+                None => (TrinoProcess::Elsewhere, Duration::from_secs(5)),
+            };
+            wait_for_trino(&url, server, timeout).map_err(TrinoUnavailable)?;
             return Ok(Trino { url, run_dir: None });
         }
         let tools = target_dir()
@@ -314,7 +325,11 @@ impl Trino {
         let mut child = spawn_tied_to_this_process(command)
             .map_err(|e| TrinoUnavailable(format!("cannot start {}: {e}", script.display())))?;
         let url = format!("http://127.0.0.1:{port}");
-        if let Err(e) = wait_for_trino(&url, Some(&mut child), Duration::from_secs(240)) {
+        if let Err(e) = wait_for_trino(
+            &url,
+            TrinoProcess::Child(&mut child),
+            Duration::from_secs(240),
+        ) {
             let _ = child.kill();
             let log = std::fs::read_to_string(run_dir.join("server.log")).unwrap_or_default();
             return Err(TrinoUnavailable(format!(
@@ -391,10 +406,37 @@ fn spawn_tied_to_this_process(mut command: Command) -> std::io::Result<Child> {
         .map_err(|e| std::io::Error::other(e.to_string()))?
 }
 
-/// Waits until the server at `url` says it is no longer starting; fails at once if `child` exits.
+/// The process behind a Trino URL, as far as a test can watch it.
+enum TrinoProcess<'a> {
+    /// Started by this binary.
+    Child(&'a mut Child),
+    /// Started by `make test` (`TRINO_STARTING_PID`).
+    Pid(i32),
+    /// A team's own server: nothing to watch.
+    Elsewhere,
+}
+
+impl TrinoProcess<'_> {
+    /// Whether the process is known to have ended, and how.
+    fn exited(&mut self) -> Option<String> {
+        match self {
+            TrinoProcess::Child(child) => match child.try_wait() {
+                Ok(Some(status)) => Some(status.to_string()),
+                _ => None,
+            },
+            // SAFETY: kill with signal 0 only asks whether the process exists.
+            TrinoProcess::Pid(pid) => (unsafe { libc::kill(*pid, 0) } != 0)
+                .then(|| format!("process {pid} has ended; its log is server.log in make test's trino-make-test folder")),
+            TrinoProcess::Elsewhere => None,
+        }
+    }
+}
+
+/// Waits until the server at `url` says it is no longer starting; fails at once if its process
+/// exits.
 fn wait_for_trino(
     url: &str,
-    mut child: Option<&mut Child>,
+    mut server: TrinoProcess<'_>,
     timeout: Duration,
 ) -> Result<(), String> {
     let address = url
@@ -405,10 +447,8 @@ fn wait_for_trino(
         .to_string();
     let deadline = Instant::now() + timeout;
     loop {
-        if let Some(child) = child.as_deref_mut() {
-            if let Ok(Some(status)) = child.try_wait() {
-                return Err(format!("the Trino server exited while starting ({status})"));
-            }
+        if let Some(how) = server.exited() {
+            return Err(format!("the Trino server exited while starting ({how})"));
         }
         if let Ok(mut s) = TcpStream::connect(&address) {
             let _ = s.set_read_timeout(Some(Duration::from_secs(5)));
@@ -499,5 +539,26 @@ mod tests {
         .err()
         .expect("/bin/false never listens");
         assert!(matches!(e, ServiceError::Exited { .. }), "{e}");
+    }
+
+    #[test]
+    fn a_starting_server_is_waited_for_while_its_process_lives_and_no_longer() {
+        let url = format!("http://127.0.0.1:{}", free_port().unwrap());
+        // A process that has ended: the wait stops at once, not at its 600 s deadline.
+        let mut ended = Command::new("/bin/true").spawn().unwrap();
+        let pid = ended.id() as i32;
+        ended.wait().unwrap();
+        let began = Instant::now();
+        let e = wait_for_trino(&url, TrinoProcess::Pid(pid), Duration::from_secs(600)).unwrap_err();
+        assert!(e.contains(&format!("process {pid} has ended")), "{e}");
+        assert!(began.elapsed() < Duration::from_secs(60));
+        // A live process (this one) that never answers: waited for until the deadline.
+        let e = wait_for_trino(
+            &url,
+            TrinoProcess::Pid(std::process::id() as i32),
+            Duration::from_secs(1),
+        )
+        .unwrap_err();
+        assert!(e.contains("did not answer as started within 1 s"), "{e}");
     }
 }
