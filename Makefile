@@ -94,11 +94,12 @@ trino-down:
 ## make test: every test of the workspace (unit, DuckDB integration, state machines, and the AWS
 ## adapters against moto server, installed with the deployment tools).
 ## make test ARGS=prelude runs only tests whose names contain "prelude", with the same selection.
-## Every test binary runs even when one fails (--no-fail-fast); the last line adds them all up.
+## Every test binary runs even when one fails, two at a time, longest first (tools/run-tests: the
+## binaries build with cargo test --no-run, the same selection); the last line adds them all up.
 ## Tests find moto in this build's tools/ themselves (test-services), whatever the working folder.
 ## The Trino tests (on_trino::…, trino_…) share one server that make test starts for the run and
-## stops after it (TRINO_URL set by hand uses that server instead). If it cannot start, each Trino
-## test binary tries its own and fails saying why; the DuckDB tests run regardless.
+## stops after it (TRINO_URL set by hand uses that server instead). If it dies while starting, the
+## Trino tests fail saying so; the DuckDB tests run regardless.
 ARGS ?=
 TEST_LOG := $(TARGET_DIR)/test.log
 TRINO_TEST_RUN := $(TARGET_DIR)/tools/trino-make-test
@@ -119,7 +120,7 @@ test: SHELL := /bin/bash
 test: $(MOTO) $(DUCKDB_LIB)
 	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
 	@set -o pipefail; $(START_TRINO); \
-	  $(CARGO) test $(SELECTION) --no-fail-fast -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
+	  CARGO=$(CARGO) tools/run-tests $(TARGET_DIR)/test-times.json $(SELECTION) -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
 	  status=$$?; tools/test-summary $(TEST_LOG) $$status
 
 ## make differential-long: the DuckDB twin against Trino on DIFFERENTIAL_CASES generated
