@@ -95,12 +95,15 @@ fn time_zone_syntax_is_refused_by_the_layer_on_either_build() {
 }
 
 /// What the layer answers for the time-dependent values, as one `|`-separated line. The machine's
-/// zone must change none of it but `current_date`, which must be today in UTC.
-const PROBES: [&str; 5] = [
+/// zone must change none of it, and the first two must be today in UTC. (A `TIMESTAMP WITH TIME
+/// ZONE` cast to a date is ICU's alone: the bundled build refuses it, and so does the layer's SQL
+/// pass, which allows the clock only as `CAST(current_timestamp AS timestamp(p))`.)
+const PROBES: [&str; 6] = [
     "current_date",
+    "CAST(CAST(current_timestamp AS TIMESTAMP) AS DATE)",
     "right(CAST(get_current_timestamp() AS VARCHAR), 3)",
     "CAST(CAST('2024-07-01 23:30:00+00' AS TIMESTAMP WITH TIME ZONE) AS TIMESTAMP)",
-    "CAST(CAST('2024-07-01 23:30:00+00' AS TIMESTAMP WITH TIME ZONE) AS DATE)",
+    "CAST(CAST('2024-07-01 23:30:00+00' AS TIMESTAMP WITH TIME ZONE) AS VARCHAR)",
     "hour(at_timezone(TIMESTAMP '2024-07-01 23:30', 'Europe/London'))",
 ];
 const PROBE_VARIABLE: &str = "DUCKDB_TRINO_ZONE_PROBE";
@@ -127,24 +130,33 @@ fn current_date_and_casts_are_utc_whatever_the_machine_zone() {
             .unwrap();
         let after = CalendarDate::today_utc().to_string();
         let stdout = String::from_utf8_lossy(&out.stdout);
+        // Indented, so that the child's own result lines are not read as this binary's.
+        let shown = |bytes: &[u8]| {
+            String::from_utf8_lossy(bytes)
+                .lines()
+                .map(|l| format!("  | {l}\n"))
+                .collect::<String>()
+        };
         assert!(
             out.status.success(),
-            "{zone}: {stdout}{}",
-            String::from_utf8_lossy(&out.stderr)
+            "{zone}: the probe failed:\n{}{}",
+            shown(&out.stdout),
+            shown(&out.stderr)
         );
         let line = stdout
             .lines()
             .find_map(|l| l.strip_prefix("probe answers: "))
             .unwrap_or_else(|| panic!("{zone}: no answers in {stdout}"));
         let answers: Vec<&str> = line.split('|').collect();
-        assert!(
-            answers[0] == before || answers[0] == after,
-            "{zone}: current_date {} is not today in UTC ({before})",
-            answers[0]
-        );
+        for (probe, answer) in PROBES.iter().zip(&answers).take(2) {
+            assert!(
+                *answer == before || *answer == after,
+                "{zone}: {probe} is {answer}, not today in UTC ({before})"
+            );
+        }
         assert_eq!(
-            answers[1..],
-            ["+00", "2024-07-01 23:30:00", "2024-07-01", "0"],
+            answers[2..],
+            ["+00", "2024-07-01 23:30:00", "2024-07-01 23:30:00+00", "0"],
             "{zone}: {PROBES:?}"
         );
     }
