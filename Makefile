@@ -32,7 +32,12 @@ DUCKDB_PREBUILT_WHY_NOT := $(shell tools/prebuilt-duckdb check 2>&1)
 DUCKDB := $(if $(DUCKDB_PREBUILT_WHY_NOT),bundled,prebuilt)
 ifneq ($(DUCKDB_PREBUILT_WHY_NOT),)
 $(info DuckDB: the bundled build (~45 min of C++ once), as the prebuilt library cannot be used here: $(DUCKDB_PREBUILT_WHY_NOT))
+DUCKDB_CHOICE := bundled, compiled here (the prebuilt library cannot be used: $(DUCKDB_PREBUILT_WHY_NOT))
+else
+DUCKDB_CHOICE := prebuilt, from PyPI's duckdb wheel (the default here; DUCKDB=bundled compiles it instead, ~45 min once)
 endif
+else
+DUCKDB_CHOICE := $(DUCKDB), as DUCKDB= asks
 endif
 DUCKDB_PREBUILT := $(TARGET_DIR)/tools/duckdb-2.0.0
 ifeq ($(DUCKDB),bundled)
@@ -71,6 +76,7 @@ run: local-build $(ENGINE_NEEDS)
 
 local-build: $(DUCKDB_LIB)
 	@command -v $(CARGO) >/dev/null || { echo "cargo is required: https://rustup.rs"; exit 1; }
+	@echo "DuckDB 2.0.0: $(DUCKDB_CHOICE)"
 	$(CARGO) build $(SELECTION)
 
 $(DUCKDB_PREBUILT)/libduckdb.so: tools/prebuilt-duckdb
