@@ -53,7 +53,7 @@ else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
 
-.PHONY: run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check security lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
+.PHONY: runner-check run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check security lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 ## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
@@ -109,14 +109,9 @@ trino-down:
 ARGS ?=
 TEST_LOG := $(TARGET_DIR)/test.log
 TRINO_TEST_RUN := $(TARGET_DIR)/tools/trino-make-test
-# Starts one Trino for the rest of a recipe's shell line (unless TRINO_URL is set) and stops it
-# when that shell exits.
-WITH_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
-	     && tools/trino up $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
-	    export TRINO_URL=http://127.0.0.1:$$port; trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
-	  fi
-# make test starts its server without waiting: the test binaries build, and the DuckDB ones run,
-# while it starts; the Trino tests wait for it while its process lives (TRINO_STARTING_PID).
+# Starts one Trino for the rest of a recipe's shell line (unless TRINO_URL is set), without
+# waiting for it, and stops it when that shell exits: the test binaries build, and the DuckDB ones
+# run, while it starts; the Trino tests wait for it while its process lives (TRINO_STARTING_PID).
 START_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
 	     && tools/trino start $(TRINO_TOOLS) $(TRINO_TEST_RUN) $$port; then \
 	    export TRINO_URL=http://127.0.0.1:$$port TRINO_STARTING_PID=$$(cat $(TRINO_TEST_RUN)/server.pid); \
@@ -135,7 +130,7 @@ test: $(MOTO) $(DUCKDB_LIB)
 DIFFERENTIAL_CASES ?= 1000
 differential-long: SHELL := /bin/bash
 differential-long: $(DUCKDB_LIB) trino-install
-	@$(WITH_TRINO); NOTIFY_DIFFERENTIAL_CASES=$(DIFFERENTIAL_CASES) \
+	@$(START_TRINO); NOTIFY_DIFFERENTIAL_CASES=$(DIFFERENTIAL_CASES) \
 	  $(CARGO) test $(SELECTION) -- duckdb_shows_what_trino_shows --exact --nocapture
 
 ## make proptest-long: the ingestion contract's properties on 10,000 generated histories each
@@ -150,10 +145,13 @@ proptest-long: $(DUCKDB_LIB)
 	  $(CARGO) test $(SELECTION) -- on_duckdb::prop_ --nocapture
 
 ## make lint: formatting, clippy (warnings as errors), the ASL files against the Step Functions rules,
-## the deploy checks and checkov.
-lint: fmt clippy asl deploy-check security
+## the deploy checks, checkov, and make test's runner against hostile runs (tools/test_run_tests.py).
+lint: fmt clippy asl deploy-check security runner-check
 fmt:
 	$(CARGO) fmt --all -- --check
+# make test's runner and summary against a failing, a crashing binary and a failed build.
+runner-check:
+	python3 tools/test_run_tests.py
 clippy: $(DUCKDB_LIB)
 	$(CARGO) clippy $(SELECTION) -- -D warnings
 
