@@ -11,6 +11,13 @@ use reporting_core::sql_text::mask;
 
 use crate::engine::engine_error;
 
+/// The column that names each row's file: Athena's and Trino's hidden `"$path"`, which DuckDB's
+/// `read_parquet` gives under the name its `filename` option sets. One SQL meaning on every engine:
+/// a query says `"$path"`, and `"$path" IN (?, …)` prunes to those files here as there. Unlike
+/// Athena's, the column is not hidden: `SELECT *` over the source shows it locally (no SQL asset
+/// does that).
+pub const FILE_PATH_COLUMN: &str = "$path";
+
 /// `transaction_history` locally: every Parquet file under the source folder read by column name
 /// (`union_by_name`), together with an empty file that has every Glue column, so a column no file
 /// has yet still reads (as NULL of its Glue type), as in Athena. Returns the `read_parquet`
@@ -60,7 +67,7 @@ pub(crate) fn create_source_view(
         .collect::<Vec<_>>()
         .join(", ");
     let relation = format!(
-        "read_parquet([{}], hive_partitioning = true, union_by_name = true, hive_types = {{{hive_types}}})",
+        "read_parquet([{}], hive_partitioning = true, union_by_name = true, hive_types = {{{hive_types}}}, filename = '{FILE_PATH_COLUMN}')",
         files.join(", ")
     );
     conn.execute_batch(&format!(

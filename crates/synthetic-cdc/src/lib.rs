@@ -21,7 +21,7 @@ pub use model::{
     generate_into, generate_rows, schema_change_day, CdcRow, Facts, Generated, RowSink,
     LATE_COLUMNS,
 };
-pub use write::{partition_dir, split_day_by_hour, write_parquet, ParquetSpool};
+pub use write::{land_files, partition_dir, split_day_by_hour, write_parquet, ParquetSpool};
 
 /// What to generate.
 #[derive(Clone, Debug)]

@@ -304,6 +304,56 @@ pub fn write_parquet(
     Ok(summary)
 }
 
+/// Lands `rows` as Firehose does: one new file named `<name>.parquet` in each capture day's
+/// partition of `<out>/transaction_history` that the rows fall in, next to the files already
+/// there. Files are immutable, as S3 objects are: a name already taken is an error, never a
+/// rewrite. Files captured before `late_columns_from` lack the late columns. Returns the files.
+pub fn land_files(
+    out: &Path,
+    rows: &[CdcRow],
+    late_columns_from: CalendarDate,
+    name: &str,
+) -> Result<Vec<PathBuf>, GenerateError> {
+    let root = out.join("transaction_history");
+    let mut by_day: BTreeMap<CalendarDate, Vec<&CdcRow>> = BTreeMap::new();
+    for r in rows {
+        by_day.entry(r.capture_day).or_default().push(r);
+    }
+    let conn = open_connection(out)?;
+    let mut landed = Vec::new();
+    for (day, day_rows) in by_day {
+        let dir = partition_dir(&root, day);
+        std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
+        let file = dir.join(format!("{name}.parquet"));
+        if file.exists() {
+            return Err(fail(&file, "a landed file is never rewritten"));
+        }
+        // Written beside the partition and renamed in: a reader never sees half a file.
+        let scratch = dir.join(format!(".{name}.ndjson"));
+        let partial = dir.join(format!(".{name}.partial"));
+        let mut f = std::io::BufWriter::new(
+            std::fs::File::create(&scratch).map_err(|e| fail(&scratch, e))?,
+        );
+        for r in day_rows {
+            serde_json::to_writer(&mut f, &r.fields).map_err(|e| fail(&scratch, e))?;
+            f.write_all(b"\n").map_err(|e| fail(&scratch, e))?;
+        }
+        f.flush().map_err(|e| fail(&scratch, e))?;
+        drop(f);
+        ndjson_to_parquet(
+            &conn,
+            &scratch,
+            &partial,
+            &columns_spec(day, late_columns_from),
+            true,
+        )?;
+        std::fs::remove_file(&scratch).map_err(|e| fail(&scratch, e))?;
+        std::fs::rename(&partial, &file).map_err(|e| fail(&file, e))?;
+        landed.push(file);
+    }
+    Ok(landed)
+}
+
 /// Splits one capture day's Parquet files (`day_dir`) into one file per hour of the versions'
 /// change time, `hour-HH.parquet` in `out_dir`, as Firehose delivers a day buffer by buffer: the
 /// bench's steady-state day lands hour by hour. Returns the hours written, in order, with their
