@@ -270,13 +270,14 @@ EXISTING_DATA_BUCKET ?=
 EXISTING_GLUE_DATABASE ?=
 EXISTING_DATA_KEY_ARN ?=
 EXISTING_STORAGE_USE ?= adopt
+CORE_SOURCE_PREFIX ?= transaction_history
 deploy: package
 	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" || \
 	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
 	  --parameter-overrides Project=$(PROJECT) Component=$(COMPONENT) Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
-	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
+	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreSourcePrefix=$(CORE_SOURCE_PREFIX) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
 	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
 	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN) \
 	    ExistingStorageUse=$(EXISTING_STORAGE_USE)

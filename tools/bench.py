@@ -37,7 +37,7 @@ WINDOW_DAYS = 8  # asOf - 1 week .. asOf, as the ingestion binds it
 MEMORY_LIMIT = "3GB"
 BUDGET_MEMORY_LIMIT = "16GB"
 TARGETS = {"cold_s": 60.0, "rss_gib": 4.0, "ratio": 2.5, "scan_budget": 1.1,
-           "day_read_day_granularity": 8.0, "hourly_s": 15.0, "hourly_rss_gib": 2.0, "cold_week_s": 167.0}
+           "day_read_files": 1.5, "hourly_s": 15.0, "hourly_rss_gib": 2.0, "cold_week_s": 167.0}
 
 
 def run_measured(cmd):
@@ -357,32 +357,32 @@ def render_steady(mem, disk, add):
     own = sum(x["dayBytesLanded"] for x in on_day) + day_bytes
     hourly = [x for x in disk["runs"]]
     walls = sorted(x["seconds"] for x in hourly)
-    add(f"### Steady-state day: incremental ingestion of {mem['day']} (day granularity)")
+    add(f"### Steady-state day: incremental ingestion of {mem['day']} (the file ledger)")
     add("")
     add(f"The day's capture: {day_bytes / 1e6:,.0f} MB in {mem['dayFiles']} hour files, landing hour by hour. "
         f"Runs at 01:00, 04:00, 08:00–18:00 UTC on the day, then 01:00 the next day; before it, a cold "
-        f"run at 00:30 with no watermark (the week window). Bytes: in memory, so every byte read is "
+        f"run at 00:30 with an empty file ledger (every file of the week window). Bytes: in memory, so every byte read is "
         f"Parquet. Times and RSS: on a database file under the {MEMORY_LIMIT} limit.")
     add("")
     add("| measure | result | target |")
     add("|---|---|---|")
-    add(f"| Parquet read by the day's 13 runs ÷ the day's bytes: largest query / all three pass-1 queries | "
-        f"{largest / day_bytes:.1f} / {per_run / day_bytes:.1f} | ≤ {TARGETS['day_read_day_granularity']:.0f} "
-        f"(the week window: ~100 per query) |")
+    add(f"| Parquet read by the day's 13 runs ÷ the day's bytes: largest query / the whole run | "
+        f"{largest / day_bytes:.1f} / {per_run / day_bytes:.1f} | ≤ {TARGETS['day_read_files']:.1f} "
+        f"(day watermarks: 7.4; the week window: ~100 per query) |")
     add(f"| the day's own partition read across its runs and the next day's 01:00 ÷ its bytes (per query) | "
         f"{own / day_bytes:.1f} | |")
     add(f"| one hourly run: median / slowest wall time | {walls[len(walls) // 2]:.1f} / {walls[-1]:.1f} s | "
         f"≤ {TARGETS['hourly_s']:.0f} s |")
     add(f"| one hourly run: largest peak RSS | {gib(max(x['peakRss'] for x in hourly)):.2f} GiB | "
         f"≤ {TARGETS['hourly_rss_gib']:.0f} GiB |")
-    add(f"| cold week (no watermark: the week window), both passes | {disk['cold']['seconds']:.1f} s, "
+    add(f"| cold week (empty ledger: every file of the week window), both passes | {disk['cold']['seconds']:.1f} s, "
         f"{gib(disk['cold']['peakRss']):.2f} GiB | ≤ {TARGETS['cold_week_s']:.0f} s |")
     add("")
-    add("| run (UTC) | first capture day read (items, plans, names) | day landed, MB | Parquet read, MB | s (file) |")
+    add("| run (UTC) | new files read | day landed, MB | Parquet read, MB | s (file) |")
     add("|---|---|---|---|---|")
     for x, y in zip(on_day + [mem["nextDay"]], disk["runs"] + [disk["nextDay"]]):
         landed = x.get("dayBytesLanded", day_bytes)
-        add(f"| {x['startedAt'][:16].replace('T', ' ')} | {', '.join(d[5:] for d in x['firstCaptureDays'])} | "
+        add(f"| {x['startedAt'][:16].replace('T', ' ')} | {x['filesRead']} | "
             f"{landed / 1e6:,.0f} | {x['readBytes'] / 1e6:,.0f} | {y['seconds']:.1f} |")
 
 

@@ -3,7 +3,8 @@
 -- timestamp, then completion, then content, then the stored row over an equal version. The window's
 -- versions and the stored row are ranked together under it, so a version replaces the stored row
 -- only when it comes first, and the result never depends on which version arrived first.
--- Parameters: 1 the first capture day of the window; 2 asOf. Ingestion binds asOf - 1 week as the
+-- Parameters: 1 the first capture day of the window; 2 asOf; 3 the run ('' for a window run or a
+-- backfill); then the plan's files, one per file slot; the run again. Ingestion binds asOf - 1 week as the
 -- first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_status AS t
 USING (
@@ -90,6 +91,12 @@ USING (
           AND requestitemplanid IS NOT NULL
           AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
             BETWEEN CAST(? AS date) AND CAST(? AS date)
+          -- An incremental run reads only its claimed files: the bound list prunes the scan to
+          -- them on every engine, the claim keeps those the engine saw when the run claimed them.
+          -- A window run or a backfill binds '' as the run and reads whole capture days.
+          AND (CAST(? AS varchar) = '' OR (
+            "$path" IN (${source_files})
+            AND "$path" IN (SELECT f.path FROM ingestion_file_claims f WHERE f.run = ?)))
       ) AS c
     ) AS r
     WHERE timerank = 1

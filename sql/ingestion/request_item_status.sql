@@ -4,8 +4,9 @@
 -- window's versions and the stored row are ranked together under it, so a version replaces the
 -- stored row only when it comes first, and the result never depends on which version arrived first.
 -- NHS numbers are hashed here and never stored: Base64(SHA-256(UTF-8(<key text> || '.' || nhsnumber))).
--- Parameters: 1 the hash key; 2 the first capture day of the window; 3 asOf. Ingestion binds
--- asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
+-- Parameters: 1 the hash key; 2 the first capture day of the window; 3 asOf; 4 the run ('' for a
+-- window run or a backfill); then the plan's files, one per file slot; the run again. Ingestion
+-- binds asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status AS t
 USING (
   WITH candidates AS (
@@ -72,6 +73,12 @@ USING (
           AND requestitemid IS NOT NULL
           AND CAST(CAST(__year AS varchar) || '-' || CAST(__month AS varchar) || '-' || CAST(__day AS varchar) AS date)
             BETWEEN CAST(? AS date) AND CAST(? AS date)
+          -- An incremental run reads only its claimed files: the bound list prunes the scan to
+          -- them on every engine, the claim keeps those the engine saw when the run claimed them.
+          -- A window run or a backfill binds '' as the run and reads whole capture days.
+          AND (CAST(? AS varchar) = '' OR (
+            "$path" IN (${source_files})
+            AND "$path" IN (SELECT f.path FROM ingestion_file_claims f WHERE f.run = ?)))
       ) AS c
     ) AS r
     WHERE timerank = 1

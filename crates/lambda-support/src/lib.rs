@@ -3,8 +3,9 @@
 use lambda_runtime::{service_fn, Diagnostic, LambdaEvent};
 use reporting_aws::{AthenaEngine, CloudWatchMetrics, S3Objects, SsmParameters};
 use reporting_core::config::{ConfigError, Deployment};
+use reporting_core::source_files::SourceLocation;
 use reporting_core::HandlerError;
-use reporting_handlers::{LambdaName, PollPolicy, Ports};
+use reporting_handlers::{LambdaName, PollPolicy, Ports, SourceListing};
 
 /// JSON logs to stdout (CloudWatch Logs), level from `RUST_LOG` (default info).
 pub fn init_tracing() {
@@ -63,6 +64,9 @@ pub struct QueryLambda {
     pub policy: PollPolicy,
     /// Region and credentials, loaded once; the other Lambdas build their extra clients from it.
     pub sdk: reporting_aws::SdkConfig,
+    /// The source table's files in S3 (`SOURCE_LOCATION`, an `s3://bucket/prefix` URI, and
+    /// `SOURCE_BUCKET_OWNER`, the core account): where ingestion's plan lists new files.
+    pub source: Option<SourceListing>,
 }
 
 impl QueryLambda {
@@ -78,9 +82,23 @@ impl QueryLambda {
             database,
             deployment.csi.clone(),
         );
+        let source = match env("SOURCE_LOCATION").filter(|l| !l.is_empty()) {
+            None => None,
+            Some(uri) => Some(SourceListing {
+                store: Box::new(
+                    S3Objects::new(aws_sdk_s3::Client::new(&config), None)
+                        .owned_by(env("SOURCE_BUCKET_OWNER").filter(|a| !a.is_empty())),
+                ),
+                location: SourceLocation::s3(&uri).map_err(|reason| ConfigError::Location {
+                    variable: "SOURCE_LOCATION",
+                    reason,
+                })?,
+            }),
+        };
         Ok(Self {
             saved_queries: engine.saved_queries(),
             engine,
+            source,
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
             deployment,
             policy: PollPolicy::default(),
@@ -98,6 +116,7 @@ impl QueryLambda {
             saved_queries: Some(&self.saved_queries),
             objects: None,
             metrics: None,
+            source: self.source.as_ref(),
         }
     }
 }

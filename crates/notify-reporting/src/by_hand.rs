@@ -32,7 +32,7 @@ fn kind(q: &Query) -> &'static str {
         Purpose::Report => "report",
         Purpose::Probe => "probe",
         Purpose::Setup => "setup",
-        Purpose::Watermark => "watermark",
+        Purpose::Ledger => "ledger",
         Purpose::Migration => "migration",
         Purpose::Housekeeping => "housekeeping",
         Purpose::Backfill => "backfill",

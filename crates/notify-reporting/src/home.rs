@@ -15,7 +15,9 @@ use std::path::{Path, PathBuf};
 use reporting_core::config::{ConfigError, Deployment};
 use reporting_core::date::DateError;
 use reporting_core::error::PortError;
+use reporting_core::source_files::SourceLocation;
 use reporting_core::CalendarDate;
+use reporting_handlers::SourceListing;
 use reporting_local::faults::{EngineFaults, FailingPuts, FaultyEngine, ThrottledMetrics};
 use reporting_local::{
     DirectoryStore, DuckDbEngine, EngineOptions, MetricsFile, ParameterFile, SavedQueryFile,
@@ -229,7 +231,12 @@ impl Home {
             }
         };
         let faults = &config.faults;
+        let source_uri = match &self.engine {
+            EngineChoice::DuckDb => source.to_string_lossy().trim_end_matches('/').to_string(),
+            EngineChoice::Trino { .. } => self.trino_layout(source).source_uri(),
+        };
         Ok(Opened {
+            source: Some(source_listing(source, source_uri)),
             engine: FaultyEngine::new(
                 engine,
                 EngineFaults {
@@ -375,4 +382,28 @@ pub struct Opened {
     pub metrics: ThrottledMetrics<MetricsFile>,
     pub saved_queries: SavedQueryFile,
     pub deployment: Deployment,
+    /// The source folder as ingestion's plan lists it (S3 in AWS), named as the engine names
+    /// its files in `"$path"`.
+    pub source: Option<SourceListing>,
+}
+
+/// The source folder `source` as an object store lists it (its parent is the store, its own name
+/// the bucket), each file named `<engine_uri>/<path under the folder>`.
+pub fn source_listing(source: &Path, engine_uri: String) -> SourceListing {
+    let parent = source
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| PathBuf::from("."));
+    let bucket = source
+        .file_name()
+        .map(|n| n.to_string_lossy().to_string())
+        .unwrap_or_default();
+    SourceListing {
+        store: Box::new(DirectoryStore::new(parent)),
+        location: SourceLocation {
+            bucket,
+            prefix: String::new(),
+            engine_uri,
+        },
+    }
 }

@@ -27,6 +27,7 @@ impl LocalTasks<'_> {
             saved_queries: Some(&h.saved_queries),
             objects: Some(&h.objects),
             metrics: Some(&h.metrics),
+            source: h.source.as_ref(),
         }
     }
 }
@@ -98,7 +99,7 @@ async fn column_statistics(
     let table = input
         .get("TableName")
         .and_then(Value::as_str)
-        .filter(|t| reporting_core::catalog::table(t).is_some())
+        .filter(|t| reporting_core::catalog::is_housekept(t))
         .ok_or_else(|| {
             reporting_core::HandlerError::invalid(format!(
                 "startColumnStatisticsTaskRun: TableName must be a staging table, not {}",

@@ -32,29 +32,43 @@ fn every_definition_loads_and_uses_only_local_tasks() {
 #[test]
 fn ingestion_passes_are_the_catalog_passes() {
     // The ingestion plan (reporting_handlers::plan_ingestion) lists the passes from the catalog;
-    // the machine names only the watermark probe, and the watermark move names every pass-1 query.
+    // the machine names only the ledger probe, and the ledger's SQL names every pass-1 query.
     let asl: Value = serde_json::from_str(machines::find("ingestion").unwrap().asl).unwrap();
     assert_eq!(
-        strings(&asl["States"]["Watermarks To Read"]["Result"]),
-        ["ingestion/watermarks"]
+        strings(&asl["States"]["Ledger To Read"]["Result"]),
+        [reporting_handlers::FILES_READ_QUERY]
     );
-    let advance = catalog::query(reporting_handlers::ADVANCE_QUERY).unwrap();
-    let values = advance.sql.split("VALUES").nth(1).unwrap();
+    let pass1: Vec<String> = catalog::ingestion_pass(1)
+        .map(|q| format!("'{}'", q.id))
+        .collect();
+    let mark = catalog::query(reporting_handlers::MARK_QUERY).unwrap();
+    let values = mark.sql.split("VALUES").nth(1).unwrap();
     let values = &values[..values.find(") AS q").unwrap()];
     let listed: Vec<String> = values
         .split(',')
-        .map(|v| v.trim().trim_matches(['(', ')', '\'']).to_string())
-        .collect();
-    let pass1: Vec<String> = catalog::ingestion_pass(1)
-        .map(|q| q.id.to_string())
+        .map(|v| v.trim().trim_matches(['(', ')']).to_string())
         .collect();
     assert_eq!(listed, pass1);
+    let probe = catalog::query(reporting_handlers::FILES_READ_QUERY).unwrap();
+    assert!(
+        probe
+            .sql
+            .contains(&format!("query IN ({})", pass1.join(", ")))
+            && probe
+                .sql
+                .contains(&format!("count(DISTINCT query) = {}", pass1.len())),
+        "{}",
+        probe.sql
+    );
     let setup: Value = serde_json::from_str(machines::find("setup").unwrap().asl).unwrap();
     let tables: Vec<String> = catalog::QUERIES
         .iter()
         .filter(|q| q.purpose == Purpose::CreateTable)
         .map(|q| q.id.to_string())
-        .chain(["setup/ingestion_watermarks".to_string()])
+        .chain([
+            "setup/ingestion_files".to_string(),
+            "setup/ingestion_file_claims".to_string(),
+        ])
         .collect();
     assert_eq!(
         strings(&setup["States"]["Plan Setup"]["Parameters"]["tables"]),
@@ -62,10 +76,24 @@ fn ingestion_passes_are_the_catalog_passes() {
     );
     let housekeeping: Value =
         serde_json::from_str(machines::find("housekeeping").unwrap().asl).unwrap();
-    let names: Vec<String> = catalog::TABLES.iter().map(|t| t.name.to_string()).collect();
+    let names: Vec<String> = catalog::TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(catalog::LEDGER_TABLES.iter().copied())
+        .map(String::from)
+        .collect();
     assert_eq!(
         strings(&housekeeping["States"]["Plan Housekeeping"]["Parameters"]["tables"]),
         names
+    );
+    let prunes: Vec<String> = catalog::QUERIES
+        .iter()
+        .filter(|q| q.id.starts_with("housekeeping/prune_"))
+        .map(|q| q.id.to_string())
+        .collect();
+    assert_eq!(
+        strings(&housekeeping["States"]["Plan Housekeeping"]["Parameters"]["ledgerPrunes"]),
+        prunes
     );
     let watchdog: Value = serde_json::from_str(machines::find("watchdog").unwrap().asl).unwrap();
     let checks: Vec<String> = watchdog::WATCHDOG
@@ -155,7 +183,8 @@ fn the_staging_database_page_matches_the_catalog() {
         .collect();
     let mut expected: Vec<String> = catalog::TABLES.iter().map(|t| t.name.to_string()).collect();
     expected.push("schema_migrations".into());
-    expected.push("ingestion_watermarks".into());
+    expected.push("ingestion_files".into());
+    expected.push("ingestion_file_claims".into());
     let views: Vec<(String, &str)> = catalog::VIEWS
         .iter()
         .map(|v| (v.name.to_string(), if v.power_bi { "yes" } else { "no" }))
@@ -170,7 +199,7 @@ fn the_staging_database_page_matches_the_catalog() {
         })
         .collect();
     assert_eq!(listed, expected);
-    for (row, (name, grant)) in rows.iter().skip(catalog::TABLES.len() + 2).zip(&views) {
+    for (row, (name, grant)) in rows.iter().skip(catalog::TABLES.len() + 3).zip(&views) {
         assert_eq!(row[1], *grant, "{name}");
     }
 }

@@ -38,9 +38,9 @@ async fn same_as_of_twice_leaves_every_table_byte_for_byte_equal() {
             "{table} is empty after ingesting a generated history"
         );
     }
-    // The watermark probe, then the 7 MERGEs; a window run moves no watermark.
+    // The ledger probe, then the 7 MERGEs; a window run neither claims nor marks files.
     assert_eq!(first.queries.len(), 8, "{:?}", first.queries);
-    assert_eq!(first.queries[0].query, "ingestion/watermarks");
+    assert_eq!(first.queries[0].query, "ingestion/files_read");
     t.run("ingestion", json!({"asOf": END})).await;
     assert_eq!(t.dump_all(), once);
 }
@@ -159,11 +159,63 @@ async fn a_weekly_catch_up_equals_daily_scheduled_runs() {
     assert_eq!(weekly.dump_all(), daily.dump_all());
 }
 
-/// A scheduled run (no input) is incremental: the first finds no watermark and reads the week
-/// window, as a window run for today would, and moves the watermarks; the next reads only the
-/// capture days after them; a window run reads and moves nothing of theirs.
+/// The source files the ledger holds, per pass-1 query: (query, file name) rows.
+fn ledger(t: &TestHome) -> Vec<(String, String)> {
+    t.select("SELECT query, path FROM ingestion_files ORDER BY query, path")
+        .into_iter()
+        .map(|r| {
+            let path = r[1].clone().unwrap();
+            (
+                r[0].clone().unwrap(),
+                path.rsplit('/').next().unwrap().to_string(),
+            )
+        })
+        .collect()
+}
+
+/// Newer versions of `count` request items captured on `day`, one file of them, landed beside
+/// the files already there (a delivery retried or re-driven into an old partition).
+fn land_newer_versions(t: &TestHome, day: CalendarDate, count: usize, name: &str) -> usize {
+    let rows = t.select(&format!(
+        "SELECT requestitemid FROM request_item_status ORDER BY requestitemid LIMIT {count}"
+    ));
+    let newer: Vec<synthetic_cdc::CdcRow> = rows
+        .iter()
+        .map(|r| {
+            let id = r[0].clone().unwrap();
+            let mut fields = serde_json::Map::new();
+            fields.insert(
+                "$classification".into(),
+                json!({"timestamp": 4_102_444_800_000i64}),
+            );
+            fields.insert("pk".into(), json!(format!("REQUEST_ITEM#{id}")));
+            fields.insert("sk".into(), json!(format!("REQUEST_ITEM#{id}")));
+            fields.insert("requestitemid".into(), json!(id));
+            fields.insert("status".into(), json!("LATE_NEWER_VERSION"));
+            synthetic_cdc::CdcRow {
+                capture_day: day,
+                fields,
+            }
+        })
+        .collect();
+    synthetic_cdc::land_files(
+        &t.source_root,
+        &newer,
+        CalendarDate::parse("2000-01-01").unwrap(),
+        name,
+    )
+    .unwrap();
+    newer.len()
+}
+
+/// A scheduled run (no input) reads each source file once: the first, with an empty ledger, reads
+/// every file of the week window (as a window run for today would) and records them; the next
+/// reads nothing. Then one file of newer versions lands in the capture day three days back, as a
+/// retried or re-driven delivery does: the next scheduled run reads that file alone, and the
+/// newer versions win, as they do in a window run. A run that fails after pass 2 records
+/// nothing, through the real machine, so the run after it reads the file again.
 #[tokio::test]
-async fn a_scheduled_run_is_incremental_from_the_watermarks() {
+async fn a_scheduled_run_reads_each_file_once_and_a_late_file_in_an_old_day() {
     let today = CalendarDate::today_utc();
     let generate_to_today = |t: &TestHome| {
         synthetic_cdc::generate(&synthetic_cdc::Options {
@@ -186,57 +238,110 @@ async fn a_scheduled_run_is_incremental_from_the_watermarks() {
     let first = scheduled.run("ingestion", json!({})).await;
     let plan = &first.output["plan"];
     assert_eq!(plan["mode"], "incremental");
+    let in_window = |name: &str| {
+        (0..=7).any(|back| {
+            let d = today.add_days(-back);
+            name.contains(&format!(
+                "__year={}/__month={}/__day={}/",
+                d.year(),
+                d.month(),
+                d.day()
+            ))
+        })
+    };
+    let files: Vec<&str> = plan["sourceFiles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f.as_str().unwrap())
+        .collect();
     assert!(
-        plan["notes"][0]
-            .as_str()
-            .unwrap()
-            .contains("no watermark yet"),
+        !files.is_empty() && files.iter().all(|f| in_window(f)),
         "{plan}"
     );
-    let week_start = today.add_days(-7).to_string();
-    for read in plan["firstPass"].as_array().unwrap() {
-        assert_eq!(read["firstCaptureDay"], week_start.as_str(), "{plan}");
-    }
-    let moved_to = plan["advance"][0]["completeThrough"].as_str().unwrap();
-    let marks = |t: &TestHome| {
-        t.select("SELECT query, CAST(completethrough AS varchar) FROM ingestion_watermarks ORDER BY query")
-    };
-    let expected: Vec<Vec<Option<String>>> = [
-        "ingestion/client_latest_name",
-        "ingestion/request_item_plan_status",
-        "ingestion/request_item_status",
-    ]
-    .iter()
-    .map(|q| vec![Some(q.to_string()), Some(moved_to.to_string())])
-    .collect();
-    assert_eq!(marks(&scheduled), expected);
+    let window_files = walk_parquet(&scheduled.source())
+        .into_iter()
+        .filter(|f| in_window(f))
+        .count();
+    assert_eq!(
+        files.len(),
+        window_files,
+        "every file of the window, once: {plan}"
+    );
+    assert_eq!(ledger(&scheduled).len(), 3 * files.len());
     window
         .run("ingestion", json!({"asOf": today.to_string()}))
         .await;
     assert_eq!(scheduled.dump_all(), window.dump_all());
 
-    let second = scheduled
-        .run("ingestion", json!({"mode": "incremental"}))
-        .await;
-    let after_mark = CalendarDate::parse(moved_to)
-        .unwrap()
-        .add_days(1)
-        .to_string();
-    for read in second.output["plan"]["firstPass"].as_array().unwrap() {
-        assert_eq!(read["firstCaptureDay"], after_mark.as_str());
-    }
+    let nothing_new = scheduled.run("ingestion", json!({})).await;
+    let plan = &nothing_new.output["plan"];
+    assert!(plan["sourceFiles"].as_array().unwrap().is_empty(), "{plan}");
+    assert!(plan["firstPass"].as_array().unwrap().is_empty(), "{plan}");
     assert_eq!(scheduled.dump_all(), window.dump_all());
-    assert_eq!(marks(&scheduled), expected);
 
+    let three_days_back = today.add_days(-3);
+    let newer = land_newer_versions(&scheduled, three_days_back, 5, "late-redrive");
+    assert_eq!(
+        land_newer_versions(&window, three_days_back, 5, "late-redrive"),
+        newer
+    );
+    // A run that fails after pass 2 has committed: the ledger does not take the file.
+    let before = ledger(&scheduled);
+    scheduled.configure(|c| {
+        c.faults.failing_query = Some("ingestion/mark_files_read".into());
+    });
+    let (error, cause) = scheduled.run_failure("ingestion", json!({})).await;
+    assert!(
+        cause.contains("ingestion/mark_files_read"),
+        "{error}: {cause}"
+    );
+    assert_eq!(ledger(&scheduled), before);
+    scheduled.configure(|c| c.faults.failing_query = None);
+    let late = scheduled.run("ingestion", json!({})).await;
+    let plan = &late.output["plan"];
+    let files = plan["sourceFiles"].as_array().unwrap();
+    assert_eq!(files.len(), 1, "{plan}");
+    assert!(
+        files[0].as_str().unwrap().ends_with("late-redrive.parquet"),
+        "{plan}"
+    );
+    let stale = scheduled
+        .select("SELECT count(*) FROM request_item_status WHERE status = 'LATE_NEWER_VERSION'");
+    assert_eq!(stale[0][0].as_deref(), Some(newer.to_string().as_str()));
+    window
+        .run("ingestion", json!({"asOf": today.to_string()}))
+        .await;
+    assert_eq!(scheduled.dump_all(), window.dump_all());
+    assert_eq!(ledger(&scheduled).len(), before.len() + 3);
+
+    // A window run by date reads whole days and leaves the ledger alone.
     let by_date = scheduled
         .run(
             "ingestion",
             json!({"mode": "window", "asOf": today.add_days(-1).to_string()}),
         )
         .await;
-    assert!(by_date.output["plan"]["advance"]
+    assert!(by_date.output["plan"]["mark"]
         .as_array()
         .unwrap()
         .is_empty());
-    assert_eq!(marks(&scheduled), expected);
+    assert_eq!(ledger(&scheduled).len(), before.len() + 3);
+}
+
+/// Every Parquet file under a folder, by path.
+fn walk_parquet(root: &std::path::Path) -> Vec<String> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "parquet") {
+                out.push(path.display().to_string());
+            }
+        }
+    }
+    out
 }

@@ -41,10 +41,10 @@ fn sample(field: &str) -> Value {
             {"clientId": "C3", "status": "done", "reports": [], "rejected": []}
         ]),
         "nextRow" | "published" | "interruptions" => json!(0),
-        "asOf" | "completedDate" | "firstCaptureDay" | "completeThrough" => json!("2026-11-20"),
+        "asOf" | "completedDate" | "firstCaptureDay" => json!("2026-11-20"),
         "startedAt" => json!("2026-11-20T04:00:00.000Z"),
-        "watermarks" => {
-            json!([{"query": "ingestion/request_item_status", "completethrough": "2026-11-19"}])
+        "sourceFiles" => {
+            json!(["s3://core/transaction_history/__year=2026/__month=11/__day=20/f.parquet"])
         }
         _ => json!("sample"),
     }

@@ -4,6 +4,7 @@
 
 use crate::catalog::{Param, Query};
 use crate::ports::QueryParam;
+use crate::source_files::FILE_SLOTS;
 use crate::{CalendarDate, Secret};
 
 /// The values a query's slots are bound from; a slot whose value is absent is an error.
@@ -16,8 +17,10 @@ pub struct Bindings<'a> {
     pub migration_id: Option<&'a str>,
     /// The first capture day a pass-1 query reads (the ingestion plan's).
     pub first_capture_day: Option<CalendarDate>,
-    /// The capture day the watermarks move to.
-    pub complete_through: Option<CalendarDate>,
+    /// The incremental run that claims and reads files; none binds '' (whole capture days).
+    pub run: Option<&'a str>,
+    /// The run's new source files (at most [`FILE_SLOTS`]); none binds '' in every slot.
+    pub source_files: Option<&'a [String]>,
     pub hash_key: Option<&'a Secret>,
 }
 
@@ -55,12 +58,14 @@ impl Param {
             Param::RequestId => "requestId",
             Param::MigrationId => "migrationId",
             Param::FirstCaptureDay => "firstCaptureDay",
-            Param::CompleteThrough => "completeThrough",
+            Param::Run => "run",
+            Param::SourceFiles => "sourceFiles",
         }
     }
 }
 
-/// The query's parameters, in the order of its `?` markers.
+/// The query's parameters, in the order of its `?` markers. [`Param::SourceFiles`] is
+/// [`FILE_SLOTS`] markers; more files than that is a caller's error (run-query refuses them first).
 pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound> {
     let unbound = |slot: &Param| Unbound {
         query: query.id,
@@ -71,10 +76,20 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
             .ok_or_else(|| unbound(slot))
     };
     let date = |v: Option<CalendarDate>, slot| v.map(QueryParam::Date).ok_or_else(|| unbound(slot));
-    query
-        .params
-        .iter()
-        .map(|slot| match slot {
+    let files = values.source_files.unwrap_or_default();
+    if files.len() > FILE_SLOTS {
+        return Err(unbound(&Param::SourceFiles));
+    }
+    let mut out = Vec::new();
+    for slot in query.params {
+        if *slot == Param::SourceFiles {
+            out.extend(
+                (0..FILE_SLOTS)
+                    .map(|i| QueryParam::Text(files.get(i).cloned().unwrap_or_default())),
+            );
+            continue;
+        }
+        out.push(match slot {
             Param::HashKey => values
                 .hash_key
                 .map(|k| QueryParam::Secret(k.clone()))
@@ -82,13 +97,14 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
             s if s.needs_as_of() => date(values.as_of.and_then(|d| s.date_for(d)), slot),
             Param::CompletedDate => date(values.completed_date, slot),
             Param::FirstCaptureDay => date(values.first_capture_day, slot),
-            Param::CompleteThrough => date(values.complete_through, slot),
+            Param::Run => Ok(QueryParam::Text(values.run.unwrap_or_default().to_string())),
             Param::ClientId => text(values.client_id, slot),
             Param::RequestId => text(values.request_id, slot),
             Param::MigrationId => text(values.migration_id, slot),
             _ => unreachable!("every date slot needs asOf"),
-        })
-        .collect()
+        }?);
+    }
+    Ok(out)
 }
 
 #[cfg(test)]
@@ -113,13 +129,54 @@ mod tests {
         )
         .unwrap();
         assert_eq!(
-            params,
-            vec![
+            params[..3],
+            [
                 QueryParam::Secret(key),
                 QueryParam::Date(day("2026-11-13")),
                 QueryParam::Date(day("2026-11-20")),
             ]
         );
+        // No run: '' as the run and in every file slot, so the query reads whole capture days.
+        assert_eq!(params.len(), 3 + 1 + FILE_SLOTS + 1);
+        assert!(params[3..]
+            .iter()
+            .all(|p| *p == QueryParam::Text(String::new())));
+    }
+
+    #[test]
+    fn a_runs_files_fill_the_slots_in_order_and_more_than_the_slots_is_refused() {
+        let q = catalog::query("ingestion/claim_source_files").unwrap();
+        let files = vec!["s3://b/a".to_string(), "s3://b/c".to_string()];
+        let params = bind(
+            q,
+            &Bindings {
+                run: Some("r1"),
+                source_files: Some(&files),
+                first_capture_day: Some(day("2026-11-13")),
+                ..Bindings::window(day("2026-11-20"))
+            },
+        )
+        .unwrap();
+        assert_eq!(params[0], QueryParam::Text("r1".into()));
+        assert_eq!(
+            params[3..5],
+            [
+                QueryParam::Text(files[0].clone()),
+                QueryParam::Text(files[1].clone())
+            ]
+        );
+        assert_eq!(params[5], QueryParam::Text(String::new()));
+        assert_eq!(params.len(), 3 + FILE_SLOTS);
+        let many = vec!["f".to_string(); FILE_SLOTS + 1];
+        let e = bind(
+            q,
+            &Bindings {
+                source_files: Some(&many),
+                ..Bindings::window(day("2026-11-20"))
+            },
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "sourceFiles");
     }
 
     #[test]

@@ -44,11 +44,14 @@ pub enum Param {
     AsOf,
     /// The first capture day of the projection window: `asOf` - 1 week.
     WeekBeforeAsOf,
-    /// The first capture day a pass-1 query reads, from the ingestion plan
-    /// ([`crate::incremental`]): the day after its watermark, or `asOf` - 1 week for a window run.
+    /// The first capture day a pass-1 query reads, from the ingestion plan: `asOf` - 1 week.
     FirstCaptureDay,
-    /// The last capture day an incremental run has read complete: its watermarks move to it.
-    CompleteThrough,
+    /// The incremental run that claims and reads files (the execution's name); '' in a window run
+    /// or a backfill, which read whole capture days.
+    Run,
+    /// The run's new source files, [`crate::source_files::FILE_SLOTS`] slots (`${source_files}`),
+    /// '' in the slots past the plan's files.
+    SourceFiles,
     /// The first created date of the aggregation window: `asOf` - 1 calendar month.
     MonthBeforeAsOf,
     /// The beginning of history (1970-01-01): a backfill's window start.
@@ -79,8 +82,9 @@ pub enum Purpose {
     Probe,
     /// Setup's own bookkeeping (the migration ledger).
     Setup,
-    /// Ingestion's own bookkeeping: moves the capture watermarks once a run has committed.
-    Watermark,
+    /// Ingestion's own bookkeeping: the file ledger, read by the plan (its rows page by page,
+    /// never into state), claimed before pass 1 and written once a run has committed.
+    Ledger,
     /// A recorded schema change, applied once, in order (see [`MIGRATIONS`]).
     Migration,
     /// OPTIMIZE or VACUUM of the staging table named by `${table}`.
@@ -391,23 +395,46 @@ pub const QUERIES: &[Query] = &[
     create_table!("request_item_plan_completed_summary_batch"),
     create_table!("request_item_status_summary"),
     create_table!("request_item_status_summary_batch"),
-    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::FirstCaptureDay, Param::AsOf]),
-    ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf]),
-    ingestion!("client_latest_name", pass 1, &[Param::FirstCaptureDay, Param::AsOf]),
+    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
+    ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
+    ingestion!("client_latest_name", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
     ingestion!("request_item_plan_completed_summary", pass 2, &[Param::MonthBeforeAsOf]),
     ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
     ingestion!("request_item_status_summary", pass 2, &[Param::MonthBeforeAsOf]),
     ingestion!("request_item_status_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
     // Backfills: the same ingestion SQL with the window opened to the beginning of history.
+    // The run slots bind '' (no run: whole capture days).
     backfill!(
         "request_item_status",
-        &[Param::HashKey, Param::HistoryStart, Param::AsOf]
+        &[
+            Param::HashKey,
+            Param::HistoryStart,
+            Param::AsOf,
+            Param::Run,
+            Param::SourceFiles,
+            Param::Run
+        ]
     ),
     backfill!(
         "request_item_plan_status",
-        &[Param::HistoryStart, Param::AsOf]
+        &[
+            Param::HistoryStart,
+            Param::AsOf,
+            Param::Run,
+            Param::SourceFiles,
+            Param::Run
+        ]
     ),
-    backfill!("client_latest_name", &[Param::HistoryStart, Param::AsOf]),
+    backfill!(
+        "client_latest_name",
+        &[
+            Param::HistoryStart,
+            Param::AsOf,
+            Param::Run,
+            Param::SourceFiles,
+            Param::Run
+        ]
+    ),
     backfill!(
         "request_item_plan_completed_summary",
         &[Param::HistoryStart]
@@ -426,25 +453,58 @@ pub const QUERIES: &[Query] = &[
         &[]
     ),
     simple!(
-        "setup" / "ingestion_watermarks",
+        "setup" / "ingestion_files",
         Purpose::Setup,
         Workgroup::Setup,
-        "ingestion_watermarks",
+        "ingestion_files",
         &[]
     ),
     simple!(
-        "ingestion" / "watermarks",
-        Purpose::Probe,
-        Workgroup::Ingestion,
-        "ingestion_watermarks",
+        "setup" / "ingestion_file_claims",
+        Purpose::Setup,
+        Workgroup::Setup,
+        "ingestion_file_claims",
         &[]
     ),
     simple!(
-        "ingestion" / "advance_watermarks",
-        Purpose::Watermark,
+        "ingestion" / "files_read",
+        Purpose::Ledger,
         Workgroup::Ingestion,
-        "ingestion_watermarks",
-        &[Param::CompleteThrough]
+        "ingestion_files",
+        &[Param::WeekBeforeAsOf]
+    ),
+    simple!(
+        "ingestion" / "claim_source_files",
+        Purpose::Ledger,
+        Workgroup::Ingestion,
+        "ingestion_file_claims",
+        &[
+            Param::Run,
+            Param::FirstCaptureDay,
+            Param::AsOf,
+            Param::SourceFiles
+        ]
+    ),
+    simple!(
+        "housekeeping" / "prune_ingestion_files",
+        Purpose::Ledger,
+        Workgroup::Housekeeping,
+        "ingestion_files",
+        &[Param::MonthBeforeAsOf]
+    ),
+    simple!(
+        "housekeeping" / "prune_ingestion_file_claims",
+        Purpose::Ledger,
+        Workgroup::Housekeeping,
+        "ingestion_file_claims",
+        &[Param::MonthBeforeAsOf]
+    ),
+    simple!(
+        "ingestion" / "mark_files_read",
+        Purpose::Ledger,
+        Workgroup::Ingestion,
+        "ingestion_files",
+        &[Param::Run]
     ),
     simple!(
         "setup" / "unexpected_columns",
@@ -618,6 +678,15 @@ pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|t| t.name == name)
 }
 
+/// Ingestion's own Iceberg tables: the file ledger and the runs' claims.
+pub const LEDGER_TABLES: &[&str] = &["ingestion_files", "ingestion_file_claims"];
+
+/// Whether housekeeping keeps `name` (OPTIMIZE, VACUUM, statistics): a staging table or one of
+/// ingestion's ledger tables.
+pub fn is_housekept(name: &str) -> bool {
+    table(name).is_some() || LEDGER_TABLES.contains(&name)
+}
+
 /// The ingestion queries of one pass, in catalog order.
 pub fn ingestion_pass(pass: u8) -> impl Iterator<Item = &'static Query> {
     QUERIES.iter().filter(move |q| q.pass() == Some(pass))
@@ -630,9 +699,27 @@ mod tests {
     #[test]
     fn every_query_declares_exactly_its_markers() {
         for q in QUERIES {
+            // `${source_files}` renders to one marker per file slot.
+            let sql = q
+                .sql
+                .replace("${source_files}", &crate::source_files::slot_markers());
+            let slots: usize = q
+                .params
+                .iter()
+                .map(|p| match p {
+                    Param::SourceFiles => crate::source_files::FILE_SLOTS,
+                    _ => 1,
+                })
+                .sum();
             assert_eq!(
-                crate::sql_text::count_parameter_markers(q.sql),
-                q.params.len(),
+                crate::sql_text::count_parameter_markers(&sql),
+                slots,
+                "{}",
+                q.id
+            );
+            assert_eq!(
+                q.sql.contains("${source_files}"),
+                q.params.contains(&Param::SourceFiles),
                 "{}",
                 q.id
             );

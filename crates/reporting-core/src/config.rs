@@ -151,6 +151,11 @@ pub enum ConfigError {
     SourceTable(String),
     #[error("data location {0:?} must be an s3:// (or local:///) URI of [A-Za-z0-9_.-/]")]
     DataLocation(String),
+    #[error("{variable}: {reason}")]
+    Location {
+        variable: &'static str,
+        reason: String,
+    },
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! * [`ports`]: the four traits every home implements (query engine, object store, parameters, metrics).
 //! * [`catalog`]: the single list of SQL assets under `sql/` and what each needs.
 //! * [`binding`]: the one binder of a query's `?` slots.
+//! * [`source_files`]: the source's files as the file ledger lists and binds them.
 //! * [`watchdog`]: the watchdog's checks, metrics and alarms.
 //! * [`render`]: placeholder rendering of those assets from deployment configuration.
 //! * [`saved`]: the catalog as Athena saved (named) queries, and the sync plan that keeps them.
@@ -21,6 +22,7 @@ pub mod render;
 pub mod saved;
 pub mod secret;
 pub mod source;
+pub mod source_files;
 pub mod sql_text;
 pub mod token;
 pub mod validate;

@@ -6,7 +6,7 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, source_files, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
@@ -62,6 +62,8 @@ fn in_list<'a>(items: impl IntoIterator<Item = &'a String>) -> String {
 
 fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, RenderError> {
     Ok(match name {
+        // Parameter markers, not values: the file slots an incremental run binds.
+        "source_files" => crate::source_files::slot_markers(),
         "database" => d.database.clone(),
         "sms_nudge_client_ids" => in_list(d.sms_nudge_client_id.iter()),
         "email_filter_client_ids" => in_list(d.email_filter_client_ids.iter()),
@@ -82,7 +84,7 @@ fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, Rend
             .collect::<Vec<_>>()
             .join(", "),
         "table" => match table {
-            Some(t) if crate::catalog::table(t).is_some() => t.to_string(),
+            Some(t) if crate::catalog::is_housekept(t) => t.to_string(),
             _ => {
                 return Err(RenderError::Unknown(
                     "table (no catalog table given)".into(),

@@ -13,6 +13,7 @@
 use crate::catalog::{self, Param, Purpose, Query, TABLES};
 use crate::config::Deployment;
 use crate::render::{self, RenderError};
+use crate::source_files::FILE_SLOTS;
 
 /// Ends the description of every saved query this project manages.
 pub const MANAGED_MARKER: &str = "[managed by notify-reporting setup; edits are overwritten]";
@@ -44,7 +45,8 @@ fn parameter_help(param: Param, deployment: &Deployment) -> String {
             "the first capture day to read: asOf - 7 days for the week window, e.g. '2026-11-13'"
                 .into()
         }
-        Param::CompleteThrough => "the last complete capture day, e.g. '2026-11-19'".into(),
+        Param::Run => "the incremental run's name, or '' to read whole capture days".into(),
+        Param::SourceFiles => "the run's new source files, one per slot ('' in the rest)".into(),
         Param::MonthBeforeAsOf => "asOf - 1 month, e.g. '2026-10-20'".into(),
         Param::HistoryStart => "'1970-01-01' (all history)".into(),
         Param::ClientId => "a client id, e.g. 'client-1'".into(),
@@ -73,8 +75,20 @@ fn description(query: &Query, deployment: &Deployment, table: Option<&str>) -> S
         let list: Vec<String> = query
             .params
             .iter()
-            .enumerate()
-            .map(|(i, p)| format!("{} = {}", i + 1, parameter_help(*p, deployment)))
+            .scan(1, |next, p| {
+                let first = *next;
+                *next += if *p == Param::SourceFiles {
+                    FILE_SLOTS
+                } else {
+                    1
+                };
+                let at = if *next - first > 1 {
+                    format!("{first}-{}", *next - 1)
+                } else {
+                    first.to_string()
+                };
+                Some(format!("{at} = {}", parameter_help(*p, deployment)))
+            })
             .collect();
         format!("parameters: {}", list.join("; "))
     };

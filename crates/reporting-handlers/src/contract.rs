@@ -113,9 +113,12 @@ pub struct RunQueryInput {
     /// The first capture day a pass-1 ingestion query reads, `YYYY-MM-DD` (the ingestion plan's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_capture_day: Option<String>,
-    /// The capture day the watermarks move to, `YYYY-MM-DD` (the ingestion plan's).
+    /// The incremental run that claims and reads files (the ingestion plan's); '' in a window run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub complete_through: Option<String>,
+    pub run: Option<String>,
+    /// The run's new source files (the ingestion plan's), at most 100.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub source_files: Option<Vec<String>>,
     /// A catalog staging table, for housekeeping (rendered as `${table}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
@@ -613,8 +616,8 @@ pub fn parse(lambda: LambdaName, input: serde_json::Value) -> Result<Request, Ha
 }
 
 /// The ports a Lambda works through. Each Lambda has the engine, the parameter store and its
-/// deployment; only run-query saves queries, only write-report writes objects and only
-/// publish-metric puts metrics.
+/// deployment; only run-query saves queries and lists the source, only write-report writes
+/// objects and only publish-metric puts metrics.
 pub struct Ports<'a> {
     pub engine: &'a dyn QueryEngine,
     pub parameters: &'a dyn Parameters,
@@ -623,6 +626,8 @@ pub struct Ports<'a> {
     pub saved_queries: Option<&'a dyn SavedQueryStore>,
     pub objects: Option<&'a dyn ObjectStore>,
     pub metrics: Option<&'a dyn Metrics>,
+    /// Where run-query's ingestion plan lists the source's files (ingestion's run-query only).
+    pub source: Option<&'a crate::SourceListing>,
 }
 
 impl Ports<'_> {
@@ -661,7 +666,9 @@ pub async fn handle(
             }))
         }
         Request::RunQuery(RunQueryRequest::PlanIngestion(request)) => {
-            crate::plan_ingestion(&request).map(json)
+            crate::plan_ingestion(&request, ports.engine, ports.source)
+                .await
+                .map(json)
         }
         Request::RunQuery(RunQueryRequest::Sync(_)) => {
             let store = ports

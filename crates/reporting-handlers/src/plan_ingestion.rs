@@ -1,38 +1,41 @@
-//! An ingestion run's plan: which capture days each pass-1 query reads, and where the capture
-//! watermarks move once the run has committed. run-query's `plan-ingestion` action, after the
-//! machine has read the watermarks (`ingestion/watermarks`).
+//! An ingestion run's plan: which source files pass 1 reads, or which capture days. run-query's
+//! `plan-ingestion` action, after the machine has run the ledger probe (`ingestion/files_read`).
 //!
-//! - **incremental** (the default, what the schedules run): each pass-1 query reads the capture
-//!   days after its watermark, through the day the run started. A run that succeeds moves every
-//!   watermark to the last capture day that was complete when it started: a day is complete
-//!   [`SETTLE_MILLIS`] after it ends, once Firehose has delivered its last buffer. Complete days
-//!   are read once; only the newest, still-growing days are read again. With no watermark yet, or
-//!   one older than [`CATCH_UP_DAYS`], the query reads the week window instead, and the plan says so.
-//! - **window** (`{"mode": "window", "asOf": …}`, or just `{"asOf": …}`): the week window ending
-//!   at asOf, as before; the watermarks are neither read into the plan nor moved.
+//! - **incremental** (the default, what the schedules run): the run reads the same capture window
+//!   a window run reads (the 8 capture days up to the day it started, UTC), but only the files of
+//!   that window not yet in the ledger (`ingestion_files`): the window's listing (S3 in AWS, the
+//!   folder locally) less the probe's rows, oldest capture day first, at most
+//!   [`FILE_SLOTS`](reporting_core::source_files::FILE_SLOTS) (the next run takes the rest). The
+//!   run claims those the engine can see (`ingestion/claim_source_files`), pass 1 reads exactly
+//!   its claimed files, and once both passes have committed `ingestion/mark_files_read` records
+//!   them in the ledger. A file that lands late, in any partition of the window, is read by the
+//!   next run; one whose partition the table cannot see yet is not claimed and waits. No clock
+//!   decides what has been read.
+//! - **window** (`{"mode": "window", "asOf": …}`, or just `{"asOf": …}`): every file of the week
+//!   window ending at asOf; the ledger is neither read nor written.
 //!
 //! Why reading less changes nothing but the cost: the projections' MERGEs are idempotent, order
-//! independent and one-way, so ingesting the versions in any split gives what one run over all of
-//! them gives; a run reads every version that arrived since the last successful run began.
+//! independent and one-way, so ingesting the versions in any split of the files gives what one run
+//! over all of them gives; a file is left out of the ledger until a run that read it has committed.
+
+use std::collections::BTreeSet;
 
 use reporting_core::binding::Bindings;
 use reporting_core::catalog::{self, Param};
 use reporting_core::instant::{iso_millis, parse_iso_millis};
-use reporting_core::{CalendarDate, HandlerError};
+use reporting_core::ports::{ObjectStore, QueryEngine};
+use reporting_core::source_files::{list_capture_day, SourceLocation, FILE_SLOTS};
+use reporting_core::{validate, CalendarDate, ErrorKind, HandlerError};
 use serde::{Deserialize, Serialize};
 
-/// A capture day is complete this long after it ends (UTC): Firehose's buffer interval (at most
-/// 900 s) and room for its delivery retries.
-pub const SETTLE_MILLIS: i64 = 3_600_000;
+/// The catalog query that claims a run's files, before pass 1.
+pub const CLAIM_QUERY: &str = "ingestion/claim_source_files";
+/// The catalog query that records a run's files in the ledger, after both passes.
+pub const MARK_QUERY: &str = "ingestion/mark_files_read";
+/// The ledger probe the machine runs before the plan.
+pub const FILES_READ_QUERY: &str = "ingestion/files_read";
 
-/// A watermark older than this many days is not caught up from: the query reads the week window
-/// and the plan asks for a backfill (the source may have expired the days between).
-pub const CATCH_UP_DAYS: i64 = 31;
-
-/// The catalog query that moves the watermarks.
-pub const ADVANCE_QUERY: &str = "ingestion/advance_watermarks";
-
-/// How an ingestion run chooses the capture days it reads.
+/// How an ingestion run chooses what it reads.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "kebab-case")]
 pub enum IngestionMode {
@@ -75,29 +78,6 @@ impl IngestionInput {
     }
 }
 
-/// One row of `ingestion/watermarks`, as the probe hands it on.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct WatermarkRow {
-    pub query: String,
-    pub completethrough: Option<String>,
-}
-
-impl WatermarkRow {
-    /// The rows of `ingestion/watermarks` as an engine returns them, by position (query,
-    /// completethrough): for callers that run the probe themselves (the bench, the lab).
-    pub fn from_positional(rows: &[Vec<Option<String>>]) -> Vec<WatermarkRow> {
-        rows.iter()
-            .filter_map(|r| {
-                Some(WatermarkRow {
-                    query: r.first()?.clone()?,
-                    completethrough: r.get(1).cloned().flatten(),
-                })
-            })
-            .collect()
-    }
-}
-
 /// run-query's `plan-ingestion` action.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
@@ -107,8 +87,12 @@ pub struct PlanIngestion {
     pub input: IngestionInput,
     /// When the execution started (`$$.Execution.StartTime`), ISO-8601 UTC.
     pub started_at: String,
-    /// The watermark probe's rows.
-    pub watermarks: Vec<WatermarkRow>,
+    /// The execution's name (`$$.Execution.Name`): the run that claims files, unique per
+    /// execution (a redrive keeps it, and with it the run's claims).
+    pub run: String,
+    /// The ledger probe's execution (`ingestion/files_read`), whose rows the plan reads itself,
+    /// page by page: a week of files is more than state data should carry.
+    pub files_read_execution_id: String,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -117,164 +101,226 @@ pub enum PlanIngestionAction {
     PlanIngestion,
 }
 
-/// What one pass-1 query reads: capture days `firstCaptureDay` to the plan's `asOf`.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct PlannedRead {
-    pub query: String,
-    pub first_capture_day: String,
-}
-
-/// The watermark move a successful incremental run makes.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(rename_all = "camelCase", deny_unknown_fields)]
-pub struct WatermarkAdvance {
-    pub query: String,
-    pub complete_through: String,
-}
-
 /// The plan, as the ingestion machine carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]
 pub struct IngestionPlan {
     pub mode: IngestionMode,
-    /// The last capture day read, and pass 2's reference date.
+    /// The last capture day of the window, and pass 2's reference date.
     pub as_of: String,
-    pub first_pass: Vec<PlannedRead>,
+    /// The first capture day of the window (asOf - 1 week).
+    pub first_capture_day: String,
+    /// The run that claims and reads `sourceFiles`; '' in a window run (whole capture days).
+    pub run: String,
+    /// The files this run claims and pass 1 reads (incremental), oldest capture day first.
+    pub source_files: Vec<String>,
+    /// The claim before pass 1: one item when the run has files, none otherwise.
+    pub claim: Vec<String>,
+    pub first_pass: Vec<String>,
     pub second_pass: Vec<String>,
-    /// What moves the watermarks after both passes: one item in incremental mode, none in window
-    /// mode (a Map over it runs nothing).
-    pub advance: Vec<WatermarkAdvance>,
-    /// What the plan chose and why, for the run's output: fallbacks in particular.
+    /// The ledger write after both passes: one item when the run claimed, none otherwise.
+    pub mark: Vec<String>,
+    /// What the plan chose and why, for the run's output.
     pub notes: Vec<String>,
 }
 
 impl IngestionPlan {
-    /// Every query the ingestion machine runs after planning, in its order (pass 1, pass 2, the
-    /// watermark move), with the values it binds, but the hash key (which only run-query reads).
-    /// The bench and the property lab run a plan through this, as the machine does.
-    pub fn steps(&self) -> Result<Vec<(&'static catalog::Query, Bindings<'static>)>, HandlerError> {
-        let day = |field: &str, text: &str| {
-            CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("{field}: {e}")))
-        };
+    /// Every query the ingestion machine runs after planning, in its order (claim, pass 1, pass 2,
+    /// mark), with the values it binds, but the hash key (which only run-query reads). The bench
+    /// and the property lab run a plan through this, as the machine does.
+    pub fn steps(&self) -> Result<Vec<(&'static catalog::Query, Bindings<'_>)>, HandlerError> {
         let query = |id: &str| {
             catalog::query(id)
                 .ok_or_else(|| HandlerError::invalid(format!("unknown query '{id}' in the plan")))
         };
+        let day = |field: &str, text: &str| {
+            CalendarDate::parse(text).map_err(|e| HandlerError::invalid(format!("{field}: {e}")))
+        };
         let as_of = day("asOf", &self.as_of)?;
+        let reading = Bindings {
+            first_capture_day: Some(day("firstCaptureDay", &self.first_capture_day)?),
+            run: Some(&self.run),
+            source_files: Some(&self.source_files),
+            ..Bindings::window(as_of)
+        };
         let mut steps = Vec::new();
-        for read in &self.first_pass {
-            let values = Bindings {
-                first_capture_day: Some(day("firstCaptureDay", &read.first_capture_day)?),
-                ..Bindings::window(as_of)
-            };
-            steps.push((query(&read.query)?, values));
+        for id in self.claim.iter().chain(&self.first_pass) {
+            steps.push((query(id)?, reading));
         }
         for id in &self.second_pass {
             steps.push((query(id)?, Bindings::window(as_of)));
         }
-        for advance in &self.advance {
-            let values = Bindings {
-                complete_through: Some(day("completeThrough", &advance.complete_through)?),
-                ..Default::default()
-            };
-            steps.push((query(&advance.query)?, values));
+        for id in &self.mark {
+            steps.push((
+                query(id)?,
+                Bindings {
+                    run: Some(&self.run),
+                    ..Default::default()
+                },
+            ));
         }
         Ok(steps)
     }
 }
 
-/// The last capture day complete at `millis`.
-pub fn complete_through(millis: i64) -> CalendarDate {
-    CalendarDate::from_unix_millis(millis - SETTLE_MILLIS).add_days(-1)
+/// Where the plan lists the source's files: an object store and the table's location in it.
+pub struct SourceListing {
+    pub store: Box<dyn ObjectStore>,
+    pub location: SourceLocation,
 }
 
-/// Plans an ingestion run (see the module's documentation).
-pub fn plan_ingestion(request: &PlanIngestion) -> Result<IngestionPlan, HandlerError> {
+/// A run name: an execution name, checked as an identifier (it is bound, never spliced).
+pub fn check_run(field: &str, run: &str) -> Result<(), HandlerError> {
+    validate::identifier(field, run).map_err(|e| HandlerError::invalid(e.to_string()))
+}
+
+/// Plans a run from what it needs: the input, its start, its name, the files the ledger holds
+/// for the window and the window's listing, by capture day (see the module's documentation).
+pub fn plan_from(
+    input: &IngestionInput,
+    started_at: &str,
+    run: &str,
+    files_read: &BTreeSet<String>,
+    listed: &[(CalendarDate, Vec<String>)],
+) -> Result<IngestionPlan, HandlerError> {
+    let started = parse_iso_millis(started_at).ok_or_else(|| {
+        HandlerError::invalid(format!(
+            "startedAt: '{}' is not an ISO-8601 UTC instant",
+            started_at.chars().take(40).collect::<String>()
+        ))
+    })?;
+    let (mode, as_of) = input.resolve(CalendarDate::from_unix_millis(started))?;
+    let first = window_start(as_of);
+    let pass = |n| {
+        catalog::ingestion_pass(n)
+            .map(|q| q.id.to_string())
+            .collect()
+    };
+    let mut plan = IngestionPlan {
+        mode,
+        as_of: as_of.to_string(),
+        first_capture_day: first.to_string(),
+        run: String::new(),
+        source_files: Vec::new(),
+        claim: Vec::new(),
+        first_pass: pass(1),
+        second_pass: pass(2),
+        mark: Vec::new(),
+        notes: Vec::new(),
+    };
+    match mode {
+        IngestionMode::Window => plan.notes.push(format!(
+            "window run: every file of capture days {first} to {as_of}; the file ledger is neither read nor written"
+        )),
+        IngestionMode::Incremental => {
+            check_run("run", run)?;
+            let mut listed_count = 0;
+            let mut new = Vec::new();
+            let mut days = listed.to_vec();
+            days.sort_by_key(|(day, _)| *day);
+            for (day, files) in &days {
+                if *day < first || *day > as_of {
+                    continue;
+                }
+                listed_count += files.len();
+                new.extend(files.iter().filter(|f| !files_read.contains(*f)).cloned());
+            }
+            let waiting = new.len().saturating_sub(FILE_SLOTS);
+            new.truncate(FILE_SLOTS);
+            plan.notes.push(format!(
+                "incremental run {run}: {} new of {listed_count} files listed in capture days {first} to {as_of}{}",
+                new.len(),
+                if waiting > 0 {
+                    format!("; {waiting} more wait for the next run (oldest capture days first)")
+                } else {
+                    String::new()
+                }
+            ));
+            plan.run = run.to_string();
+            if new.is_empty() {
+                plan.first_pass.clear();
+            } else {
+                plan.source_files = new;
+                plan.claim.push(CLAIM_QUERY.to_string());
+                plan.mark.push(MARK_QUERY.to_string());
+            }
+        }
+    }
+    tracing::info!(mode = ?mode, as_of = %as_of, started_at = %iso_millis(started), files = plan.source_files.len(), "ingestion planned");
+    Ok(plan)
+}
+
+/// The first capture day of the window ending at `as_of`: the week the running system reads.
+pub fn window_start(as_of: CalendarDate) -> CalendarDate {
+    Param::WeekBeforeAsOf.date_for(as_of).expect("a date slot")
+}
+
+/// The source's files of each capture day of the window ending at `as_of`, oldest day first.
+pub async fn list_window(
+    source: &SourceListing,
+    as_of: CalendarDate,
+) -> Result<Vec<(CalendarDate, Vec<String>)>, HandlerError> {
+    let mut listed = Vec::new();
+    let mut day = window_start(as_of);
+    while day <= as_of {
+        let files = list_capture_day(source.store.as_ref(), &source.location, day)
+            .await
+            .map_err(|e| {
+                HandlerError::new(
+                    e.kind,
+                    format!("listing capture day {day} of the source: {}", e.message),
+                )
+            })?;
+        listed.push((day, files));
+        day = day.add_days(1);
+    }
+    Ok(listed)
+}
+
+/// Plans an ingestion run: reads the ledger probe's rows page by page and lists the window's
+/// capture days, then [`plan_from`]. A window run reads neither.
+pub async fn plan_ingestion(
+    request: &PlanIngestion,
+    engine: &dyn QueryEngine,
+    source: Option<&SourceListing>,
+) -> Result<IngestionPlan, HandlerError> {
     let started = parse_iso_millis(&request.started_at).ok_or_else(|| {
         HandlerError::invalid(format!(
             "startedAt: '{}' is not an ISO-8601 UTC instant",
             request.started_at.chars().take(40).collect::<String>()
         ))
     })?;
-    let today = CalendarDate::from_unix_millis(started);
-    let (mode, as_of) = request.input.resolve(today)?;
-    let week_start = |as_of| Param::WeekBeforeAsOf.date_for(as_of).expect("a date slot");
-    let mut notes = Vec::new();
-    let mut first_pass = Vec::new();
-    let mut advance = Vec::new();
-    match mode {
-        IngestionMode::Window => {
-            notes.push(format!(
-                "window run: capture days {} to {as_of}; the watermarks are not moved",
-                week_start(as_of)
-            ));
-            for q in catalog::ingestion_pass(1) {
-                first_pass.push(PlannedRead {
-                    query: q.id.to_string(),
-                    first_capture_day: week_start(as_of).to_string(),
-                });
-            }
-        }
-        IngestionMode::Incremental => {
-            for q in catalog::ingestion_pass(1) {
-                let mut mark: Option<CalendarDate> = None;
-                for row in request.watermarks.iter().filter(|r| r.query == q.id) {
-                    if let Some(text) = &row.completethrough {
-                        let day = CalendarDate::parse(text).map_err(|e| {
-                            HandlerError::invalid(format!("watermarks: {}: {e}", q.id))
-                        })?;
-                        mark = mark.max(Some(day));
-                    }
-                }
-                let first = match mark {
-                    None => {
-                        notes.push(format!(
-                            "{}: no watermark yet: read the week window, capture days {} to {as_of}",
-                            q.id,
-                            week_start(as_of)
-                        ));
-                        week_start(as_of)
-                    }
-                    Some(mark) if mark < as_of.add_days(-CATCH_UP_DAYS) => {
-                        notes.push(format!(
-                            "{}: the watermark {mark} is more than {CATCH_UP_DAYS} days old: read the week window, capture days {} to {as_of}; run a backfill to take in the days between",
-                            q.id,
-                            week_start(as_of)
-                        ));
-                        week_start(as_of)
-                    }
-                    Some(mark) => {
-                        let first = mark.add_days(1);
-                        notes.push(format!(
-                            "{}: capture days {first} to {as_of} (after the watermark {mark})",
-                            q.id
-                        ));
-                        first
-                    }
-                };
-                first_pass.push(PlannedRead {
-                    query: q.id.to_string(),
-                    first_capture_day: first.to_string(),
-                });
-            }
-            advance.push(WatermarkAdvance {
-                query: ADVANCE_QUERY.to_string(),
-                complete_through: complete_through(started).to_string(),
-            });
-        }
+    let (mode, as_of) = request
+        .input
+        .resolve(CalendarDate::from_unix_millis(started))?;
+    let mut files_read = BTreeSet::new();
+    let mut listed = Vec::new();
+    if mode == IngestionMode::Incremental {
+        check_run("run", &request.run)?;
+        let source = source.ok_or_else(|| {
+            HandlerError::new(
+                ErrorKind::ConfigMissing,
+                "run-query has no source listing (SOURCE_LOCATION): an incremental run cannot list the window's files",
+            )
+        })?;
+        let (_, rows) = crate::all_rows(engine, &request.files_read_execution_id)
+            .await
+            .map_err(|e| {
+                HandlerError::new(e.kind(), format!("{FILES_READ_QUERY}: {}", e.message()))
+            })?;
+        files_read.extend(
+            rows.into_iter()
+                .filter_map(|r| r.into_iter().next().flatten()),
+        );
+        listed = list_window(source, as_of).await?;
     }
-    tracing::info!(mode = ?mode, as_of = %as_of, started_at = %iso_millis(started), "ingestion planned");
-    Ok(IngestionPlan {
-        mode,
-        as_of: as_of.to_string(),
-        first_pass,
-        second_pass: catalog::ingestion_pass(2)
-            .map(|q| q.id.to_string())
-            .collect(),
-        advance,
-        notes,
-    })
+    plan_from(
+        &request.input,
+        &request.started_at,
+        &request.run,
+        &files_read,
+        &listed,
+    )
 }
 
 #[cfg(test)]
@@ -282,140 +328,140 @@ mod tests {
     use super::*;
     use serde_json::json;
 
-    fn plan(input: serde_json::Value, started_at: &str, marks: &[(&str, &str)]) -> IngestionPlan {
-        let request = PlanIngestion {
-            action: PlanIngestionAction::PlanIngestion,
-            input: serde_json::from_value(input).unwrap(),
-            started_at: started_at.into(),
-            watermarks: marks
-                .iter()
-                .map(|(q, d)| WatermarkRow {
-                    query: q.to_string(),
-                    completethrough: Some(d.to_string()),
-                })
-                .collect(),
-        };
-        plan_ingestion(&request).unwrap()
+    fn day(t: &str) -> CalendarDate {
+        CalendarDate::parse(t).unwrap()
     }
 
-    fn firsts(p: &IngestionPlan) -> Vec<&str> {
-        p.first_pass
-            .iter()
-            .map(|r| r.first_capture_day.as_str())
+    fn listing(days: &[(&str, &[&str])]) -> Vec<(CalendarDate, Vec<String>)> {
+        days.iter()
+            .map(|(d, files)| (day(d), files.iter().map(|f| f.to_string()).collect()))
             .collect()
     }
 
-    const ITEMS: &str = "ingestion/request_item_status";
-    const PLANS: &str = "ingestion/request_item_plan_status";
-    const NAMES: &str = "ingestion/client_latest_name";
+    fn read(files: &[&str]) -> BTreeSet<String> {
+        files.iter().map(|f| f.to_string()).collect()
+    }
+
+    fn incremental(files_read: &[&str], listed: &[(&str, &[&str])]) -> IngestionPlan {
+        plan_from(
+            &IngestionInput::default(),
+            "2026-11-27T09:00:00.000Z",
+            "run-1",
+            &read(files_read),
+            &listing(listed),
+        )
+        .unwrap()
+    }
 
     #[test]
-    fn an_incremental_run_reads_after_each_watermark_and_moves_them_to_the_last_complete_day() {
-        let p = plan(
-            json!({}),
-            "2026-11-27T09:00:00.000Z",
+    fn an_incremental_run_reads_the_windows_files_the_ledger_lacks_in_any_day() {
+        let p = incremental(
+            &["a1", "b1", "b2"],
             &[
-                (ITEMS, "2026-11-26"),
-                (PLANS, "2026-11-25"),
-                (NAMES, "2026-11-20"),
+                ("2026-11-19", &["old"]),
+                ("2026-11-20", &["a1", "a2-late"]),
+                ("2026-11-26", &["b1", "b2", "b3"]),
+                ("2026-11-27", &["c1"]),
             ],
         );
         assert_eq!(p.mode, IngestionMode::Incremental);
-        assert_eq!(p.as_of, "2026-11-27");
-        assert_eq!(firsts(&p), ["2026-11-27", "2026-11-26", "2026-11-21"]);
         assert_eq!(
-            p.advance,
-            [WatermarkAdvance {
-                query: ADVANCE_QUERY.into(),
-                complete_through: "2026-11-26".into()
-            }]
+            (p.first_capture_day.as_str(), p.as_of.as_str()),
+            ("2026-11-20", "2026-11-27")
         );
+        assert_eq!(p.source_files, ["a2-late", "b3", "c1"]);
+        assert_eq!(p.run, "run-1");
+        assert_eq!(p.claim, [CLAIM_QUERY]);
+        assert_eq!(p.mark, [MARK_QUERY]);
+        assert_eq!(p.first_pass.len(), 3);
+        assert_eq!(p.second_pass.len(), 4);
+        assert!(p.notes[0].contains("3 new of 6 files"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn nothing_new_runs_no_claim_no_pass_1_and_no_mark() {
+        let p = incremental(&["a"], &[("2026-11-27", &["a"])]);
+        assert!(p.source_files.is_empty() && p.claim.is_empty() && p.mark.is_empty());
+        assert!(p.first_pass.is_empty());
         assert_eq!(p.second_pass.len(), 4);
     }
 
     #[test]
-    fn a_day_is_complete_only_an_hour_after_it_ends() {
-        assert_eq!(
-            complete_through(parse_iso_millis("2026-11-27T00:59:59.999Z").unwrap()).to_string(),
-            "2026-11-25"
+    fn more_files_than_slots_take_the_oldest_days_first_and_say_how_many_wait() {
+        let many: Vec<String> = (0..FILE_SLOTS + 5).map(|i| format!("f{i:04}")).collect();
+        let newest: Vec<&str> = many.iter().map(String::as_str).collect();
+        let p = incremental(
+            &[],
+            &[("2026-11-27", &newest), ("2026-11-21", &["old-day"])],
         );
-        assert_eq!(
-            complete_through(parse_iso_millis("2026-11-27T01:00:00.000Z").unwrap()).to_string(),
-            "2026-11-26"
-        );
+        assert_eq!(p.source_files.len(), FILE_SLOTS);
+        assert_eq!(p.source_files[0], "old-day");
+        assert!(p.notes[0].contains("6 more wait"), "{:?}", p.notes);
     }
 
     #[test]
-    fn no_watermark_or_a_stale_one_reads_the_week_window_and_says_so() {
-        let p = plan(
-            json!({"mode": "incremental"}),
-            "2026-11-27T01:00:00Z",
-            &[(ITEMS, "2026-10-26"), (PLANS, "2026-10-27")],
-        );
-        assert_eq!(firsts(&p), ["2026-11-20", "2026-10-28", "2026-11-20"]);
-        assert!(
-            p.notes[0].contains("more than 31 days old") && p.notes[0].contains("backfill"),
-            "{:?}",
-            p.notes
-        );
-        assert!(p.notes[2].contains("no watermark yet"), "{:?}", p.notes);
-        assert_eq!(p.advance.len(), 1);
-    }
-
-    #[test]
-    fn duplicate_rows_count_as_their_latest() {
-        let p = plan(
-            json!({}),
-            "2026-11-27T09:00:00Z",
-            &[(ITEMS, "2026-11-20"), (ITEMS, "2026-11-25")],
-        );
-        assert_eq!(firsts(&p)[0], "2026-11-26");
-    }
-
-    #[test]
-    fn a_window_run_reads_the_week_and_moves_no_watermark() {
+    fn a_window_run_reads_whole_days_and_leaves_the_ledger() {
         for input in [
             json!({"asOf": "2026-11-20"}),
             json!({"mode": "window", "asOf": "2026-11-20"}),
         ] {
-            let p = plan(input, "2026-11-27T09:00:00Z", &[(ITEMS, "2026-11-26")]);
+            let p = plan_from(
+                &serde_json::from_value(input).unwrap(),
+                "2026-11-27T09:00:00Z",
+                "run-1",
+                &read(&[]),
+                &listing(&[("2026-11-20", &["x"])]),
+            )
+            .unwrap();
             assert_eq!(p.mode, IngestionMode::Window);
-            assert_eq!(firsts(&p), ["2026-11-13"; 3]);
-            assert!(p.advance.is_empty());
+            assert_eq!(p.first_capture_day, "2026-11-13");
+            assert!(p.run.is_empty() && p.source_files.is_empty());
+            assert!(p.claim.is_empty() && p.mark.is_empty());
+            assert_eq!(p.first_pass.len(), 3);
         }
-        let p = plan(json!({"mode": "window"}), "2026-11-27T09:00:00Z", &[]);
-        assert_eq!(
-            (p.as_of.as_str(), firsts(&p)[0]),
-            ("2026-11-27", "2026-11-20")
-        );
+    }
+
+    #[test]
+    fn the_steps_bind_the_run_and_its_files_to_the_claim_and_pass_1_only() {
+        let p = incremental(&[], &[("2026-11-27", &["c1"])]);
+        let steps = p.steps().unwrap();
+        let ids: Vec<&str> = steps.iter().map(|(q, _)| q.id).collect();
+        assert_eq!(ids.first(), Some(&CLAIM_QUERY));
+        assert_eq!(ids.last(), Some(&MARK_QUERY));
+        for (q, b) in &steps {
+            let reads_files = q.params.contains(&Param::SourceFiles);
+            assert_eq!(b.source_files.is_some(), reads_files, "{}", q.id);
+            if q.params.contains(&Param::Run) {
+                assert_eq!(b.run, Some("run-1"), "{}", q.id);
+            }
+        }
     }
 
     #[test]
     fn bad_input_is_named() {
-        let request = |input: serde_json::Value, started: &str| PlanIngestion {
-            action: PlanIngestionAction::PlanIngestion,
-            input: serde_json::from_value(input).unwrap(),
-            started_at: started.into(),
-            watermarks: vec![],
+        let refused = |input: serde_json::Value, started: &str, run: &str| {
+            plan_from(
+                &serde_json::from_value(input).unwrap(),
+                started,
+                run,
+                &read(&[]),
+                &[],
+            )
+            .unwrap_err()
+            .message()
+            .to_string()
         };
-        let refused = |r: PlanIngestion| plan_ingestion(&r).unwrap_err().message().to_string();
-        assert!(refused(request(
+        let at = "2026-11-27T09:00:00Z";
+        assert!(refused(
             json!({"mode": "incremental", "asOf": "2026-11-20"}),
-            "2026-11-27T09:00:00Z"
-        ))
+            at,
+            "r"
+        )
         .starts_with("asOf:"));
-        assert!(refused(request(
-            json!({"asOf": "2026-11-31"}),
-            "2026-11-27T09:00:00Z"
-        ))
-        .starts_with("asOf:"));
-        assert!(refused(request(json!({}), "yesterday")).starts_with("startedAt:"));
-        let mut stale = request(json!({}), "2026-11-27T09:00:00Z");
-        stale.watermarks.push(WatermarkRow {
-            query: "ingestion/request_item_status".into(),
-            completethrough: Some("2026-11-26'; DROP TABLE x".into()),
-        });
-        assert!(refused(stale).starts_with("watermarks: ingestion/request_item_status:"));
+        assert!(refused(json!({"asOf": "2026-11-31"}), at, "r").starts_with("asOf:"));
+        assert!(refused(json!({}), "yesterday", "r").starts_with("startedAt:"));
+        assert!(refused(json!({}), at, "a'b/c").starts_with("run contains"));
+        assert!(refused(json!({}), at, "").starts_with("run is empty"));
         assert!(serde_json::from_value::<IngestionInput>(json!({"mode": "weekly"})).is_err());
     }
 }

@@ -1,8 +1,9 @@
 use reporting_core::binding::{self, Bindings};
-use reporting_core::catalog::{self, Param};
+use reporting_core::catalog::{self, Param, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{Parameters, QueryEngine, QueryRequest, QueryState};
+use reporting_core::source_files::FILE_SLOTS;
 use reporting_core::{render, validate, CalendarDate, HandlerError};
 
 use crate::contract::{QueryProgress, RunQueryInput};
@@ -12,6 +13,7 @@ use crate::PollPolicy;
 /// everything that makes the query what it is, hashed (FNV-1a, two seeds, 32 hex digits).
 pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
     let base = input.request_token.as_ref()?;
+    let files = input.source_files.as_ref().map(|f| f.join("\n"));
     let identity = [
         Some(base.as_str()),
         Some(input.query.as_str()),
@@ -22,7 +24,8 @@ pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
         input.migration_id.as_deref(),
         input.table.as_deref(),
         input.first_capture_day.as_deref(),
-        input.complete_through.as_deref(),
+        input.run.as_deref(),
+        files.as_deref(),
     ];
     Some(reporting_core::token::idempotency_token(&identity))
 }
@@ -68,6 +71,71 @@ fn identifier<'a>(field: &str, text: Option<&'a str>) -> Result<Option<&'a str>,
         validate::identifier(field, t).map_err(|e| HandlerError::invalid(e.to_string()))?;
     }
     Ok(text)
+}
+
+/// The most characters a source file's name may have (S3 keys are at most 1,024 bytes).
+const MAX_FILE_NAME: usize = 1200;
+
+/// The run and its files, for the queries that take them: a ledger query (claim, mark) needs a
+/// run; a pass-1 query or a backfill takes none, or '' (whole capture days), or a run with its
+/// files. At most [`FILE_SLOTS`] files, each a non-empty name without control characters.
+fn run_and_files<'a>(
+    query: &catalog::Query,
+    input: &'a RunQueryInput,
+) -> Result<(Option<&'a str>, Option<&'a [String]>), HandlerError> {
+    let takes_run = query.params.contains(&Param::Run);
+    let takes_files = query.params.contains(&Param::SourceFiles);
+    let must_claim = query.purpose == Purpose::Ledger;
+    let run = slot_value_if(
+        takes_run && (must_claim || input.run.is_some()),
+        query,
+        "run",
+        &input.run,
+    )?
+    .filter(|r| !r.is_empty() || must_claim);
+    if let Some(r) = run {
+        crate::check_run("run", r)?;
+    }
+    let files = slot_value_if(
+        takes_files && input.source_files.is_some(),
+        query,
+        "sourceFiles",
+        &input.source_files.as_ref().map(|_| String::new()),
+    )?
+    .and(input.source_files.as_deref());
+    if let Some(files) = files {
+        if files.len() > FILE_SLOTS {
+            return Err(HandlerError::invalid(format!(
+                "sourceFiles: {} files; a run reads at most {FILE_SLOTS}",
+                files.len()
+            )));
+        }
+        if let Some(bad) = files
+            .iter()
+            .find(|f| f.is_empty() || f.len() > MAX_FILE_NAME || f.chars().any(char::is_control))
+        {
+            return Err(HandlerError::invalid(format!(
+                "sourceFiles: '{}' is not a file name",
+                bad.chars()
+                    .filter(|c| !c.is_control())
+                    .take(80)
+                    .collect::<String>()
+            )));
+        }
+        if run.is_none() && !files.is_empty() {
+            return Err(HandlerError::invalid(format!(
+                "sourceFiles: query {} reads files only for a run; give run",
+                query.id
+            )));
+        }
+    }
+    if must_claim && takes_files && files.is_none_or(|f| f.is_empty()) {
+        return Err(HandlerError::invalid(format!(
+            "query {} needs sourceFiles",
+            query.id
+        )));
+    }
+    Ok((run, files))
 }
 
 /// Starts a catalog query. Reads the hash key from the parameter store here, binds it, and never
@@ -127,15 +195,7 @@ pub async fn run_query(
             &input.first_capture_day,
         )?,
     )?;
-    let complete_through = date(
-        "completeThrough",
-        slot_value(
-            query,
-            Param::CompleteThrough,
-            "completeThrough",
-            &input.complete_through,
-        )?,
-    )?;
+    let (run, source_files) = run_and_files(query, &input)?;
     let client_id = identifier(
         "clientId",
         slot_value(query, Param::ClientId, "clientId", &input.client_id)?,
@@ -161,9 +221,13 @@ pub async fn run_query(
     }
     let renders_table = query.sql.contains("${table}");
     let table = match (&input.table, renders_table) {
-        (Some(t), true) if catalog::table(t).is_some() => Some(t.as_str()),
+        (Some(t), true) if catalog::is_housekept(t) => Some(t.as_str()),
         (Some(t), true) => {
-            let known: Vec<_> = catalog::TABLES.iter().map(|t| t.name).collect();
+            let known: Vec<_> = catalog::TABLES
+                .iter()
+                .map(|t| t.name)
+                .chain(catalog::LEDGER_TABLES.iter().copied())
+                .collect();
             return Err(HandlerError::invalid(format!(
                 "table '{}' is not a staging table; known: {}",
                 t.chars().take(80).collect::<String>(),
@@ -213,7 +277,8 @@ pub async fn run_query(
             request_id,
             migration_id,
             first_capture_day,
-            complete_through,
+            run,
+            source_files,
             hash_key: hash_key.as_ref(),
         },
     )

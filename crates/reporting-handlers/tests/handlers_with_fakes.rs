@@ -81,6 +81,7 @@ async fn run(
         saved_queries: None,
         objects: None,
         metrics: None,
+        source: None,
     };
     // Through the one dispatcher, as the Lambda runs it.
     let r = handle(LambdaName::RunQuery, input, &ports)
@@ -106,14 +107,19 @@ async fn the_hash_key_is_bound_but_never_returned() {
     let started = engine.started.lock().unwrap();
     assert_eq!(started.len(), 1);
     assert_eq!(started[0].params[0], QueryParam::Secret(Secret::new(KEY)));
-    // The window: from a week before asOf to asOf.
+    // The window: from a week before asOf to asOf; no run, so whole capture days ('' as the run
+    // and in every file slot).
     assert_eq!(
-        started[0].params[1..],
+        started[0].params[1..3],
         [
             QueryParam::Date("2026-11-18".parse().unwrap()),
             QueryParam::Date("2026-11-25".parse().unwrap())
         ]
     );
+    assert_eq!(started[0].params.len(), 3 + 1 + 100 + 1);
+    assert!(started[0].params[3..]
+        .iter()
+        .all(|p| *p == QueryParam::Text(String::new())));
     assert!(
         !started[0].sql.contains(KEY),
         "the key is bound, not spliced"
@@ -180,13 +186,34 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
             json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18' OR '1'='1"}),
             "firstCaptureDay",
         ),
+        (json!({"query": "ingestion/mark_files_read"}), "needs run"),
         (
-            json!({"query": "ingestion/advance_watermarks", "completeThrough": "2026-13-01"}),
-            "completeThrough",
+            json!({"query": "ingestion/mark_files_read", "run": "r1/../x"}),
+            "run",
         ),
         (
-            json!({"query": "ingestion/advance_watermarks", "completeThrough": "2026-11-25", "firstCaptureDay": "2026-11-18"}),
+            json!({"query": "ingestion/mark_files_read", "run": "r1", "firstCaptureDay": "2026-11-18"}),
             "takes no firstCaptureDay",
+        ),
+        (
+            json!({"query": "ingestion/claim_source_files", "run": "r1", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18"}),
+            "needs sourceFiles",
+        ),
+        (
+            json!({"query": "ingestion/claim_source_files", "run": "r1", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18", "sourceFiles": ["s3://b/a\nb"]}),
+            "sourceFiles",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18", "sourceFiles": ["s3://b/a"]}),
+            "only for a run",
+        ),
+        (
+            json!({"query": "ingestion/request_item_plan_status", "asOf": "2026-11-25", "firstCaptureDay": "2026-11-18", "run": "r1", "sourceFiles": vec!["s3://b/a"; 101]}),
+            "at most 100",
+        ),
+        (
+            json!({"query": "reports/completed_batches", "run": "r1"}),
+            "takes no run",
         ),
         (
             json!({"query": "tables/request_item_status", "asOf": "2026-11-25"}),

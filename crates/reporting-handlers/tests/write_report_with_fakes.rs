@@ -128,6 +128,7 @@ async fn call(
         saved_queries: None,
         objects: Some(p.objects),
         metrics: Some(p.metrics),
+        source: None,
     };
     handle(LambdaName::WriteReport, input, &ports).await
 }

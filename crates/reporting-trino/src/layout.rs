@@ -34,6 +34,11 @@ impl TrinoLayout {
         format!("{HIVE}.{}.transaction_history", self.schema)
     }
 
+    /// The source folder as Trino spells it in `"$path"` (`local:///abs/folder`).
+    pub fn source_uri(&self) -> String {
+        local_uri(&self.source)
+    }
+
     /// What `${data_location}` renders to: the staging tables' base location.
     pub fn data_location(&self) -> String {
         local_uri(&self.warehouse)
@@ -80,7 +85,7 @@ impl TrinoLayout {
         let ddl = hive_source_table(
             glue_ddl,
             &self.source_table(),
-            &local_uri(&self.source),
+            &self.source_uri(),
             reporting_core::source::PARTITION_COLUMNS,
         )
         .map_err(|e| PortError::new(ErrorKind::Internal, e.to_string()))?;

@@ -70,7 +70,7 @@ enum Command {
         #[arg(long)]
         as_of: String,
     },
-    /// The steady-state day: a cold incremental run (no watermark yet: the week window) just
+    /// The steady-state day: a cold incremental run (an empty file ledger: every file of the week window) just
     /// after midnight of `--day`, then the 13 scheduled runs of that day (01:00, 04:00, 08:00 to
     /// 18:00 UTC) while the day's data lands hour by hour, then 01:00 the next day. The source is
     /// built in `--work` from `--history` (hard links), with the day's files split by hour.
@@ -264,7 +264,7 @@ fn steady_day(
     day: &str,
     work: &Path,
 ) -> Result<serde_json::Value, String> {
-    use reporting_handlers::{plan_ingestion, PlanIngestion, PlanIngestionAction, WatermarkRow};
+    use reporting_handlers::{list_window, plan_from, FILES_READ_QUERY};
     let day = CalendarDate::parse(day).map_err(|e| e.to_string())?;
     let deployment = Home::new(home).deployment().map_err(|e| e.to_string())?;
     // The day's data, one file per hour of change time (made once).
@@ -318,7 +318,8 @@ fn steady_day(
     for q in catalog::QUERIES
         .iter()
         .filter(|q| matches!(q.purpose, Purpose::CreateTable))
-        .chain(catalog::query("setup/ingestion_watermarks"))
+        .chain(catalog::query("setup/ingestion_files"))
+        .chain(catalog::query("setup/ingestion_file_claims"))
     {
         let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
         engine
@@ -326,23 +327,39 @@ fn steady_day(
             .map_err(|e| format!("{}: {e}", q.id))?;
     }
     let key = Secret::new(BENCH_HASH_KEY.to_string());
-    let probe = catalog::query("ingestion/watermarks").expect("the catalog's probe");
+    let ledger = catalog::query(FILES_READ_QUERY).expect("the catalog's ledger probe");
+    let listing =
+        notify_reporting::home::source_listing(&source, source.to_string_lossy().to_string());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
     let run = |at_millis: i64| -> Result<serde_json::Value, String> {
         engine.replace_source(&source).map_err(|e| e.to_string())?;
         reset_peak_rss();
         let (t, bytes) = (Instant::now(), read_bytes());
-        let marks = engine
+        // As the ingestion machine plans: the ledger's rows, the window's listing, the plan.
+        let today = CalendarDate::from_unix_millis(at_millis);
+        let read = engine
             .execute(
-                &render::render(probe.sql, &deployment).map_err(|e| e.to_string())?,
-                &[],
+                &render::render(ledger.sql, &deployment).map_err(|e| e.to_string())?,
+                &binding::bind(ledger, &Bindings::window(today)).map_err(|e| e.to_string())?,
             )
             .map_err(|e| e.to_string())?;
-        let plan = plan_ingestion(&PlanIngestion {
-            action: PlanIngestionAction::PlanIngestion,
-            input: Default::default(),
-            started_at: utc_time::instant::iso_millis(at_millis),
-            watermarks: WatermarkRow::from_positional(&marks.rows),
-        })
+        let files_read = read
+            .rows
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect();
+        let listed = runtime
+            .block_on(list_window(&listing, today))
+            .map_err(|e| e.to_string())?;
+        let plan = plan_from(
+            &Default::default(),
+            &utc_time::instant::iso_millis(at_millis),
+            &format!("bench-{at_millis}"),
+            &files_read,
+            &listed,
+        )
         .map_err(|e| e.to_string())?;
         let mut queries = Vec::new();
         for (q, values) in plan.steps().map_err(|e| e.to_string())? {
@@ -366,14 +383,14 @@ fn steady_day(
             "seconds": t.elapsed().as_secs_f64(),
             "readBytes": read_bytes() - bytes,
             "peakRss": peak_rss(),
-            "firstCaptureDays": plan.first_pass.iter().map(|r| r.first_capture_day.clone()).collect::<Vec<_>>(),
+            "filesRead": plan.source_files.len(),
             "notes": plan.notes,
             "queries": queries,
         }))
     };
     let midnight = day.to_days() * 86_400_000;
     let hour = 3_600_000i64;
-    // Cold: no watermark yet, so the week window; the day has not begun to land.
+    // Cold: an empty ledger, so every file of the window; the day has not begun to land.
     let cold = run(midnight + hour / 2)?;
     let mut runs = Vec::new();
     let mut landed_hours = 0usize;

@@ -11,9 +11,7 @@ use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::ports::{QueryEngine, QueryRequest, QueryState};
 use reporting_core::{render, CalendarDate, Secret};
-use reporting_handlers::{
-    plan_ingestion, IngestionPlan, PlanIngestion, PlanIngestionAction, WatermarkRow,
-};
+use reporting_handlers::{list_window, plan_from, IngestionPlan, FILES_READ_QUERY};
 use reporting_local::{DuckDbEngine, EngineOptions};
 use reporting_trino::{TrinoEngine, TrinoLayout, TrinoSession};
 use synthetic_cdc::CdcRow;
@@ -133,25 +131,52 @@ impl Lab {
         for q in catalog::QUERIES
             .iter()
             .filter(|q| matches!(q.purpose, Purpose::CreateTable))
-            .chain(catalog::query("setup/ingestion_watermarks"))
+            .chain(catalog::query("setup/ingestion_files"))
+            .chain(catalog::query("setup/ingestion_file_claims"))
         {
             lab.run(q, &Bindings::default());
         }
-        lab.refresh_source();
+        lab.refresh_source(&[]);
         lab
     }
 
-    /// Points the engine at the source folder as it is now.
-    fn refresh_source(&self) {
+    /// Points the engine at the source folder as it is now. On Trino, the capture days in
+    /// `unregistered` stay invisible to the table (their partitions not registered yet, as where
+    /// the core account registers partitions with a job) though their files are there and listed;
+    /// DuckDB has no partitions to register, and sees every file.
+    fn refresh_source(&self, unregistered: &[CalendarDate]) {
         match &self.engine {
             LabEngine::DuckDb(e) => e.replace_source(&self.source()).unwrap(),
             LabEngine::Trino {
                 engine,
                 layout,
                 runtime,
-            } => runtime
-                .block_on(layout.prepare(engine, catalog::SOURCE_SCHEMA))
-                .unwrap(),
+            } => runtime.block_on(async {
+                layout
+                    .prepare(engine, catalog::SOURCE_SCHEMA)
+                    .await
+                    .unwrap();
+                for day in unregistered {
+                    if !synthetic_cdc::partition_dir(&self.source(), *day).is_dir() {
+                        continue;
+                    }
+                    engine
+                        .execute(
+                            &format!(
+                                "CALL {}.system.unregister_partition('{}', 'transaction_history', \
+                                 ARRAY['__year', '__month', '__day'], ARRAY['{}', '{}', '{}'])",
+                                reporting_trino::HIVE,
+                                layout.schema,
+                                day.year(),
+                                day.month(),
+                                day.day()
+                            ),
+                            &[],
+                        )
+                        .await
+                        .unwrap();
+                }
+            }),
         }
     }
 
@@ -185,7 +210,23 @@ impl Lab {
             file_seed,
         )
         .unwrap();
-        self.refresh_source();
+        self.refresh_source(&[]);
+    }
+
+    /// Lands `rows` as new immutable files named `name` (one per capture day they fall in), beside
+    /// the files already there, as Firehose delivers; the capture days in `unregistered` are not
+    /// visible to the table yet (Trino).
+    pub fn land(&self, rows: &[CdcRow], name: &str, unregistered: &[CalendarDate]) {
+        if !rows.is_empty() {
+            synthetic_cdc::land_files(
+                self.root.path(),
+                rows,
+                CalendarDate::parse("2000-01-01").unwrap(),
+                name,
+            )
+            .unwrap();
+        }
+        self.refresh_source(unregistered);
     }
 
     /// Both passes of ingestion for `as_of`, each query as run-query would bind it. Returns each
@@ -210,38 +251,137 @@ impl Lab {
     }
 
     /// One scheduled (incremental) ingestion run that started at `started_at` (ISO-8601 UTC), as
-    /// the ingestion machine makes it: the watermark probe, the plan, both passes, the watermark
-    /// move. `fail_after_pass_1` stops the run after pass 1 has committed, as a failure in pass 2
-    /// would (the machine then never moves the watermarks). Returns the plan.
-    pub fn ingest_incremental(&self, started_at: &str, fail_after_pass_1: bool) -> IngestionPlan {
-        let probe = catalog::query("ingestion/watermarks").unwrap();
-        let watermarks = WatermarkRow::from_positional(
-            &self.select(&render::render(probe.sql, &self.deployment).unwrap()),
-        );
-        let plan = plan_ingestion(&PlanIngestion {
-            action: PlanIngestionAction::PlanIngestion,
-            input: Default::default(),
-            started_at: started_at.into(),
-            watermarks,
-        })
-        .unwrap();
-        for (q, values) in plan.steps().unwrap() {
-            if fail_after_pass_1 && q.purpose != (Purpose::Ingestion { pass: 1 }) {
-                break;
-            }
-            self.run(q, &values);
-        }
+    /// the ingestion machine makes it: the ledger probe, the window's listing, the plan, the
+    /// claim, both passes, the ledger write. `fail_after` stops the run after that pass has
+    /// committed, as a failure in the next step would (the machine then never writes the ledger).
+    /// Returns the plan.
+    pub fn ingest_incremental(&self, started_at: &str, fail_after: Option<u8>) -> IngestionPlan {
+        let plan = self.plan_incremental(started_at);
+        self.execute(&plan, 0, Self::stop_after(&plan, fail_after));
         plan
     }
 
-    /// The watermarks, as (query, last complete capture day) rows, sorted.
-    pub fn watermarks(&self) -> Vec<(String, String)> {
-        self.select(
-            "SELECT query, CAST(completethrough AS varchar) FROM ingestion_watermarks ORDER BY query",
-        )
-        .into_iter()
-        .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
-        .collect()
+    /// The plan of a scheduled run that started at `started_at`, from the ledger and the listing
+    /// as they are now (nothing runs yet): for runs that overlap.
+    pub fn plan_incremental(&self, started_at: &str) -> IngestionPlan {
+        static RUNS: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let today = CalendarDate::from_unix_millis(
+            utc_time::instant::parse_iso_millis(started_at).unwrap(),
+        );
+        let probe = catalog::query(FILES_READ_QUERY).unwrap();
+        let files_read = self
+            .rows(probe, &Bindings::window(today))
+            .into_iter()
+            .filter_map(|r| r.into_iter().next().flatten())
+            .collect();
+        let engine_uri = match &self.engine {
+            LabEngine::DuckDb(_) => self.source().to_string_lossy().to_string(),
+            LabEngine::Trino { layout, .. } => layout.source_uri(),
+        };
+        let listing = notify_reporting::home::source_listing(&self.source(), engine_uri);
+        let listed = super::blocking(list_window(&listing, today)).unwrap();
+        let run = format!(
+            "lab-{}-{}",
+            std::process::id(),
+            RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        plan_from(&Default::default(), started_at, &run, &files_read, &listed).unwrap()
+    }
+
+    /// How many of the plan's steps run when the run fails after `fail_after` (pass 1 or 2)
+    /// has committed; all of them when it does not fail.
+    pub fn stop_after(plan: &IngestionPlan, fail_after: Option<u8>) -> usize {
+        let steps = plan.steps().unwrap();
+        match fail_after {
+            None => steps.len(),
+            Some(pass) => steps
+                .iter()
+                .position(|(q, _)| match q.purpose {
+                    Purpose::Ingestion { pass: p } => p > pass,
+                    Purpose::Ledger => q.id == reporting_handlers::MARK_QUERY,
+                    _ => false,
+                })
+                .unwrap_or(steps.len()),
+        }
+    }
+
+    /// The ingestion queries among the plan's steps `from..to` (no claim, no ledger write), with
+    /// the plan's date: what a window run doing the same work at the same point commits.
+    pub fn window_queries(
+        plan: &IngestionPlan,
+        from: usize,
+        to: usize,
+    ) -> Vec<(String, &'static str)> {
+        plan.steps()
+            .unwrap()
+            .iter()
+            .take(to)
+            .skip(from)
+            .filter(|(q, _)| matches!(q.purpose, Purpose::Ingestion { .. }))
+            .map(|(q, _)| (plan.as_of.clone(), q.id))
+            .collect()
+    }
+
+    /// Window runs' queries in the order given, each for its own date (week window, whole
+    /// capture days): the window side of runs that fail part way or interleave.
+    pub fn ingest_queries(&self, queries: &[(String, &'static str)]) {
+        for (as_of, id) in queries {
+            let as_of = CalendarDate::parse(as_of).unwrap();
+            self.run(catalog::query(id).unwrap(), &Bindings::window(as_of));
+        }
+    }
+
+    /// Runs the plan's steps `from..to` (claim, pass 1, pass 2, mark, in the machine's order).
+    pub fn execute(&self, plan: &IngestionPlan, from: usize, to: usize) {
+        for (q, values) in plan.steps().unwrap().iter().take(to).skip(from) {
+            self.run(q, values);
+        }
+    }
+
+    /// The file ledger: (query, file) rows, sorted.
+    pub fn ledger(&self) -> Vec<(String, String)> {
+        self.select("SELECT query, path FROM ingestion_files ORDER BY query, path")
+            .into_iter()
+            .map(|r| (r[0].clone().unwrap(), r[1].clone().unwrap()))
+            .collect()
+    }
+
+    /// A catalog query's rows, bound as run-query binds it.
+    fn rows(&self, q: &catalog::Query, values: &Bindings) -> Vec<Vec<Option<String>>> {
+        let sql = render::render(q.sql, &self.deployment).unwrap();
+        let params = binding::bind(q, values).unwrap();
+        match &self.engine {
+            LabEngine::DuckDb(e) => e.execute(&sql, &params).unwrap().rows,
+            LabEngine::Trino {
+                engine, runtime, ..
+            } => runtime.block_on(async {
+                let id = engine
+                    .start(QueryRequest {
+                        query_id: q.id.to_string(),
+                        sql,
+                        params,
+                        workgroup: q.workgroup,
+                        output_location: None,
+                        client_request_token: None,
+                    })
+                    .await
+                    .unwrap();
+                assert_eq!(
+                    engine.status(&id).await.unwrap().state,
+                    QueryState::Succeeded
+                );
+                let mut rows = Vec::new();
+                let mut token = None;
+                loop {
+                    let page = engine.results(&id, token.as_deref()).await.unwrap();
+                    rows.extend(page.rows);
+                    match page.next_token {
+                        Some(t) => token = Some(t),
+                        None => break rows,
+                    }
+                }
+            }),
+        }
     }
 
     /// Runs one catalog query with `values` (and the lab's key); the rows it wrote (or
