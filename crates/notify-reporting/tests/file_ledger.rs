@@ -51,25 +51,12 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
     let week = files_of(&first);
     assert_eq!(week.len(), 16, "two files on each of 8 capture days");
     // A few newer versions of items already read, landed in the capture day three days back.
-    let ids = t.select("SELECT requestitemid FROM request_item_status ORDER BY 1 LIMIT 3");
-    let newer: Vec<synthetic_cdc::CdcRow> = ids
-        .iter()
-        .map(|r| {
-            let id = r[0].clone().unwrap();
-            let mut fields = serde_json::Map::new();
-            fields.insert(
-                "$classification".into(),
-                json!({"timestamp": 4_102_444_800_000i64}),
-            );
-            fields.insert("sk".into(), json!(format!("REQUEST_ITEM#{id}")));
-            fields.insert("requestitemid".into(), json!(id));
-            fields.insert("status".into(), json!("DELIVERED"));
-            synthetic_cdc::CdcRow {
-                capture_day: today.add_days(-3),
-                fields,
-            }
-        })
+    let ids: Vec<String> = t
+        .select("SELECT requestitemid FROM request_item_status ORDER BY 1 LIMIT 3")
+        .into_iter()
+        .map(|r| r[0].clone().unwrap())
         .collect();
+    let newer = newer_versions(&ids, today.add_days(-3), "DELIVERED");
     let landed = synthetic_cdc::land_files(
         &t.source_root,
         &newer,
@@ -81,7 +68,7 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
     let files = files_of(&late);
     assert_eq!(files.len(), 1, "{}", late.output["plan"]);
     assert!(files[0].ends_with("/late.parquet"), "{files:?}");
-    let week_bytes: u64 = walk(&t.source()).iter().map(|f| f.1).sum();
+    let week_bytes: u64 = parquet_files(&t.source()).iter().map(|f| f.1).sum();
     let file_bytes = std::fs::metadata(&landed[0]).unwrap().len();
     eprintln!(
         "{:?}: a week of {} files, {week_bytes} bytes; the new file {file_bytes} bytes",
@@ -121,24 +108,6 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
     }
     let stale = t.select("SELECT count(*) FROM request_item_status WHERE status = 'DELIVERED' AND \"timestamp\" = 4102444800000");
     assert_eq!(stale[0][0].as_deref(), Some("3"));
-}
-
-/// Every file under a folder, by path, with its size.
-fn walk(root: &std::path::Path) -> Vec<(String, u64)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                let size = entry.metadata().unwrap().len();
-                out.push((path.display().to_string(), size));
-            }
-        }
-    }
-    out
 }
 
 on_both_engines!(one_new_file_among_a_week_is_all_a_run_reads);

@@ -179,25 +179,8 @@ fn land_newer_versions(t: &TestHome, day: CalendarDate, count: usize, name: &str
     let rows = t.select(&format!(
         "SELECT requestitemid FROM request_item_status ORDER BY requestitemid LIMIT {count}"
     ));
-    let newer: Vec<synthetic_cdc::CdcRow> = rows
-        .iter()
-        .map(|r| {
-            let id = r[0].clone().unwrap();
-            let mut fields = serde_json::Map::new();
-            fields.insert(
-                "$classification".into(),
-                json!({"timestamp": 4_102_444_800_000i64}),
-            );
-            fields.insert("pk".into(), json!(format!("REQUEST_ITEM#{id}")));
-            fields.insert("sk".into(), json!(format!("REQUEST_ITEM#{id}")));
-            fields.insert("requestitemid".into(), json!(id));
-            fields.insert("status".into(), json!("LATE_NEWER_VERSION"));
-            synthetic_cdc::CdcRow {
-                capture_day: day,
-                fields,
-            }
-        })
-        .collect();
+    let ids: Vec<String> = rows.iter().map(|r| r[0].clone().unwrap()).collect();
+    let newer = newer_versions(&ids, day, "LATE_NEWER_VERSION");
     synthetic_cdc::land_files(
         &t.source_root,
         &newer,
@@ -259,9 +242,9 @@ async fn a_scheduled_run_reads_each_file_once_and_a_late_file_in_an_old_day() {
         !files.is_empty() && files.iter().all(|f| in_window(f)),
         "{plan}"
     );
-    let window_files = walk_parquet(&scheduled.source())
+    let window_files = parquet_files(&scheduled.source())
         .into_iter()
-        .filter(|f| in_window(f))
+        .filter(|(f, _)| in_window(&f.display().to_string()))
         .count();
     assert_eq!(
         files.len(),
@@ -327,21 +310,4 @@ async fn a_scheduled_run_reads_each_file_once_and_a_late_file_in_an_old_day() {
         .unwrap()
         .is_empty());
     assert_eq!(ledger(&scheduled).len(), before.len() + 3);
-}
-
-/// Every Parquet file under a folder, by path.
-fn walk_parquet(root: &std::path::Path) -> Vec<String> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "parquet") {
-                out.push(path.display().to_string());
-            }
-        }
-    }
-    out
 }

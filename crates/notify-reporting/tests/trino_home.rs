@@ -2,6 +2,8 @@
 //! watchdog and housekeeping through the same state machines, handlers and SQL, and the tables and
 //! reports equal to the DuckDB home's on the same generated history and hash key.
 
+mod common;
+
 use std::path::Path;
 use std::process::Command;
 
@@ -43,19 +45,13 @@ fn table_rows(output: &str) -> Vec<(String, u64)> {
 
 /// Every file under a folder, by relative path, with its bytes.
 fn files(root: &Path) -> Vec<(String, Vec<u8>)> {
-    let mut out = Vec::new();
-    let mut stack = vec![root.to_path_buf()];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
-            let path = entry.path();
-            if path.is_dir() {
-                stack.push(path);
-            } else {
-                let rel = path.strip_prefix(root).unwrap().display().to_string();
-                out.push((rel, std::fs::read(&path).unwrap()));
-            }
-        }
-    }
+    let mut out: Vec<(String, Vec<u8>)> = common::files_under(root)
+        .into_iter()
+        .map(|path| {
+            let rel = path.strip_prefix(root).unwrap().display().to_string();
+            (rel, std::fs::read(&path).unwrap())
+        })
+        .collect();
     out.sort();
     out
 }

@@ -62,6 +62,19 @@ fn sql_text(path: &Path) -> String {
     path.to_string_lossy().replace('\'', "''")
 }
 
+/// Writes rows as newline-delimited JSON (one object of fields a line) to `path`.
+fn write_ndjson<'a>(
+    path: &Path,
+    rows: impl IntoIterator<Item = &'a CdcRow>,
+) -> Result<(), GenerateError> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| fail(path, e))?);
+    for r in rows {
+        serde_json::to_writer(&mut f, &r.fields).map_err(|e| fail(path, e))?;
+        f.write_all(b"\n").map_err(|e| fail(path, e))?;
+    }
+    f.flush().map_err(|e| fail(path, e))
+}
+
 /// Converts newline-delimited JSON rows into one Parquet file, optionally in change-time order
 /// (the order Firehose delivers them in).
 fn ndjson_to_parquet(
@@ -282,15 +295,7 @@ pub fn write_parquet(
         std::fs::create_dir_all(&dir).map_err(|e| fail(&dir, e))?;
         let chunk = day_rows.len().div_ceil(FILES_PER_DAY).max(1);
         for (n, part) in day_rows.chunks(chunk).enumerate() {
-            let mut f = std::io::BufWriter::new(
-                std::fs::File::create(&scratch).map_err(|e| fail(&scratch, e))?,
-            );
-            for r in part {
-                serde_json::to_writer(&mut f, &r.fields).map_err(|e| fail(&scratch, e))?;
-                f.write_all(b"\n").map_err(|e| fail(&scratch, e))?;
-            }
-            f.flush().map_err(|e| fail(&scratch, e))?;
-            drop(f);
+            write_ndjson(&scratch, part.iter().copied())?;
             let file = dir.join(format!("part-{n:05}.parquet"));
             ndjson_to_parquet(&conn, &scratch, &file, &spec, false)?;
             summary.files += 1;
@@ -331,15 +336,7 @@ pub fn land_files(
         // Written beside the partition and renamed in: a reader never sees half a file.
         let scratch = dir.join(format!(".{name}.ndjson"));
         let partial = dir.join(format!(".{name}.partial"));
-        let mut f = std::io::BufWriter::new(
-            std::fs::File::create(&scratch).map_err(|e| fail(&scratch, e))?,
-        );
-        for r in day_rows {
-            serde_json::to_writer(&mut f, &r.fields).map_err(|e| fail(&scratch, e))?;
-            f.write_all(b"\n").map_err(|e| fail(&scratch, e))?;
-        }
-        f.flush().map_err(|e| fail(&scratch, e))?;
-        drop(f);
+        write_ndjson(&scratch, day_rows)?;
         ndjson_to_parquet(
             &conn,
             &scratch,

@@ -348,45 +348,22 @@ impl Lab {
 
     /// A catalog query's rows, bound as run-query binds it.
     fn rows(&self, q: &catalog::Query, values: &Bindings) -> Vec<Vec<Option<String>>> {
-        let sql = render::render(q.sql, &self.deployment).unwrap();
-        let params = binding::bind(q, values).unwrap();
-        match &self.engine {
-            LabEngine::DuckDb(e) => e.execute(&sql, &params).unwrap().rows,
-            LabEngine::Trino {
-                engine, runtime, ..
-            } => runtime.block_on(async {
-                let id = engine
-                    .start(QueryRequest {
-                        query_id: q.id.to_string(),
-                        sql,
-                        params,
-                        workgroup: q.workgroup,
-                        output_location: None,
-                        client_request_token: None,
-                    })
-                    .await
-                    .unwrap();
-                assert_eq!(
-                    engine.status(&id).await.unwrap().state,
-                    QueryState::Succeeded
-                );
-                let mut rows = Vec::new();
-                let mut token = None;
-                loop {
-                    let page = engine.results(&id, token.as_deref()).await.unwrap();
-                    rows.extend(page.rows);
-                    match page.next_token {
-                        Some(t) => token = Some(t),
-                        None => break rows,
-                    }
-                }
-            }),
-        }
+        self.query(q, values).1
     }
 
     /// Runs one catalog query with `values` (and the lab's key); the rows it wrote (or
     /// returned), as its engine reports them.
     fn run(&self, q: &catalog::Query, values: &Bindings) -> Option<u64> {
+        self.query(q, values).0
+    }
+
+    /// Runs one catalog query with `values` (and the lab's key), rendered and bound as run-query
+    /// does: the rows it wrote, as its engine reports them, and the rows it returned.
+    fn query(
+        &self,
+        q: &catalog::Query,
+        values: &Bindings,
+    ) -> (Option<u64>, Vec<Vec<Option<String>>>) {
         let sql = render::render(q.sql, &self.deployment).unwrap();
         let key = Secret::new(self.key.clone());
         let values = Bindings {
@@ -397,9 +374,10 @@ impl Lab {
             .unwrap_or_else(|e| panic!("the lab runs setup and ingestion only: {e}"));
         match &self.engine {
             LabEngine::DuckDb(e) => {
-                e.execute(&sql, &params)
-                    .unwrap_or_else(|e| panic!("{}: {e}", q.id))
-                    .rows_affected
+                let done = e
+                    .execute(&sql, &params)
+                    .unwrap_or_else(|e| panic!("{}: {e}", q.id));
+                (done.rows_affected, done.rows)
             }
             LabEngine::Trino {
                 engine, runtime, ..
@@ -423,7 +401,16 @@ impl Lab {
                     q.id,
                     status.reason
                 );
-                status.statistics.rows_affected
+                let mut rows = Vec::new();
+                let mut token = None;
+                loop {
+                    let page = engine.results(&id, token.as_deref()).await.unwrap();
+                    rows.extend(page.rows);
+                    match page.next_token {
+                        Some(t) => token = Some(t),
+                        None => break (status.statistics.rows_affected, rows),
+                    }
+                }
             }),
         }
     }

@@ -112,6 +112,57 @@ pub fn blocking<T: Send>(work: impl Future<Output = T> + Send) -> T {
 use serde_json::{json, Map, Value};
 use synthetic_cdc::CdcRow;
 
+/// Every file under a folder, in no particular order.
+pub fn files_under(root: &std::path::Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![root.to_path_buf()];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(&dir).unwrap().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                stack.push(path);
+            } else {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
+/// Every Parquet file under a folder, with its size.
+pub fn parquet_files(root: &std::path::Path) -> Vec<(PathBuf, u64)> {
+    files_under(root)
+        .into_iter()
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .map(|p| {
+            let size = std::fs::metadata(&p).unwrap().len();
+            (p, size)
+        })
+        .collect()
+}
+
+/// A newer version (timestamp 2100-01-01) of each request item in `ids`, with `status` and
+/// nothing else, captured on `day`: what a late or re-driven file of newer versions holds.
+pub fn newer_versions(ids: &[String], day: CalendarDate, status: &str) -> Vec<CdcRow> {
+    ids.iter()
+        .map(|id| {
+            let mut fields = Map::new();
+            fields.insert(
+                "$classification".into(),
+                json!({"timestamp": 4_102_444_800_000i64}),
+            );
+            fields.insert("pk".into(), json!(format!("REQUEST_ITEM#{id}")));
+            fields.insert("sk".into(), json!(format!("REQUEST_ITEM#{id}")));
+            fields.insert("requestitemid".into(), json!(id));
+            fields.insert("status".into(), json!(status));
+            CdcRow {
+                capture_day: day,
+                fields,
+            }
+        })
+        .collect()
+}
+
 pub const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
 
 pub struct TestHome {
