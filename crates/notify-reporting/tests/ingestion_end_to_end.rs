@@ -252,6 +252,20 @@ async fn a_scheduled_run_reads_each_file_once_and_a_late_file_in_an_old_day() {
         "every file of the window, once: {plan}"
     );
     assert_eq!(ledger(&scheduled).len(), 3 * files.len());
+    // The day just before the window: its files, generated now, were written after the window's
+    // first day began and no run has read them, so the plan counts them as lost to every run.
+    let edge = today.add_days(-8);
+    let edge_files = parquet_files(&synthetic_cdc::partition_dir(&scheduled.source(), edge)).len();
+    assert!(edge_files > 0);
+    assert_eq!(plan["lateFilesPastWindow"], edge_files, "{plan}");
+    assert!(
+        plan["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains(&format!("capture day {edge}"))),
+        "{plan}"
+    );
     window
         .run("ingestion", json!({"asOf": today.to_string()}))
         .await;

@@ -62,7 +62,7 @@ impl Tasks for SlowTasks {
         let policy = PollPolicy::default();
         if resource == "run-query" && input["action"] == "plan-ingestion" {
             let request = serde_json::from_value(input).unwrap();
-            let plan = plan_ingestion(&request, &self.engine, Some(&self.source))
+            let plan = plan_ingestion(&request, &self.engine, Some(&self.source), "local")
                 .await
                 .unwrap();
             assert_eq!(plan.source_files.len(), 1, "{:?}", plan.notes);

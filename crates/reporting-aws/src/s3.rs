@@ -104,6 +104,7 @@ impl ObjectStore for S3Objects {
                     out.push(ObjectInfo {
                         key,
                         size: o.size.unwrap_or(0).max(0) as u64,
+                        last_modified_millis: o.last_modified.and_then(|t| t.to_millis().ok()),
                     });
                 }
             }

@@ -471,7 +471,7 @@ pub const QUERIES: &[Query] = &[
         Purpose::Ledger,
         Workgroup::Ingestion,
         "ingestion_files",
-        &[Param::WeekBeforeAsOf]
+        &[Param::MonthBeforeAsOf]
     ),
     simple!(
         "ingestion" / "claim_source_files",

@@ -146,6 +146,10 @@ pub trait QueryEngine: Send + Sync {
 pub struct ObjectInfo {
     pub key: String,
     pub size: u64,
+    /// When the object was written (S3's LastModified; a file's modification time), epoch
+    /// milliseconds, where the store says. For a multipart upload S3 gives when it began, so it
+    /// says roughly when a file landed, never whether a reader could see it yet.
+    pub last_modified_millis: Option<i64>,
 }
 
 #[async_trait]

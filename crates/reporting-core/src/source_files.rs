@@ -63,14 +63,35 @@ impl SourceLocation {
     }
 }
 
-/// The Parquet files of one capture day, by the engine's names, sorted. Firehose's Hive-style
-/// folders are `__year=Y/__month=M/__day=D/`; months and days are listed unpadded and zero-padded
-/// both, since Glue reads either as the same integer partition.
+/// One source file as listed: the engine's name for it, and when it was written (where the
+/// store says).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ListedFile {
+    pub path: String,
+    pub last_modified_millis: Option<i64>,
+}
+
+/// The Parquet files of one capture day, by the engine's names, sorted.
 pub async fn list_capture_day(
     store: &dyn ObjectStore,
     location: &SourceLocation,
     day: CalendarDate,
 ) -> Result<Vec<String>, PortError> {
+    Ok(list_capture_day_files(store, location, day)
+        .await?
+        .into_iter()
+        .map(|f| f.path)
+        .collect())
+}
+
+/// The Parquet files of one capture day with when each was written, sorted by name. Firehose's
+/// Hive-style folders are `__year=Y/__month=M/__day=D/`; months and days are listed unpadded and
+/// zero-padded both, since Glue reads either as the same integer partition.
+pub async fn list_capture_day_files(
+    store: &dyn ObjectStore,
+    location: &SourceLocation,
+    day: CalendarDate,
+) -> Result<Vec<ListedFile>, PortError> {
     let (year, month, day) = (day.year(), day.month(), day.day());
     let mut prefixes = vec![];
     for m in [format!("{month}"), format!("{month:02}")] {
@@ -90,12 +111,15 @@ pub async fn list_capture_day(
             let is_data =
                 name.ends_with(".parquet") || !(name.contains('.') || name.starts_with('_'));
             if is_data {
-                files.extend(location.engine_path(&object.key));
+                files.extend(location.engine_path(&object.key).map(|path| ListedFile {
+                    path,
+                    last_modified_millis: object.last_modified_millis,
+                }));
             }
         }
     }
-    files.sort();
-    files.dedup();
+    files.sort_by(|a, b| a.path.cmp(&b.path));
+    files.dedup_by(|a, b| a.path == b.path);
     Ok(files)
 }
 

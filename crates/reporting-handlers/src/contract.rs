@@ -665,11 +665,14 @@ pub async fn handle(
                 machine: check.machine,
             }))
         }
-        Request::RunQuery(RunQueryRequest::PlanIngestion(request)) => {
-            crate::plan_ingestion(&request, ports.engine, ports.source)
-                .await
-                .map(json)
-        }
+        Request::RunQuery(RunQueryRequest::PlanIngestion(request)) => crate::plan_ingestion(
+            &request,
+            ports.engine,
+            ports.source,
+            &ports.deployment.environment,
+        )
+        .await
+        .map(json),
         Request::RunQuery(RunQueryRequest::Sync(_)) => {
             let store = ports
                 .saved_queries

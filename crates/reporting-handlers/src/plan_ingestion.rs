@@ -24,7 +24,9 @@ use reporting_core::binding::Bindings;
 use reporting_core::catalog::{self, Param};
 use reporting_core::instant::{iso_millis, parse_iso_millis};
 use reporting_core::ports::{ObjectStore, QueryEngine};
-use reporting_core::source_files::{list_capture_day, SourceLocation, FILE_SLOTS};
+use reporting_core::source_files::{
+    list_capture_day, list_capture_day_files, SourceLocation, FILE_SLOTS,
+};
 use reporting_core::{validate, CalendarDate, ErrorKind, HandlerError};
 use serde::{Deserialize, Serialize};
 
@@ -122,6 +124,13 @@ pub struct IngestionPlan {
     pub mark: Vec<String>,
     /// What the plan chose and why, for the run's output.
     pub notes: Vec<String>,
+    /// Files lost to every run, as far as a listing can see cheaply: in the capture day just
+    /// before the window, not in the ledger, and written after the window's first day began (so
+    /// they landed when their partition was already leaving the window). A window run would have
+    /// missed them too; run-query logs the count (`late_files_past_window`), which a metric
+    /// filter turns into `Notify/Ingestion` `LateFilesPastWindow` and an alarm.
+    #[serde(default)]
+    pub late_files_past_window: usize,
 }
 
 impl IngestionPlan {
@@ -207,6 +216,7 @@ pub fn plan_from(
         second_pass: pass(2),
         mark: Vec::new(),
         notes: Vec::new(),
+        late_files_past_window: 0,
     };
     match mode {
         IngestionMode::Window => plan.notes.push(format!(
@@ -283,6 +293,7 @@ pub async fn plan_ingestion(
     request: &PlanIngestion,
     engine: &dyn QueryEngine,
     source: Option<&SourceListing>,
+    environment: &str,
 ) -> Result<IngestionPlan, HandlerError> {
     let started = parse_iso_millis(&request.started_at).ok_or_else(|| {
         HandlerError::invalid(format!(
@@ -313,6 +324,28 @@ pub async fn plan_ingestion(
                 .filter_map(|r| r.into_iter().next().flatten()),
         );
         listed = list_window(source, as_of).await?;
+        let mut plan = plan_from(
+            &request.input,
+            &request.started_at,
+            &request.run,
+            &files_read,
+            &listed,
+        )?;
+        plan.late_files_past_window = late_files_past_window(source, as_of, &files_read).await?;
+        if plan.late_files_past_window > 0 {
+            tracing::warn!(
+                late_files_past_window = plan.late_files_past_window,
+                environment = %environment,
+                capture_day = %window_start(as_of).add_days(-1),
+                "source files landed in the capture day just past the window and were never read"
+            );
+            plan.notes.push(format!(
+                "{} files landed in capture day {} after it had left the window and were never read: catch the day up with a window run (operators' guide, section 6)",
+                plan.late_files_past_window,
+                window_start(as_of).add_days(-1)
+            ));
+        }
+        return Ok(plan);
     }
     plan_from(
         &request.input,
@@ -321,6 +354,32 @@ pub async fn plan_ingestion(
         &files_read,
         &listed,
     )
+}
+
+/// The files of the capture day just before the window that the ledger lacks and that were
+/// written after the window's first day began: they landed when their partition was leaving the
+/// window, and no run will read them.
+async fn late_files_past_window(
+    source: &SourceListing,
+    as_of: CalendarDate,
+    files_read: &BTreeSet<String>,
+) -> Result<usize, HandlerError> {
+    let first = window_start(as_of);
+    let edge = first.add_days(-1);
+    let since = first.to_days() * 86_400_000;
+    let files = list_capture_day_files(source.store.as_ref(), &source.location, edge)
+        .await
+        .map_err(|e| {
+            HandlerError::new(
+                e.kind,
+                format!("listing capture day {edge} of the source: {}", e.message),
+            )
+        })?;
+    Ok(files
+        .iter()
+        .filter(|f| !files_read.contains(&f.path))
+        .filter(|f| f.last_modified_millis.is_some_and(|t| t >= since))
+        .count())
 }
 
 #[cfg(test)]

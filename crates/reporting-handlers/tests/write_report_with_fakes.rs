@@ -54,6 +54,7 @@ impl ObjectStore for MemoryStore {
             .map(|((_, k), v)| ObjectInfo {
                 key: k.clone(),
                 size: v.len() as u64,
+                last_modified_millis: None,
             })
             .collect())
     }

@@ -87,6 +87,11 @@ impl ObjectStore for DirectoryStore {
                         out.push(ObjectInfo {
                             key,
                             size: meta.len(),
+                            last_modified_millis: meta
+                                .modified()
+                                .ok()
+                                .and_then(|t| t.duration_since(std::time::UNIX_EPOCH).ok())
+                                .map(|d| d.as_millis() as i64),
                         });
                     }
                 }
@@ -122,11 +127,15 @@ mod tests {
             .await
             .unwrap();
         let listed = store.list("ingress", "a/b/").await.unwrap();
+        assert!(listed[0]
+            .last_modified_millis
+            .is_some_and(|t| t > 1_700_000_000_000));
         assert_eq!(
             listed,
             vec![ObjectInfo {
                 key: "a/b/1.csv".into(),
-                size: 1
+                size: 1,
+                last_modified_millis: listed[0].last_modified_millis,
             }]
         );
         assert_eq!(
