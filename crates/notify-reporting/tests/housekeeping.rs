@@ -1,4 +1,5 @@
-//! Housekeeping through the real state machine: every table optimized and vacuumed, runs repeated
+//! Housekeeping through the real state machine: the file ledger pruned, every table (the ledger's
+//! too) optimized and vacuumed, runs repeated
 //! while the engine answers "more runs needed" (a bounded number of times), statistics started.
 
 mod common;
@@ -21,22 +22,38 @@ fn per_table(output: &Value, pass: &str) -> Vec<(String, u64)> {
         .collect()
 }
 
+/// Every table housekeeping keeps: the staging tables, then ingestion's ledger tables.
+fn housekept() -> Vec<String> {
+    reporting_core::catalog::TABLES
+        .iter()
+        .map(|t| t.name)
+        .chain(reporting_core::catalog::LEDGER_TABLES.iter().copied())
+        .map(String::from)
+        .collect()
+}
+
 #[tokio::test]
 async fn every_table_is_compacted_vacuumed_and_analyzed() {
     let t = TestHome::new(&[]);
     t.run("setup", json!({})).await;
     let run = t.run("housekeeping", json!({})).await;
-    let tables: Vec<(String, u64)> = reporting_core::catalog::TABLES
-        .iter()
-        .map(|t| (t.name.to_string(), 0))
-        .collect();
+    let tables: Vec<(String, u64)> = housekept().into_iter().map(|t| (t, 0)).collect();
     assert_eq!(per_table(&run.output, "optimized"), tables);
     assert_eq!(per_table(&run.output, "vacuumed"), tables);
     assert_eq!(
         run.output["statistics"][0]["runId"],
         "local-analyze-request_item_status"
     );
-    assert_eq!(run.queries.len(), 2 * tables.len());
+    // The ledger's two prunes, then OPTIMIZE and VACUUM of every table.
+    let ids: Vec<&str> = run.queries.iter().map(|q| q.query.as_str()).collect();
+    assert_eq!(
+        ids[..2],
+        [
+            "housekeeping/prune_ingestion_files",
+            "housekeeping/prune_ingestion_file_claims"
+        ]
+    );
+    assert_eq!(run.queries.len(), 2 + 2 * tables.len());
 }
 
 #[tokio::test]
@@ -45,7 +62,7 @@ async fn optimize_and_vacuum_run_again_while_more_runs_are_needed() {
     t.run("setup", json!({})).await;
     t.configure(|c| c.faults.more_runs_needed = 2);
     let run = t.run("housekeeping", json!({})).await;
-    let n = reporting_core::catalog::TABLES.len();
+    let n = housekept().len();
     for pass in ["optimized", "vacuumed"] {
         assert!(
             per_table(&run.output, pass)
@@ -55,8 +72,9 @@ async fn optimize_and_vacuum_run_again_while_more_runs_are_needed() {
             per_table(&run.output, pass)
         );
     }
-    // Three runs of each statement: two answered "more runs needed", the third finished.
-    assert_eq!(run.queries.len(), 2 * n);
+    // Three runs of each statement: two answered "more runs needed", the third finished; and
+    // the ledger's two prunes.
+    assert_eq!(run.queries.len(), 2 + 2 * n);
 }
 
 #[tokio::test]
