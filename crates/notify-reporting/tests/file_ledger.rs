@@ -79,9 +79,9 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
     eprintln!("  the run with one new file: {:?}", scanned(&late));
     if test_engine() == TestEngine::Trino {
         // What Trino reports it read. The claim reads the source alone (and the small claims
-        // table): the new file, never the week. A projection MERGE also reads its target table
-        // (what issue 33's target pruning is for), so it is held to reading less than the same
-        // MERGE over the week did, by at least the week's source less the new file.
+        // table): the new file, never the week. So does client_latest_name, whose target is a row
+        // per client. The two other projection MERGEs also read their target tables (what issue
+        // 33's target pruning is for), so their bytes are printed above, not held here.
         let bytes = |report: &notify_reporting::RunReport, id: &str| {
             scanned(report)
                 .into_iter()
@@ -89,20 +89,14 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
                 .and_then(|(_, b)| b)
                 .unwrap_or_else(|| panic!("{id}: Trino reports its bytes"))
         };
-        let claim = bytes(&late, "ingestion/claim_source_files");
-        assert!(
-            claim < file_bytes + 16 * 1024,
-            "the claim read {claim} bytes for a new file of {file_bytes} in a week of {week_bytes}"
-        );
         for id in [
-            "ingestion/request_item_status",
-            "ingestion/request_item_plan_status",
+            "ingestion/claim_source_files",
             "ingestion/client_latest_name",
         ] {
-            let (week_run, new_file_run) = (bytes(&first, id), bytes(&late, id));
+            let read = bytes(&late, id);
             assert!(
-                new_file_run + bytes(&first, "ingestion/claim_source_files") / 2 < week_run,
-                "{id}: {new_file_run} bytes with one new file against {week_run} over the week"
+                read < file_bytes + 16 * 1024 && read * 20 < week_bytes,
+                "{id} read {read} bytes for a new file of {file_bytes} in a week of {week_bytes}"
             );
         }
     }

@@ -325,3 +325,23 @@ async fn a_scheduled_run_reads_each_file_once_and_a_late_file_in_an_old_day() {
         .is_empty());
     assert_eq!(ledger(&scheduled).len(), before.len() + 3);
 }
+
+/// A scheduled run whose listing finds no file in the window (a wrong source prefix or layout
+/// lists nothing) succeeds, reads nothing, and says so in its plan: the note an operator reads,
+/// and the log line the `empty-source-listing` alarm counts.
+#[tokio::test]
+async fn a_scheduled_run_that_lists_no_file_says_so() {
+    let t = TestHome::new(&[]);
+    t.run("setup", json!({})).await;
+    let run = t.run("ingestion", json!({})).await;
+    let plan = &run.output["plan"];
+    assert!(plan["sourceFiles"].as_array().unwrap().is_empty(), "{plan}");
+    assert!(
+        plan["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n.as_str().unwrap().contains("found no files")),
+        "{plan}"
+    );
+}

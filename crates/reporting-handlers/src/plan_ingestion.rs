@@ -331,6 +331,21 @@ pub async fn plan_ingestion(
             &files_read,
             &listed,
         )?;
+        if listed.iter().all(|(_, files)| files.is_empty()) {
+            // Silence is the failure to fear here: a wrong prefix or layout lists nothing, and
+            // every run would read nothing, successfully.
+            tracing::warn!(
+                window_files_listed = 0,
+                environment = %environment,
+                location = %source.location.engine_uri,
+                "the source listing found no files in the window"
+            );
+            plan.notes.push(format!(
+                "the source listing found no files in capture days {} to {as_of} under {}: check the source location (CoreSourcePrefix) and its __year=/__month=/__day= layout",
+                window_start(as_of),
+                source.location.engine_uri
+            ));
+        }
         plan.late_files_past_window = late_files_past_window(source, as_of, &files_read).await?;
         if plan.late_files_past_window > 0 {
             tracing::warn!(
