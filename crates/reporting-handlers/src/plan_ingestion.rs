@@ -265,6 +265,16 @@ pub fn window_start(as_of: CalendarDate) -> CalendarDate {
     Param::WeekBeforeAsOf.date_for(as_of).expect("a date slot")
 }
 
+/// A listing's failure, naming the capture day it listed; the store's classification stays.
+fn listing_failed(day: CalendarDate) -> impl Fn(reporting_core::error::PortError) -> HandlerError {
+    move |e| {
+        HandlerError::new(
+            e.kind,
+            format!("listing capture day {day} of the source: {}", e.message),
+        )
+    }
+}
+
 /// The source's files of each capture day of the window ending at `as_of`, oldest day first.
 pub async fn list_window(
     source: &SourceListing,
@@ -275,12 +285,7 @@ pub async fn list_window(
     while day <= as_of {
         let files = list_capture_day(source.store.as_ref(), &source.location, day)
             .await
-            .map_err(|e| {
-                HandlerError::new(
-                    e.kind,
-                    format!("listing capture day {day} of the source: {}", e.message),
-                )
-            })?;
+            .map_err(listing_failed(day))?;
         listed.push((day, files));
         day = day.add_days(1);
     }
@@ -384,12 +389,7 @@ async fn late_files_past_window(
     let since = first.to_days() * 86_400_000;
     let files = list_capture_day_files(source.store.as_ref(), &source.location, edge)
         .await
-        .map_err(|e| {
-            HandlerError::new(
-                e.kind,
-                format!("listing capture day {edge} of the source: {}", e.message),
-            )
-        })?;
+        .map_err(listing_failed(edge))?;
     Ok(files
         .iter()
         .filter(|f| !files_read.contains(&f.path))
