@@ -192,13 +192,7 @@ pub fn plan_from(
     files_read: &BTreeSet<String>,
     listed: &[(CalendarDate, Vec<String>)],
 ) -> Result<IngestionPlan, HandlerError> {
-    let started = parse_iso_millis(started_at).ok_or_else(|| {
-        HandlerError::invalid(format!(
-            "startedAt: '{}' is not an ISO-8601 UTC instant",
-            started_at.chars().take(40).collect::<String>()
-        ))
-    })?;
-    let (mode, as_of) = input.resolve(CalendarDate::from_unix_millis(started))?;
+    let (started, mode, as_of) = resolve_start(input, started_at)?;
     let first = window_start(as_of);
     let pass = |n| {
         catalog::ingestion_pass(n)
@@ -260,6 +254,21 @@ pub fn plan_from(
     Ok(plan)
 }
 
+/// When the run started (epoch milliseconds), its mode and its reference date.
+fn resolve_start(
+    input: &IngestionInput,
+    started_at: &str,
+) -> Result<(i64, IngestionMode, CalendarDate), HandlerError> {
+    let started = parse_iso_millis(started_at).ok_or_else(|| {
+        HandlerError::invalid(format!(
+            "startedAt: '{}' is not an ISO-8601 UTC instant",
+            started_at.chars().take(40).collect::<String>()
+        ))
+    })?;
+    let (mode, as_of) = input.resolve(CalendarDate::from_unix_millis(started))?;
+    Ok((started, mode, as_of))
+}
+
 /// The first capture day of the window ending at `as_of`: the week the running system reads.
 pub fn window_start(as_of: CalendarDate) -> CalendarDate {
     Param::WeekBeforeAsOf.date_for(as_of).expect("a date slot")
@@ -300,15 +309,7 @@ pub async fn plan_ingestion(
     source: Option<&SourceListing>,
     environment: &str,
 ) -> Result<IngestionPlan, HandlerError> {
-    let started = parse_iso_millis(&request.started_at).ok_or_else(|| {
-        HandlerError::invalid(format!(
-            "startedAt: '{}' is not an ISO-8601 UTC instant",
-            request.started_at.chars().take(40).collect::<String>()
-        ))
-    })?;
-    let (mode, as_of) = request
-        .input
-        .resolve(CalendarDate::from_unix_millis(started))?;
+    let (_, mode, as_of) = resolve_start(&request.input, &request.started_at)?;
     let mut files_read = BTreeSet::new();
     let mut listed = Vec::new();
     if mode == IngestionMode::Incremental {

@@ -242,25 +242,6 @@ impl Lab {
         written
     }
 
-    /// Pass 1 only of a window run for `as_of`: a run that failed in pass 2.
-    pub fn ingest_pass_1(&self, as_of: &str) {
-        let as_of = CalendarDate::parse(as_of).unwrap();
-        for q in catalog::ingestion_pass(1) {
-            self.run(q, &Bindings::window(as_of));
-        }
-    }
-
-    /// One scheduled (incremental) ingestion run that started at `started_at` (ISO-8601 UTC), as
-    /// the ingestion machine makes it: the ledger probe, the window's listing, the plan, the
-    /// claim, both passes, the ledger write. `fail_after` stops the run after that pass has
-    /// committed, as a failure in the next step would (the machine then never writes the ledger).
-    /// Returns the plan.
-    pub fn ingest_incremental(&self, started_at: &str, fail_after: Option<u8>) -> IngestionPlan {
-        let plan = self.plan_incremental(started_at);
-        self.execute(&plan, 0, Self::stop_after(&plan, fail_after));
-        plan
-    }
-
     /// The plan of a scheduled run that started at `started_at`, from the ledger and the listing
     /// as they are now (nothing runs yet): for runs that overlap.
     pub fn plan_incremental(&self, started_at: &str) -> IngestionPlan {
@@ -286,23 +267,6 @@ impl Lab {
             RUNS.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
         );
         plan_from(&Default::default(), started_at, &run, &files_read, &listed).unwrap()
-    }
-
-    /// How many of the plan's steps run when the run fails after `fail_after` (pass 1 or 2)
-    /// has committed; all of them when it does not fail.
-    pub fn stop_after(plan: &IngestionPlan, fail_after: Option<u8>) -> usize {
-        let steps = plan.steps().unwrap();
-        match fail_after {
-            None => steps.len(),
-            Some(pass) => steps
-                .iter()
-                .position(|(q, _)| match q.purpose {
-                    Purpose::Ingestion { pass: p } => p > pass,
-                    Purpose::Ledger => q.id == reporting_handlers::MARK_QUERY,
-                    _ => false,
-                })
-                .unwrap_or(steps.len()),
-        }
     }
 
     /// The ingestion queries among the plan's steps `from..to` (no claim, no ledger write), with
