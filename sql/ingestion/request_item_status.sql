@@ -4,12 +4,20 @@
 -- window's versions and the stored row are ranked together under it, so a version replaces the
 -- stored row only when it comes first, and the result never depends on which version arrived first.
 -- NHS numbers are hashed here and never stored: Base64(SHA-256(UTF-8(<key text> || '.' || nhsnumber))).
--- Parameters: 1 the hash key; 2 the first capture day of the window; 3 asOf; 4 the run ('' for a
+-- The key is never in this text or its parameters: it is read from ${hash_key_table}, the table over
+-- the vault object only the ingestion role may read, and only the key whose fingerprint
+-- (hex SHA-256 of its text) is the pinned one is joined, so another key hashes nothing.
+-- Parameters: 1 the pinned hash key fingerprint; 2 the first capture day of the window; 3 asOf; 4 the run ('' for a
 -- window run or a backfill); then the plan's files, one per file slot; the run again. Ingestion
 -- binds asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status AS t
 USING (
-  WITH candidates AS (
+  WITH pinned_key AS (
+    SELECT DISTINCT k.hashkey
+    FROM ${hash_key_table} k
+    WHERE to_hex(sha256(to_utf8(k.hashkey))) = CAST(? AS varchar)
+  ),
+  candidates AS (
     -- Stored values, computed only for the window's versions that are latest by timestamp, then
     -- completion (ties stay): about one version per object instead of every version in the window.
     SELECT
@@ -23,7 +31,7 @@ USING (
       requestitemid,
       requestrefid,
       requestid,
-      to_base64(sha256(to_utf8(CAST(? AS varchar) || '.' || nhsnumber))) AS nhsnumberhash,
+      to_base64(sha256(to_utf8(pinned_key.hashkey || '.' || nhsnumber))) AS nhsnumberhash,
       CAST(from_iso8601_timestamp(createddate) AS timestamp) AS createdtime,
       completedtime,
       completedcommunicationtypes,
@@ -81,6 +89,7 @@ USING (
             AND "$path" IN (SELECT f.path FROM ingestion_file_claims f WHERE f.run = ?)))
       ) AS c
     ) AS r
+    CROSS JOIN pinned_key
     WHERE timerank = 1
   )
   SELECT

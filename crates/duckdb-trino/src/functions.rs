@@ -29,6 +29,7 @@ pub const SAME_AS_TRINO: &[(&str, &str)] = &[
     ("substr", "from a 1-based start, for an optional length"),
     ("sum", "the sum of non-NULL values (DuckDB widens integers to HUGEINT; equal below 2^63)"),
     ("to_base64", "standard base64 of bytes, padded"),
+    ("to_hex", "upper-case hex of bytes (DuckDB's alias of hex; the known answers check it)"),
     ("unnest", "an array's elements as rows"),
     ("week", "the ISO 8601 week of the year (Trino's week_of_year)"),
     ("year", "the year of a date or timestamp"),

@@ -67,6 +67,9 @@ pub struct QueryLambda {
     /// The source table's files in S3 (`SOURCE_LOCATION`, an `s3://bucket/prefix` URI, and
     /// `SOURCE_BUCKET_OWNER`, the core account): where ingestion's plan lists new files.
     pub source: Option<SourceListing>,
+    /// The hash key's vault object (`HASH_KEY_OBJECT`), which run-query checks against the pinned
+    /// fingerprint before a query that hashes: ingestion's function only.
+    pub vault: Option<S3Objects>,
 }
 
 impl QueryLambda {
@@ -95,10 +98,15 @@ impl QueryLambda {
                 })?,
             }),
         };
+        let vault = deployment
+            .hash_key_object
+            .as_ref()
+            .map(|_| S3Objects::new(aws_sdk_s3::Client::new(&config), None));
         Ok(Self {
             saved_queries: engine.saved_queries(),
             engine,
             source,
+            vault,
             parameters: SsmParameters::new(aws_sdk_ssm::Client::new(&config)),
             deployment,
             policy: PollPolicy::default(),
@@ -106,7 +114,7 @@ impl QueryLambda {
         })
     }
 
-    /// run-query's and poll-query's ports: Athena, SSM, the saved queries.
+    /// run-query's and poll-query's ports: Athena, SSM, the saved queries, the vault.
     pub fn ports(&self) -> Ports<'_> {
         Ports {
             engine: &self.engine,
@@ -117,6 +125,10 @@ impl QueryLambda {
             objects: None,
             metrics: None,
             source: self.source.as_ref(),
+            vault: self
+                .vault
+                .as_ref()
+                .map(|v| v as &dyn reporting_core::ports::ObjectStore),
         }
     }
 }

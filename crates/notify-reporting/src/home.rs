@@ -3,7 +3,9 @@
 //! ```text
 //! <home>/reporting.duckdb     the staging tables (DuckDB)
 //! <home>/objects/<bucket>/…   the object store (S3)
-//! <home>/parameters.json      the parameter store (SSM), with this home's random hash key
+//! <home>/objects/vault/hash-key/hash_key  this home's random hash key (the vault object)
+//! <home>/parameters.json      the parameter store (SSM)
+//! <home>/query-history.jsonl  every query started, text and parameters (Athena's history)
 //! <home>/metrics.jsonl        published metrics (CloudWatch)
 //! <home>/config.json          deployment settings (what Terraform variables are in AWS)
 //! <home>/saved-queries.json   Athena saved (named) queries, kept by setup
@@ -15,8 +17,9 @@ use std::path::{Path, PathBuf};
 use reporting_core::config::{ConfigError, Deployment};
 use reporting_core::date::DateError;
 use reporting_core::error::PortError;
+use reporting_core::hash_key::{self, Fingerprint};
 use reporting_core::source_files::SourceLocation;
-use reporting_core::CalendarDate;
+use reporting_core::{CalendarDate, Secret};
 use reporting_handlers::SourceListing;
 use reporting_local::faults::{EngineFaults, FailingPuts, FaultyEngine, ThrottledMetrics};
 use reporting_local::{
@@ -50,6 +53,10 @@ pub struct HomeConfig {
     /// or of its Trino catalog.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub reference_database: Option<String>,
+    /// The fingerprint of the one hash key this home hashes with (the stack's
+    /// HashKeyFingerprint): pinned when the home makes its key, or by `Home::set_hash_key`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hash_key_fingerprint: Option<String>,
 }
 
 /// Faults a local home injects, as AWS would produce them, by wrapping its ports
@@ -131,6 +138,7 @@ impl Home {
             schema: self.trino_schema(),
             warehouse: absolute(&self.root.join("warehouse")),
             source: absolute(source),
+            vault: absolute(&self.vault_dir()),
         }
     }
     pub fn database(&self) -> PathBuf {
@@ -138,6 +146,20 @@ impl Home {
     }
     pub fn objects(&self) -> PathBuf {
         self.root.join("objects")
+    }
+    /// The vault object: the hash key, read by the engine as the `hash_key` table.
+    pub fn vault_file(&self) -> PathBuf {
+        self.vault_dir().join("hash_key")
+    }
+    fn vault_dir(&self) -> PathBuf {
+        let object = Deployment::local()
+            .hash_key_object
+            .expect("the local deployment has a vault object");
+        let key_dir = object.key.rsplit_once('/').map_or("", |(dir, _)| dir);
+        self.objects().join(object.bucket).join(key_dir)
+    }
+    pub fn query_history_file(&self) -> PathBuf {
+        self.root.join("query-history.jsonl")
     }
     pub fn parameters_file(&self) -> PathBuf {
         self.root.join("parameters.json")
@@ -196,11 +218,25 @@ impl Home {
             sms_nudge_client_id: config.sms_nudge_client_id,
             email_filter_client_ids: config.email_filter_client_ids,
             reference_database: config.reference_database,
+            hash_key_fingerprint: config
+                .hash_key_fingerprint
+                .as_deref()
+                .map(|f| {
+                    Fingerprint::parse(f).map_err(|e| HomeError::Config {
+                        path: self.config_file(),
+                        source: ConfigError::Location {
+                            variable: "hashKeyFingerprint",
+                            reason: e.to_string(),
+                        },
+                    })
+                })
+                .transpose()?,
             ..Deployment::local()
         };
         if let EngineChoice::Trino { .. } = self.engine {
             let layout = self.trino_layout(&self.default_source());
             deployment.source_table = layout.source_table();
+            deployment.hash_key_table = Some(layout.hash_key_table());
             deployment.data_location = layout.data_location();
             deployment.database = layout.schema;
         }
@@ -221,9 +257,7 @@ impl Home {
             source,
         })?;
         let parameters = ParameterFile::new(self.parameters_file());
-        parameters
-            .ensure_random_key(&deployment.hash_key_parameter())
-            .map_err(HomeError::HashKey)?;
+        let deployment = self.ensure_hash_key(&parameters, deployment).await?;
         let engine = match &self.engine {
             EngineChoice::DuckDb => HomeEngine::DuckDb(self.open_duckdb(source, today)?),
             EngineChoice::Trino { url } => {
@@ -294,6 +328,41 @@ impl Home {
         .map_err(HomeError::Engine)
     }
 
+    /// This home's hash key, made on first use (no vault, no pin): the key of an older home (kept
+    /// in its parameter file) moved into the vault, or a new random one; either is pinned. A vault
+    /// or a pin already there is left as it is (run-query checks the one against the other).
+    async fn ensure_hash_key(
+        &self,
+        parameters: &ParameterFile,
+        deployment: Deployment,
+    ) -> Result<Deployment, HomeError> {
+        // A home whose key is pinned keeps that pin: a vault lost since fails closed, never a
+        // new key that would hash every NHS number differently.
+        if self.vault_file().exists() || deployment.hash_key_fingerprint.is_some() {
+            return Ok(deployment);
+        }
+        let legacy = format!("/{}/hash-key", deployment.csi);
+        let key = match parameters.secret(&legacy).map_err(HomeError::HashKey)? {
+            Some(key) => key,
+            None => reporting_local::random_hash_key().map_err(HomeError::HashKey)?,
+        };
+        self.set_hash_key(&key)?;
+        parameters.remove(&legacy).map_err(HomeError::HashKey)?;
+        self.deployment()
+    }
+
+    /// Puts `key` in this home's vault and pins its fingerprint (what `make bootstrap` and the
+    /// stack parameter HashKeyFingerprint do in AWS).
+    pub fn set_hash_key(&self, key: &Secret) -> Result<(), HomeError> {
+        let io = |path: PathBuf| move |source| HomeError::Io { path, source };
+        std::fs::create_dir_all(self.vault_dir()).map_err(io(self.vault_dir()))?;
+        write_private(&self.vault_file(), &hash_key::object_body(key))
+            .map_err(io(self.vault_file()))?;
+        let mut config = self.config()?;
+        config.hash_key_fingerprint = Some(Fingerprint::of(key).as_str().to_string());
+        self.write_config(&config)
+    }
+
     /// A Trino server with this home's schemas and source table ready, with `today` pinned if set.
     async fn open_trino(
         &self,
@@ -323,6 +392,8 @@ impl Home {
             EngineOptions {
                 source_dir: Some(source.to_path_buf()),
                 today,
+                hash_key_file: Some(self.vault_file()),
+                query_history: Some(self.query_history_file()),
                 ..Default::default()
             },
         )
@@ -406,4 +477,17 @@ pub fn source_listing(source: &Path, engine_uri: String) -> SourceListing {
             engine_uri,
         },
     }
+}
+
+/// Writes a file only its owner may read (the vault object).
+fn write_private(path: &Path, body: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    std::fs::OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(true)
+        .mode(0o600)
+        .open(path)?
+        .write_all(body)
 }

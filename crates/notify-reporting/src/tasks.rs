@@ -28,6 +28,7 @@ impl LocalTasks<'_> {
             objects: Some(&h.objects),
             metrics: Some(&h.metrics),
             source: h.source.as_ref(),
+            vault: Some(&h.objects),
         }
     }
 }

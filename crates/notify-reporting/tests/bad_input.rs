@@ -119,7 +119,8 @@ fn the_cli_refuses_bad_requests_before_touching_the_home() {
 }
 
 #[tokio::test]
-async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
+async fn a_missing_or_unpinned_hash_key_fails_ingestion_and_writes_no_item() {
+    const OTHER: &str = "b3RoZXIta2V5LW5vdC10aGUtcnVubmluZy1zeXN0ZW0=";
     let t = TestHome::new(&[]);
     t.write_source(&[item(
         "A",
@@ -128,39 +129,48 @@ async fn a_missing_hash_key_fails_ingestion_and_writes_no_item() {
         json!({"nhsnumber": "9990000018"}),
     )]);
     t.run("setup", json!({})).await;
-    // Opening a home creates its key when there is none; remove it afterwards, as an operator might.
-    let opened = t.home.open(&t.source()).await.unwrap();
-    reporting_local::ParameterFile::new(t.home.parameters_file())
-        .remove(&reporting_core::config::Deployment::local().hash_key_parameter())
-        .unwrap();
-    let tasks = notify_reporting::tasks::LocalTasks {
-        home: &opened,
-        policy: Default::default(),
-    };
-    let machine = state_machine::StateMachine::load(
-        "ingestion",
-        notify_reporting::machines::find("ingestion").unwrap().asl,
-        &notify_reporting::machines::substitutions(),
-    )
-    .unwrap();
-    let err = machine
-        .execute(
-            "e",
-            json!({"asOf": "2026-11-20"}),
-            "2026-11-20T00:00:00Z",
-            &tasks,
-            &state_machine::Silent,
+    let vault = t.home.vault_file();
+    // The vault object deleted, or overwritten with another key, as an operator or an attacker
+    // might: either way ingestion refuses before it starts a query, and names the query.
+    for (tamper, says) in [
+        (None, "does not exist"),
+        (Some(OTHER), "is not the one pinned"),
+    ] {
+        let opened = t.home.open(&t.source()).await.unwrap();
+        match tamper {
+            None => std::fs::remove_file(&vault).unwrap(),
+            Some(other) => std::fs::write(&vault, format!("{other}\n")).unwrap(),
+        }
+        let tasks = notify_reporting::tasks::LocalTasks {
+            home: &opened,
+            policy: Default::default(),
+        };
+        let machine = state_machine::StateMachine::load(
+            "ingestion",
+            notify_reporting::machines::find("ingestion").unwrap().asl,
+            &notify_reporting::machines::substitutions(),
         )
-        .await
-        .unwrap_err();
-    assert_eq!(err.error, "Config.Missing");
-    assert!(err.cause.contains("hash-key"), "{}", err.cause);
-    assert!(!err.cause.contains(KEY));
-    drop(opened);
-    assert_eq!(
-        t.select("SELECT count(*) FROM request_item_status"),
-        vec![vec![s("0")]]
-    );
+        .unwrap();
+        let err = machine
+            .execute(
+                "e",
+                json!({"asOf": "2026-11-20"}),
+                "2026-11-20T00:00:00Z",
+                &tasks,
+                &state_machine::Silent,
+            )
+            .await
+            .unwrap_err();
+        assert_eq!(err.error, "Config.HashKeyRefused", "{says}");
+        assert!(err.cause.contains(says), "{}", err.cause);
+        assert!(err.cause.contains("request_item_status"), "{}", err.cause);
+        assert!(!err.cause.contains(KEY) && !err.cause.contains(OTHER));
+        drop(opened);
+        assert_eq!(
+            t.select("SELECT count(*) FROM request_item_status"),
+            vec![vec![s("0")]]
+        );
+    }
 }
 
 #[tokio::test]

@@ -91,10 +91,10 @@ fn show_prints_the_athena_sql_and_what_duckdb_runs() {
         "rendered for this home's batch clients"
     );
     assert!(duckdb.contains("MERGE INTO request_item_status_summary_batch"));
-    // Saved names and catalog ids both work; the hash key is a parameter, never a value.
+    // Saved names and catalog ids both work; the hash key is neither a parameter nor a value.
     let by_id = show(&t.home, "ingestion/request_item_status").unwrap();
     assert_eq!(by_id, show(&t.home, "request_item_status").unwrap());
-    assert!(by_id.contains("--   1 = HashKey"));
+    assert!(by_id.contains("--   1 = HashKeyFingerprint"));
     assert!(!by_id.contains(KEY));
     let optimize = show(&t.home, "client_latest_name_optimize").unwrap();
     assert!(optimize.contains("OPTIMIZE client_latest_name REWRITE DATA USING BIN_PACK"));

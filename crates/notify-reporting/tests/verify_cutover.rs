@@ -93,12 +93,11 @@ async fn verify_passes_on_the_same_tables_and_key() {
 
 async fn verify_fails_on_another_key_naming_counts_never_a_value() {
     let (t, reference) = side_by_side().await;
-    // Our stack's key is not the one the running system hashed with.
-    reporting_local::ParameterFile::new(t.home.parameters_file())
-        .set_secret(
-            &reporting_core::config::Deployment::local().hash_key_parameter(),
+    // Our stack's key is not the one the running system hashed with (pinned as ours).
+    t.home
+        .set_hash_key(&reporting_core::Secret::new(
             "b3RoZXIta2V5LW5vdC10aGUtcnVubmluZy1zeXN0ZW0=",
-        )
+        ))
         .unwrap();
     let before = everything(&t, &reference);
     let (error, cause) = t
@@ -158,7 +157,97 @@ async fn verify_without_a_reference_says_what_to_configure() {
     assert!(cause.contains("referenceDatabase"), "{cause}");
 }
 
+/// Everything a run left that a person or a principal could read later: every event of the
+/// machine (each Task's output is the state data the next state gets), its final output, and the
+/// engine's query history (Athena's `QueryString` and `ExecutionParameters`): locally the home's
+/// query-history.jsonl, on Trino its own record of the home's queries (system.runtime.queries).
+async fn run_recorded(t: &TestHome, machine: &str, input: serde_json::Value) -> (String, bool) {
+    struct Recorder(std::sync::Mutex<Vec<String>>);
+    impl state_machine::Observer for Recorder {
+        fn event(&self, event: &state_machine::Event) {
+            self.0.lock().unwrap().push(format!("{event:?}"));
+        }
+    }
+    let opened = t.home.open(&t.source()).await.unwrap();
+    let tasks = notify_reporting::tasks::LocalTasks {
+        home: &opened,
+        policy: Default::default(),
+    };
+    let recorder = Recorder(Default::default());
+    let outcome = state_machine::StateMachine::load(
+        machine,
+        notify_reporting::machines::find(machine).unwrap().asl,
+        &notify_reporting::machines::substitutions(),
+    )
+    .unwrap()
+    .execute(
+        &format!("leak-{machine}"),
+        input,
+        "2026-11-20T06:00:00Z",
+        &tasks,
+        &recorder,
+    )
+    .await;
+    let mut record = recorder.0.into_inner().unwrap();
+    // A failed run's record must not leak either: it is checked first, then the outcome.
+    record.push(match &outcome {
+        Ok(execution) => execution.output.to_string(),
+        Err(failure) => format!("{failure:?}"),
+    });
+    (record.join("\n"), outcome.is_ok())
+}
+
+/// The engine's history of this home's queries, text and parameters.
+fn query_history(t: &TestHome) -> String {
+    match test_engine() {
+        TestEngine::DuckDb => std::fs::read_to_string(t.home.query_history_file()).unwrap(),
+        TestEngine::Trino => t
+            .select(&format!(
+                "SELECT query FROM system.runtime.queries WHERE source = 'notify-reporting:{}'",
+                t.home.trino_schema()
+            ))
+            .into_iter()
+            .map(|r| r[0].clone().unwrap_or_default())
+            .collect::<Vec<_>>()
+            .join("\n"),
+    }
+}
+
+/// The key never leaves its vault: after setup, two ingestions and verify-cutover (which hash
+/// every NHS number and recompute the running system's hashes), neither the key nor any text
+/// shaped like one (or like an nhsnumberhash) is in the state data, the output or the engine's
+/// query history, yet the hashes are the key's.
+async fn the_key_is_in_no_query_history_state_or_output() {
+    let (t, _reference) = side_by_side().await;
+    let (ingestion, ingested) = run_recorded(&t, "ingestion", json!({"asOf": AS_OF})).await;
+    let (verification, verified) = run_recorded(&t, "verify-cutover", json!({"asOf": AS_OF})).await;
+    let mut records = vec![ingestion, verification];
+    let history = query_history(&t);
+    assert!(
+        history.contains("MERGE INTO request_item_status") && history.contains("hash_key k"),
+        "the history holds the hashing queries: {history:.300}"
+    );
+    records.push(history);
+    for record in &records {
+        assert!(!record.contains(KEY), "the key is in a record");
+        assert_eq!(
+            test_services::leaks::base64_keys(record),
+            Vec::<String>::new(),
+            "something shaped like the key is in a record"
+        );
+    }
+    assert!(ingested && verified, "{records:?}");
+    // The hashes are the key's: Base64(SHA-256("<KEY>.9990001110")), ITEM-0's NHS number.
+    assert_eq!(
+        t.select("SELECT nhsnumberhash FROM request_item_status WHERE requestitemid = 'ITEM-0'"),
+        vec![vec![Some(
+            "/+6NcpERUoKHn7cnzbYqJEL01AIkG0OTwdPRE+uEkz4=".to_string()
+        )]]
+    );
+}
+
 on_both_engines!(
+    the_key_is_in_no_query_history_state_or_output,
     verify_passes_on_the_same_tables_and_key,
     verify_fails_on_another_key_naming_counts_never_a_value,
     verify_fails_naming_a_table_short_of_rows_with_both_counts,

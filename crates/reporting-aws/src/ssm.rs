@@ -4,11 +4,10 @@ use aws_sdk_ssm::operation::get_parameter::GetParameterError;
 use aws_sdk_ssm::Client;
 use reporting_core::error::PortError;
 use reporting_core::ports::Parameters;
-use reporting_core::Secret;
 
 use crate::classify::sdk_error;
 
-/// SSM Parameter Store. SecureStrings are read with decryption and never logged.
+/// SSM Parameter Store: String parameters (the report client lists). It never asks to decrypt.
 #[derive(Clone, Debug)]
 pub struct SsmParameters {
     client: Client,
@@ -19,12 +18,12 @@ impl SsmParameters {
         Self { client }
     }
 
-    async fn get(&self, name: &str, decrypt: bool) -> Result<Option<String>, PortError> {
+    async fn get(&self, name: &str) -> Result<Option<String>, PortError> {
         match self
             .client
             .get_parameter()
             .name(name)
-            .with_decryption(decrypt)
+            .with_decryption(false)
             .send()
             .await
         {
@@ -42,10 +41,6 @@ impl SsmParameters {
 #[async_trait]
 impl Parameters for SsmParameters {
     async fn get_text(&self, name: &str) -> Result<Option<String>, PortError> {
-        self.get(name, false).await
-    }
-
-    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError> {
-        Ok(self.get(name, true).await?.map(Secret::new))
+        self.get(name).await
     }
 }

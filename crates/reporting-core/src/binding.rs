@@ -3,9 +3,10 @@
 //! with it too, so each runs a query exactly as run-query would.
 
 use crate::catalog::{Param, Query};
+use crate::hash_key::Fingerprint;
 use crate::ports::QueryParam;
 use crate::source_files::FILE_SLOTS;
-use crate::{CalendarDate, Secret};
+use crate::CalendarDate;
 
 /// The values a query's slots are bound from; a slot whose value is absent is an error.
 #[derive(Clone, Copy, Debug, Default)]
@@ -21,7 +22,8 @@ pub struct Bindings<'a> {
     pub run: Option<&'a str>,
     /// The run's new source files (at most [`FILE_SLOTS`]); none binds '' in every slot.
     pub source_files: Option<&'a [String]>,
-    pub hash_key: Option<&'a Secret>,
+    /// The deployment's pinned hash-key fingerprint, checked against the vault (never the key).
+    pub hash_key_fingerprint: Option<&'a Fingerprint>,
 }
 
 impl Bindings<'_> {
@@ -49,7 +51,7 @@ impl Param {
     /// The input field this slot is bound from.
     pub fn field(self) -> &'static str {
         match self {
-            Param::HashKey => "the hash key",
+            Param::HashKeyFingerprint => "the hash key fingerprint",
             Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart => {
                 "asOf"
             }
@@ -90,9 +92,9 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
             continue;
         }
         out.push(match slot {
-            Param::HashKey => values
-                .hash_key
-                .map(|k| QueryParam::Secret(k.clone()))
+            Param::HashKeyFingerprint => values
+                .hash_key_fingerprint
+                .map(|f| QueryParam::Text(f.as_str().to_string()))
                 .ok_or_else(|| unbound(slot)),
             s if s.needs_as_of() => date(values.as_of.and_then(|d| s.date_for(d)), slot),
             Param::CompletedDate => date(values.completed_date, slot),
@@ -117,13 +119,13 @@ mod tests {
     }
 
     #[test]
-    fn window_slots_are_dates_from_as_of_and_the_key_is_a_secret() {
+    fn window_slots_are_dates_from_as_of_and_the_key_is_named_by_its_fingerprint() {
         let q = catalog::query("ingestion/request_item_status").unwrap();
-        let key = Secret::new("k");
+        let key = Fingerprint::parse(&"ab".repeat(32)).unwrap();
         let params = bind(
             q,
             &Bindings {
-                hash_key: Some(&key),
+                hash_key_fingerprint: Some(&key),
                 ..Bindings::window(day("2026-11-20"))
             },
         )
@@ -131,7 +133,7 @@ mod tests {
         assert_eq!(
             params[..3],
             [
-                QueryParam::Secret(key),
+                QueryParam::Text("AB".repeat(32)),
                 QueryParam::Date(day("2026-11-13")),
                 QueryParam::Date(day("2026-11-20")),
             ]
@@ -185,14 +187,14 @@ mod tests {
         let e = bind(q, &Bindings::window(day("2026-11-20"))).unwrap_err();
         assert_eq!(
             e.to_string(),
-            "query ingestion/request_item_status needs the hash key"
+            "query ingestion/request_item_status needs the hash key fingerprint"
         );
-        let key = Secret::new("k");
+        let key = Fingerprint::parse(&"ab".repeat(32)).unwrap();
         let e = bind(
             q,
             &Bindings {
                 as_of: Some(day("2026-11-20")),
-                hash_key: Some(&key),
+                hash_key_fingerprint: Some(&key),
                 ..Default::default()
             },
         )

@@ -38,8 +38,9 @@ impl Workgroup {
 /// A positional parameter a query expects, in the order of its `?` markers.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Param {
-    /// The hash key, read from the SSM SecureString inside run-query.
-    HashKey,
+    /// The pinned fingerprint of the hash key ([`crate::hash_key::Fingerprint`]), never the key:
+    /// the SQL joins the key from `${hash_key_table}` where its fingerprint is this one.
+    HashKeyFingerprint,
     /// The window's reference date (UTC), from the execution's `asOf`.
     AsOf,
     /// The first capture day of the projection window: `asOf` - 1 week.
@@ -228,7 +229,7 @@ pub struct Query {
 
 impl Query {
     pub fn needs_hash_key(&self) -> bool {
-        self.params.contains(&Param::HashKey)
+        self.params.contains(&Param::HashKeyFingerprint)
     }
     pub fn pass(&self) -> Option<u8> {
         match self.purpose {
@@ -395,7 +396,7 @@ pub const QUERIES: &[Query] = &[
     create_table!("request_item_plan_completed_summary_batch"),
     create_table!("request_item_status_summary"),
     create_table!("request_item_status_summary_batch"),
-    ingestion!("request_item_status", pass 1, &[Param::HashKey, Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
+    ingestion!("request_item_status", pass 1, &[Param::HashKeyFingerprint, Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
     ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
     ingestion!("client_latest_name", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
     ingestion!("request_item_plan_completed_summary", pass 2, &[Param::MonthBeforeAsOf]),
@@ -407,7 +408,7 @@ pub const QUERIES: &[Query] = &[
     backfill!(
         "request_item_status",
         &[
-            Param::HashKey,
+            Param::HashKeyFingerprint,
             Param::HistoryStart,
             Param::AsOf,
             Param::Run,
@@ -553,7 +554,11 @@ pub const QUERIES: &[Query] = &[
         Purpose::Probe,
         Workgroup::Ingestion,
         "request_item_status",
-        &[Param::HashKey, Param::WeekBeforeAsOf, Param::AsOf]
+        &[
+            Param::HashKeyFingerprint,
+            Param::WeekBeforeAsOf,
+            Param::AsOf
+        ]
     ),
     simple!(
         "cutover" / "window_counts",

@@ -1,6 +1,46 @@
 //! Deployment configuration: the names a query is rendered with and where the hash key lives.
 
+use crate::hash_key::Fingerprint;
 use crate::validate;
+
+/// The object that holds the hash key (the vault object), `s3://bucket/key`.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct VaultObject {
+    pub bucket: String,
+    pub key: String,
+}
+
+impl VaultObject {
+    /// `s3://bucket/key`, a key of one or more segments of [A-Za-z0-9_.-].
+    pub fn parse(uri: &str) -> Result<Self, String> {
+        let rest = uri
+            .strip_prefix("s3://")
+            .ok_or_else(|| format!("{uri:?} is not an s3:// URI"))?;
+        let (bucket, key) = rest
+            .split_once('/')
+            .ok_or_else(|| format!("{uri:?} names no object"))?;
+        let segment_ok = |s: &str| {
+            !s.is_empty()
+                && s.chars()
+                    .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        };
+        if !segment_ok(bucket) || !key.split('/').all(segment_ok) {
+            return Err(format!(
+                "{uri:?}: bucket and key are [A-Za-z0-9_.-] segments"
+            ));
+        }
+        Ok(Self {
+            bucket: bucket.to_string(),
+            key: key.to_string(),
+        })
+    }
+}
+
+impl std::fmt::Display for VaultObject {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "s3://{}/{}", self.bucket, self.key)
+    }
+}
 
 /// The facts of one deployment (an AWS environment or a local home).
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -26,14 +66,15 @@ pub struct Deployment {
     /// The running system's database, which verify-cutover compares ours with (none: nothing to
     /// compare with); what `${reference_database}` renders to, quoted.
     pub reference_database: Option<String>,
+    /// What `${hash_key_table}` renders to: the table over the vault object (ingestion only).
+    pub hash_key_table: Option<String>,
+    /// The vault object run-query checks before a query that hashes (ingestion only).
+    pub hash_key_object: Option<VaultObject>,
+    /// The fingerprint of the one key this deployment hashes with (none: nothing hashes).
+    pub hash_key_fingerprint: Option<Fingerprint>,
 }
 
 impl Deployment {
-    /// The SSM SecureString that holds the hash key.
-    pub fn hash_key_parameter(&self) -> String {
-        format!("/{}/hash-key", self.csi)
-    }
-
     /// The SSM String parameter (a JSON array) listing a report's default clients;
     /// `report` is `completed-comms-report` or `completed-batch-report`.
     pub fn report_clients_parameter(&self, report: &str) -> String {
@@ -53,6 +94,12 @@ impl Deployment {
             sms_nudge_client_id: None,
             email_filter_client_ids: Vec::new(),
             reference_database: None,
+            hash_key_table: Some("hash_key".into()),
+            hash_key_object: Some(VaultObject {
+                bucket: "vault".into(),
+                key: "hash-key/hash_key".into(),
+            }),
+            hash_key_fingerprint: None,
         }
     }
 
@@ -60,7 +107,9 @@ impl Deployment {
     /// `CSI`, `ENVIRONMENT`, `SOURCE_TABLE`, `DATA_LOCATION`, `BATCH_CLIENT_IDS` (a JSON array),
     /// `INGRESS_BUCKET` (only write-report needs it; empty elsewhere), `DATABASE` (default
     /// `<csi>-database`), `SMS_NUDGE_CLIENT_ID`, `EMAIL_FILTER_CLIENT_IDS` (a JSON array),
-    /// `REFERENCE_DATABASE` (the running system's Glue database, for verify-cutover; may be empty).
+    /// `REFERENCE_DATABASE` (the running system's Glue database, for verify-cutover; may be empty),
+    /// and for ingestion `HASH_KEY_TABLE`, `HASH_KEY_OBJECT` (`s3://bucket/key`) and
+    /// `HASH_KEY_FINGERPRINT` (the pinned fingerprint; empty: not pinned, nothing hashes).
     pub fn from_env(get: impl Fn(&str) -> Option<String>) -> Result<Self, ConfigError> {
         let required = |name: &'static str| {
             get(name)
@@ -85,6 +134,25 @@ impl Deployment {
             sms_nudge_client_id: get("SMS_NUDGE_CLIENT_ID").filter(|v| !v.is_empty()),
             email_filter_client_ids: list("EMAIL_FILTER_CLIENT_IDS")?,
             reference_database: get("REFERENCE_DATABASE").filter(|v| !v.is_empty()),
+            hash_key_table: get("HASH_KEY_TABLE").filter(|v| !v.is_empty()),
+            hash_key_object: get("HASH_KEY_OBJECT")
+                .filter(|v| !v.is_empty())
+                .map(|uri| {
+                    VaultObject::parse(&uri).map_err(|reason| ConfigError::Location {
+                        variable: "HASH_KEY_OBJECT",
+                        reason,
+                    })
+                })
+                .transpose()?,
+            hash_key_fingerprint: get("HASH_KEY_FINGERPRINT")
+                .filter(|v| !v.is_empty())
+                .map(|v| {
+                    Fingerprint::parse(&v).map_err(|e| ConfigError::Location {
+                        variable: "HASH_KEY_FINGERPRINT",
+                        reason: e.to_string(),
+                    })
+                })
+                .transpose()?,
             csi,
             environment: required("ENVIRONMENT")?,
             source_table: required("SOURCE_TABLE")?,
@@ -119,6 +187,9 @@ impl Deployment {
         if !table_ok(&self.source_table) {
             return Err(ConfigError::SourceTable(self.source_table.clone()));
         }
+        if let Some(table) = self.hash_key_table.as_deref().filter(|t| !table_ok(t)) {
+            return Err(ConfigError::SourceTable(table.to_string()));
+        }
         // s3:// in AWS; local:/// for a Trino server's local file system.
         let location_ok = (self.data_location.starts_with("s3://")
             || self.data_location.starts_with("local:///"))
@@ -147,7 +218,7 @@ pub enum ConfigError {
     },
     #[error(transparent)]
     Invalid(#[from] validate::InvalidValue),
-    #[error("source table name {0:?} has characters outside [A-Za-z0-9_.\"-]")]
+    #[error("table name {0:?} has characters outside [A-Za-z0-9_.\"-]")]
     SourceTable(String),
     #[error("data location {0:?} must be an s3:// (or local:///) URI of [A-Za-z0-9_.-/]")]
     DataLocation(String),
@@ -181,10 +252,37 @@ mod tests {
         };
         let d = Deployment::from_env(env).unwrap();
         assert_eq!(d.batch_client_ids, vec!["a", "b"]);
+        assert_eq!(d.hash_key_fingerprint, None);
+        let vault = |k: &str| match k {
+            "HASH_KEY_OBJECT" => {
+                Some("s3://nhs-notify-prod-reporting-hash-key/hash-key/hash_key".into())
+            }
+            "HASH_KEY_FINGERPRINT" => Some("ab".repeat(32)),
+            "HASH_KEY_TABLE" => Some("\"nhs-notify-prod-reporting-vault\".hash_key".into()),
+            other => env(other),
+        };
+        let d = Deployment::from_env(vault).unwrap();
         assert_eq!(
-            d.hash_key_parameter(),
-            "/nhs-notify-prod-reporting/hash-key"
+            d.hash_key_object.unwrap().to_string(),
+            "s3://nhs-notify-prod-reporting-hash-key/hash-key/hash_key"
         );
+        assert_eq!(d.hash_key_fingerprint.unwrap().as_str(), "AB".repeat(32));
+        for (variable, bad) in [
+            ("HASH_KEY_OBJECT", "s3://bucket/../x'"),
+            ("HASH_KEY_FINGERPRINT", "not-hex"),
+        ] {
+            let env = |k: &str| {
+                if k == variable {
+                    Some(bad.to_string())
+                } else {
+                    vault(k)
+                }
+            };
+            assert!(
+                matches!(Deployment::from_env(env), Err(ConfigError::Location { variable: v, .. }) if v == variable),
+                "{variable}"
+            );
+        }
     }
 
     #[test]

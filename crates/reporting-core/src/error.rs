@@ -30,8 +30,11 @@ pub enum ErrorKind {
     MoreRunsNeeded,
     /// The caller sent something we refuse (unknown query, malformed date, bad id).
     InvalidInput,
-    /// Configuration or a required parameter (the hash key) is missing.
+    /// Configuration or a required parameter is missing.
     ConfigMissing,
+    /// The hash key is missing, malformed, not pinned, or not the key this deployment pinned
+    /// (its fingerprint differs): ingestion fails closed rather than hash with another key.
+    HashKeyRefused,
     /// A bug or an unexpected state of our own.
     Internal,
 }
@@ -50,6 +53,7 @@ impl ErrorKind {
             ErrorKind::MoreRunsNeeded => "Query.MoreRunsNeeded",
             ErrorKind::InvalidInput => "Input.Invalid",
             ErrorKind::ConfigMissing => "Config.Missing",
+            ErrorKind::HashKeyRefused => "Config.HashKeyRefused",
             ErrorKind::Internal => "Internal.Error",
         }
     }
@@ -64,7 +68,7 @@ impl ErrorKind {
         )
     }
 
-    pub const ALL: [ErrorKind; 11] = [
+    pub const ALL: [ErrorKind; 12] = [
         ErrorKind::Throttled,
         ErrorKind::CommitConflict,
         ErrorKind::Transient,
@@ -75,6 +79,7 @@ impl ErrorKind {
         ErrorKind::MoreRunsNeeded,
         ErrorKind::InvalidInput,
         ErrorKind::ConfigMissing,
+        ErrorKind::HashKeyRefused,
         ErrorKind::Internal,
     ];
 }

@@ -16,6 +16,7 @@ pub mod config;
 pub mod csv;
 pub mod error;
 pub mod finished;
+pub mod hash_key;
 pub mod key_segment;
 pub mod ports;
 pub mod render;

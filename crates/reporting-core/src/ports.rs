@@ -6,7 +6,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::catalog::Workgroup;
 use crate::error::PortError;
-use crate::{CalendarDate, Secret};
+use crate::CalendarDate;
 
 /// A typed query parameter, bound positionally to the `?` markers of a SQL asset. Each engine
 /// renders it its own way (Athena: SQL-literal text; DuckDB: a bound value). Never spliced.
@@ -15,8 +15,6 @@ pub enum QueryParam {
     Text(String),
     Date(CalendarDate),
     Integer(i64),
-    /// A secret text value (the hash key): bound like `Text`, never logged.
-    Secret(Secret),
 }
 
 impl QueryParam {
@@ -29,7 +27,6 @@ impl QueryParam {
             QueryParam::Text(s) => quote(s),
             QueryParam::Date(d) => quote(&d.to_string()),
             QueryParam::Integer(i) => i.to_string(),
-            QueryParam::Secret(s) => quote(s.expose()),
         }
     }
 }
@@ -162,10 +159,9 @@ pub trait ObjectStore: Send + Sync {
 
 #[async_trait]
 pub trait Parameters: Send + Sync {
-    /// A plain String parameter, `None` when it does not exist.
+    /// A plain String parameter, `None` when it does not exist. Nothing here decrypts: no
+    /// function reads a SecureString (the hash key lives in its vault object).
     async fn get_text(&self, name: &str) -> Result<Option<String>, PortError>;
-    /// A SecureString parameter, decrypted, `None` when it does not exist.
-    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError>;
 }
 
 /// One metric data point (CloudWatch PutMetricData shape, at the time of the call).
@@ -232,9 +228,5 @@ mod tests {
             "'2026-11-25'"
         );
         assert_eq!(QueryParam::Integer(-3).athena_literal(), "-3");
-        assert_eq!(
-            QueryParam::Secret(Secret::new("a+b/c=")).athena_literal(),
-            "'a+b/c='"
-        );
     }
 }

@@ -6,7 +6,7 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, source_files, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, hash_key_table, source_files, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
@@ -92,6 +92,13 @@ fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, Rend
             }
         },
         "source_table" => d.source_table.clone(),
+        "hash_key_table" => match &d.hash_key_table {
+            Some(table) => table.clone(),
+            None => return Err(RenderError::Unconfigured(
+                "hash_key_table",
+                "name the table over the hash key's vault object (the stack's HASH_KEY_TABLE; ingestion's run-query only)",
+            )),
+        },
         // Quoted: a Glue database name has hyphens (validated as an identifier).
         "reference_database" => match &d.reference_database {
             Some(name) => format!("\"{name}\""),

@@ -35,9 +35,9 @@ pub struct SyncPlan {
 /// parameters are SQL literals: dates and ids are typed with their quotes.
 fn parameter_help(param: Param, deployment: &Deployment) -> String {
     match param {
-        Param::HashKey => format!(
-            "the hash key: the SSM SecureString {} (never save or log it; run-query fetches it)",
-            deployment.hash_key_parameter()
+        Param::HashKeyFingerprint => format!(
+            "the pinned hash key fingerprint, the stack parameter HashKeyFingerprint (64 hex digits, quoted); the key itself is read from {}, which only the ingestion role may read",
+            deployment.hash_key_table.as_deref().unwrap_or("the hash_key table")
         ),
         Param::AsOf => "asOf, e.g. '2026-11-20'".into(),
         Param::WeekBeforeAsOf => "asOf - 7 days, e.g. '2026-11-13'".into(),
@@ -225,9 +225,11 @@ mod tests {
             .find(|q| q.name == "request_item_status")
             .unwrap();
         assert_eq!(status.workgroup, Workgroup::Ingestion);
-        assert!(status.sql.contains("sha256(to_utf8(CAST(? AS varchar)"));
+        assert!(status.sql.contains(
+            "FROM hash_key k\n    WHERE to_hex(sha256(to_utf8(k.hashkey))) = CAST(? AS varchar)"
+        ));
         assert!(status.description.contains(
-            "1 = the hash key: the SSM SecureString /nhs-notify-local-reporting/hash-key"
+            "1 = the pinned hash key fingerprint, the stack parameter HashKeyFingerprint"
         ));
         let batch = saved
             .iter()

@@ -628,6 +628,9 @@ pub struct Ports<'a> {
     pub metrics: Option<&'a dyn Metrics>,
     /// Where run-query's ingestion plan lists the source's files (ingestion's run-query only).
     pub source: Option<&'a crate::SourceListing>,
+    /// Where run-query reads the hash key's vault object to check its fingerprint (ingestion's
+    /// run-query only; every other function has none and cannot hash).
+    pub vault: Option<&'a dyn ObjectStore>,
 }
 
 impl Ports<'_> {
@@ -653,7 +656,7 @@ pub async fn handle(
         Request::RunQuery(RunQueryRequest::Start(input)) => crate::run_query(
             input,
             ports.engine,
-            ports.parameters,
+            ports.vault,
             ports.deployment,
             ports.policy,
         )

@@ -2,7 +2,8 @@ use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Param, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
-use reporting_core::ports::{Parameters, QueryEngine, QueryRequest, QueryState};
+use reporting_core::hash_key::{self, Fingerprint};
+use reporting_core::ports::{ObjectStore, QueryEngine, QueryRequest, QueryState};
 use reporting_core::source_files::FILE_SLOTS;
 use reporting_core::{render, validate, CalendarDate, HandlerError};
 
@@ -138,12 +139,45 @@ fn run_and_files<'a>(
     Ok((run, files))
 }
 
-/// Starts a catalog query. Reads the hash key from the parameter store here, binds it, and never
-/// returns or logs it. A missing key fails closed with `Config.Missing`: nothing runs.
+/// The pinned fingerprint, once the vault object is checked against it: the object must hold
+/// exactly one key, and it must be the pinned one (`Config.HashKeyRefused` otherwise, and nothing
+/// runs). The key is read here only to be fingerprinted; it is never bound, returned or logged.
+async fn checked_fingerprint(
+    query: &catalog::Query,
+    vault: Option<&dyn ObjectStore>,
+    deployment: &Deployment,
+) -> Result<Fingerprint, HandlerError> {
+    let unconfigured = |what: &str| {
+        HandlerError::new(
+            ErrorKind::ConfigMissing,
+            format!("{}: {what}; it will not run without the hash key", query.id),
+        )
+    };
+    let object = deployment
+        .hash_key_object
+        .as_ref()
+        .ok_or_else(|| unconfigured("no hash key object is configured (HASH_KEY_OBJECT)"))?;
+    let vault = vault.ok_or_else(|| unconfigured("this function cannot read the hash key"))?;
+    let body = vault.get(&object.bucket, &object.key).await?;
+    hash_key::verify(
+        &object.to_string(),
+        body,
+        deployment.hash_key_fingerprint.as_ref(),
+    )
+    .map_err(|e| {
+        HandlerError::new(
+            ErrorKind::HashKeyRefused,
+            format!("{}: {e}; it will not run", query.id),
+        )
+    })
+}
+
+/// Starts a catalog query. A query that hashes NHS numbers first has its vault checked
+/// ([`checked_fingerprint`]) and binds the pinned fingerprint; the SQL reads the key itself.
 pub async fn run_query(
     input: RunQueryInput,
     engine: &dyn QueryEngine,
-    parameters: &dyn Parameters,
+    vault: Option<&dyn ObjectStore>,
     deployment: &Deployment,
     policy: &PollPolicy,
 ) -> Result<QueryProgress, HandlerError> {
@@ -251,20 +285,8 @@ pub async fn run_query(
     let sql = render::render_for_table(query.sql, deployment, table)
         .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{}: {e}", query.id)))?;
 
-    let hash_key = if query.needs_hash_key() {
-        let name = deployment.hash_key_parameter();
-        let key = parameters.get_secret(&name).await?.ok_or_else(|| {
-            HandlerError::new(
-                ErrorKind::ConfigMissing,
-                format!(
-                    "the hash key parameter {name} does not exist; {} will not run without it",
-                    query.id
-                ),
-            )
-        })?;
-        validate::hash_key(key.expose())
-            .map_err(|e| HandlerError::new(ErrorKind::ConfigMissing, format!("{name}: {e}")))?;
-        Some(key)
+    let fingerprint = if query.needs_hash_key() {
+        Some(checked_fingerprint(query, vault, deployment).await?)
     } else {
         None
     };
@@ -279,7 +301,7 @@ pub async fn run_query(
             first_capture_day,
             run,
             source_files,
-            hash_key: hash_key.as_ref(),
+            hash_key_fingerprint: fingerprint.as_ref(),
         },
     )
     .map_err(|e| HandlerError::invalid(e.to_string()))?;

@@ -3,9 +3,10 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use reporting_core::config::Deployment;
 use reporting_core::error::{ErrorKind, PortError};
+use reporting_core::hash_key::{self, Fingerprint};
 use reporting_core::ports::{
-    Parameters, QueryEngine, QueryParam, QueryRequest, QueryState, QueryStatistics, QueryStatus,
-    ResultPage,
+    ObjectInfo, ObjectStore, Parameters, QueryEngine, QueryParam, QueryRequest, QueryState,
+    QueryStatistics, QueryStatus, ResultPage,
 };
 use reporting_core::Secret;
 use reporting_handlers::{handle, poll_query, LambdaName, PollPolicy, Ports, QueryProgress};
@@ -38,16 +39,33 @@ impl QueryEngine for FakeEngine {
     }
 }
 
-struct FakeParameters(Option<&'static str>);
+struct NoParameters;
 
 #[async_trait]
-impl Parameters for FakeParameters {
+impl Parameters for NoParameters {
     async fn get_text(&self, _: &str) -> Result<Option<String>, PortError> {
         Ok(None)
     }
-    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError> {
-        assert_eq!(name, "/nhs-notify-local-reporting/hash-key");
-        Ok(self.0.map(Secret::new))
+}
+
+/// The vault: one object, or none; it only answers reads of the deployment's vault object.
+struct FakeVault(Option<Vec<u8>>);
+
+#[async_trait]
+impl ObjectStore for FakeVault {
+    async fn put(&self, _: &str, _: &str, _: Vec<u8>) -> Result<(), PortError> {
+        unimplemented!("run-query never writes the vault")
+    }
+    async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        let object = Deployment::local().hash_key_object.unwrap();
+        assert_eq!((bucket, key), (object.bucket.as_str(), object.key.as_str()));
+        Ok(self.0.clone())
+    }
+    async fn list(&self, _: &str, _: &str) -> Result<Vec<ObjectInfo>, PortError> {
+        unimplemented!("run-query never lists the vault")
+    }
+    async fn delete(&self, _: &str, _: &str) -> Result<(), PortError> {
+        unimplemented!("run-query never deletes from the vault")
     }
 }
 
@@ -60,19 +78,23 @@ fn status(state: QueryState) -> QueryStatus {
     }
 }
 
-async fn run(
+/// Runs `input` through run-query with `vault` holding `key` (none: no object) and `pinned` as the
+/// deployment's pinned fingerprint.
+async fn run_with(
     input: serde_json::Value,
-    key: Option<&'static str>,
+    key: Option<&str>,
+    pinned: Option<&str>,
 ) -> (
     Result<QueryProgress, reporting_core::HandlerError>,
     FakeEngine,
 ) {
     let engine = FakeEngine::default();
-    let (parameters, deployment, policy) = (
-        FakeParameters(key),
-        Deployment::local(),
-        PollPolicy::default(),
-    );
+    let vault = FakeVault(key.map(|k| hash_key::object_body(&Secret::new(k))));
+    let deployment = Deployment {
+        hash_key_fingerprint: pinned.map(|k| Fingerprint::of(&Secret::new(k))),
+        ..Deployment::local()
+    };
+    let (parameters, policy) = (NoParameters, PollPolicy::default());
     let ports = Ports {
         engine: &engine,
         parameters: &parameters,
@@ -82,6 +104,7 @@ async fn run(
         objects: None,
         metrics: None,
         source: None,
+        vault: Some(&vault),
     };
     // Through the one dispatcher, as the Lambda runs it.
     let r = handle(LambdaName::RunQuery, input, &ports)
@@ -90,8 +113,19 @@ async fn run(
     (r, engine)
 }
 
+/// The same with the key in the vault pinned.
+async fn run(
+    input: serde_json::Value,
+    key: Option<&'static str>,
+) -> (
+    Result<QueryProgress, reporting_core::HandlerError>,
+    FakeEngine,
+) {
+    run_with(input, key, key).await
+}
+
 #[tokio::test]
-async fn the_hash_key_is_bound_but_never_returned() {
+async fn only_the_pinned_fingerprint_is_bound_never_the_key() {
     let (r, engine) = run(
         json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
         Some(KEY),
@@ -106,7 +140,14 @@ async fn the_hash_key_is_bound_but_never_returned() {
     assert_eq!(progress.state, QueryState::Queued);
     let started = engine.started.lock().unwrap();
     assert_eq!(started.len(), 1);
-    assert_eq!(started[0].params[0], QueryParam::Secret(Secret::new(KEY)));
+    assert_eq!(
+        started[0].params[0],
+        QueryParam::Text(Fingerprint::of(&Secret::new(KEY)).as_str().to_string())
+    );
+    assert!(started[0]
+        .params
+        .iter()
+        .all(|p| !p.athena_literal().contains(KEY)));
     // The window: from a week before asOf to asOf; no run, so whole capture days ('' as the run
     // and in every file slot).
     assert_eq!(
@@ -120,9 +161,10 @@ async fn the_hash_key_is_bound_but_never_returned() {
     assert!(started[0].params[3..]
         .iter()
         .all(|p| *p == QueryParam::Text(String::new())));
+    assert!(!started[0].sql.contains(KEY), "the key is not spliced");
     assert!(
-        !started[0].sql.contains(KEY),
-        "the key is bound, not spliced"
+        started[0].sql.contains("FROM hash_key k"),
+        "the SQL reads the key from the vault's table"
     );
     assert!(!started[0].sql.contains("${"), "placeholders are rendered");
     assert!(
@@ -132,27 +174,36 @@ async fn the_hash_key_is_bound_but_never_returned() {
 }
 
 #[tokio::test]
-async fn a_missing_hash_key_fails_closed_and_starts_nothing() {
-    let (r, engine) = run(
-        json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
-        None,
-    )
-    .await;
-    let e = r.unwrap_err();
-    assert_eq!(e.kind(), ErrorKind::ConfigMissing);
-    assert!(
-        e.message().contains("/nhs-notify-local-reporting/hash-key"),
-        "{}",
-        e.message()
-    );
-    assert!(engine.started.lock().unwrap().is_empty());
-    let (r, engine) = run(
-        json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"}),
-        Some("not-a-key"),
-    )
-    .await;
-    assert_eq!(r.unwrap_err().kind(), ErrorKind::ConfigMissing);
-    assert!(engine.started.lock().unwrap().is_empty());
+async fn a_missing_malformed_unpinned_or_other_key_fails_closed_and_starts_nothing() {
+    const OTHER: &str = "b3RoZXItaGFzaC1rZXktMDAwMDAwMDAwMDAwMDAwMDA=";
+    let input = json!({"query": "ingestion/request_item_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25"});
+    for (key, pinned, says) in [
+        (
+            None,
+            Some(KEY),
+            "s3://vault/hash-key/hash_key does not exist",
+        ),
+        (
+            Some("not-a-key"),
+            Some(KEY),
+            "does not hold exactly one key",
+        ),
+        (Some(KEY), None, "no hash key fingerprint is pinned"),
+        (Some(OTHER), Some(KEY), "is not the one pinned"),
+    ] {
+        let (r, engine) = run_with(input.clone(), key, pinned).await;
+        let e = r.unwrap_err();
+        assert_eq!(e.kind(), ErrorKind::HashKeyRefused, "{says}");
+        assert_eq!(e.kind().error_type(), "Config.HashKeyRefused");
+        assert!(e.message().contains(says), "{says}: {}", e.message());
+        assert!(
+            e.message().contains("ingestion/request_item_status"),
+            "names the query: {}",
+            e.message()
+        );
+        assert!(!e.message().contains(KEY) && !e.message().contains(OTHER));
+        assert!(engine.started.lock().unwrap().is_empty(), "{says}");
+    }
 }
 
 #[tokio::test]

@@ -10,7 +10,6 @@ use reporting_core::config::Deployment;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::*;
 use reporting_core::HandlerError;
-use reporting_core::Secret;
 use reporting_handlers::{handle, LambdaName, PollPolicy, Ports, ReportPorts};
 use serde_json::json;
 
@@ -70,9 +69,6 @@ impl Parameters for NoParameters {
     async fn get_text(&self, _: &str) -> Result<Option<String>, PortError> {
         Ok(None)
     }
-    async fn get_secret(&self, _: &str) -> Result<Option<Secret>, PortError> {
-        Ok(None)
-    }
 }
 
 fn engine(columns: &[&str], rows: Vec<Vec<Option<String>>>) -> PagedEngine {
@@ -130,6 +126,7 @@ async fn call(
         objects: Some(p.objects),
         metrics: Some(p.metrics),
         source: None,
+        vault: None,
     };
     handle(LambdaName::WriteReport, input, &ports).await
 }

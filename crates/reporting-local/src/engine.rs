@@ -33,6 +33,12 @@ pub struct EngineOptions {
     pub memory_limit: Option<String>,
     /// DuckDB's worker threads (default: one per core).
     pub threads: Option<u32>,
+    /// The hash key's vault object, read as the `hash_key` table (Athena's table over the vault
+    /// object in S3); `None`, or a file not there yet: no such table.
+    pub hash_key_file: Option<PathBuf>,
+    /// Where each started query's text and parameters are appended, one JSON line each, as
+    /// Athena keeps a query history (`QueryString`, `ExecutionParameters`); `None`: kept nowhere.
+    pub query_history: Option<PathBuf>,
 }
 
 impl Default for EngineOptions {
@@ -43,6 +49,8 @@ impl Default for EngineOptions {
             today: None,
             memory_limit: None,
             threads: None,
+            hash_key_file: None,
+            query_history: None,
         }
     }
 }
@@ -133,6 +141,9 @@ impl DuckDbEngine {
             Some(dir) => Some(create_source_view(&conn, dir, schema_dir.path())?),
             None => None,
         };
+        if let Some(file) = options.hash_key_file.as_deref().filter(|f| f.is_file()) {
+            crate::vault_table::create_hash_key_view(&conn, file)?;
+        }
         Ok(Self {
             schema_dir,
             inner: Mutex::new(Inner {
@@ -241,6 +252,9 @@ impl QueryEngine for DuckDbEngine {
         inner.next_id += 1;
         if let Some(token) = &request.client_request_token {
             inner.finished.remember_token(token, &id);
+        }
+        if let Some(history) = &self.options.query_history {
+            crate::vault_table::record_query(history, &id, &request)?;
         }
         let started = Instant::now();
         let outcome = self.execute_locked(&inner, &request.sql, &request.params);

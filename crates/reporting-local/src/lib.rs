@@ -7,6 +7,8 @@
 //! | parameters | SSM | [`ParameterFile`]: one JSON file |
 //! | metrics | CloudWatch | [`MetricsFile`]: JSON lines |
 //! | saved queries | Athena named queries | [`SavedQueryFile`]: one JSON file |
+//! | hash key vault | an S3 object under its own KMS key, read as a table | `<root>/vault/hash-key/hash_key`, read as `hash_key` |
+//! | query history | Athena's (`QueryString`, `ExecutionParameters`) | [`EngineOptions::query_history`]: JSON lines |
 
 mod engine;
 pub mod faults;
@@ -16,6 +18,7 @@ mod parameter_file;
 mod saved_query_file;
 mod source_folder;
 mod statement;
+mod vault_table;
 
 pub use engine::{DuckDbEngine, EngineOptions, ExecutedQuery};
 pub use metrics_file::MetricsFile;
@@ -23,3 +26,4 @@ pub use object_dir::DirectoryStore;
 pub use parameter_file::ParameterFile;
 pub use saved_query_file::SavedQueryFile;
 pub use statement::is_query;
+pub use vault_table::random_hash_key;

@@ -1,10 +1,8 @@
 use std::collections::BTreeMap;
-use std::io::Read;
 use std::path::PathBuf;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
-use base64::Engine as _;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::Parameters;
 use reporting_core::Secret;
@@ -108,35 +106,6 @@ impl ParameterFile {
         all.remove(name);
         self.store(&all)
     }
-
-    /// Creates the SecureString `name` holding the Base64 text of 32 random bytes, as Terraform's
-    /// `random_bytes(32).base64` does, unless it exists. Returns whether it was created.
-    pub fn ensure_random_key(&self, name: &str) -> Result<bool, PortError> {
-        let _g = self.lock.lock().unwrap();
-        let mut all = self.load()?;
-        if all.contains_key(name) {
-            return Ok(false);
-        }
-        let mut bytes = [0u8; 32];
-        std::fs::File::open("/dev/urandom")
-            .and_then(|mut f| f.read_exact(&mut bytes))
-            .map_err(|e| {
-                PortError::new(
-                    ErrorKind::Internal,
-                    format!("no randomness for the hash key: {e}"),
-                )
-            })?;
-        let value = base64::engine::general_purpose::STANDARD.encode(bytes);
-        all.insert(
-            name.to_string(),
-            Entry {
-                kind: Kind::SecureString,
-                value,
-            },
-        );
-        self.store(&all)?;
-        Ok(true)
-    }
 }
 
 #[async_trait]
@@ -145,8 +114,11 @@ impl Parameters for ParameterFile {
         let _g = self.lock.lock().unwrap();
         Ok(self.load()?.remove(name).map(|e| e.value))
     }
+}
 
-    async fn get_secret(&self, name: &str) -> Result<Option<Secret>, PortError> {
+impl ParameterFile {
+    /// A SecureString, for moving an older home's hash key into its vault (nothing else reads one).
+    pub fn secret(&self, name: &str) -> Result<Option<Secret>, PortError> {
         let _g = self.lock.lock().unwrap();
         Ok(self.load()?.remove(name).map(|e| Secret::new(e.value)))
     }
@@ -155,25 +127,6 @@ impl Parameters for ParameterFile {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[tokio::test]
-    async fn a_random_key_is_created_once_and_is_valid() {
-        let dir = tempfile::tempdir().unwrap();
-        let p = ParameterFile::new(dir.path().join("parameters.json"));
-        assert_eq!(p.get_secret("/x/hash-key").await.unwrap(), None);
-        assert!(p.ensure_random_key("/x/hash-key").unwrap());
-        let first = p.get_secret("/x/hash-key").await.unwrap().unwrap();
-        reporting_core::validate::hash_key(first.expose()).unwrap();
-        assert!(!p.ensure_random_key("/x/hash-key").unwrap());
-        assert_eq!(p.get_secret("/x/hash-key").await.unwrap().unwrap(), first);
-        let other = ParameterFile::new(dir.path().join("other.json"));
-        other.ensure_random_key("/x/hash-key").unwrap();
-        assert_ne!(
-            other.get_secret("/x/hash-key").await.unwrap().unwrap(),
-            first,
-            "each home has its own key"
-        );
-    }
 
     #[tokio::test]
     async fn text_parameters_round_trip_and_remove() {

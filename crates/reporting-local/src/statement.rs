@@ -15,7 +15,6 @@ pub(crate) fn to_value(p: &QueryParam) -> Value {
         QueryParam::Text(s) => Value::Text(s.clone()),
         QueryParam::Date(d) => Value::Text(d.to_string()),
         QueryParam::Integer(i) => Value::BigInt(*i),
-        QueryParam::Secret(s) => Value::Text(s.expose().to_string()),
     }
 }
 

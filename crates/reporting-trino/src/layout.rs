@@ -22,6 +22,8 @@ pub struct TrinoLayout {
     pub warehouse: PathBuf,
     /// The Firehose Parquet folder (`__year=Y/__month=M/__day=D/*.parquet`), absolute.
     pub source: PathBuf,
+    /// The folder of the hash key's vault object, absolute: `hash_key` is a text table over it.
+    pub vault: PathBuf,
 }
 
 fn local_uri(path: &Path) -> String {
@@ -34,6 +36,11 @@ impl TrinoLayout {
         format!("{HIVE}.{}.transaction_history", self.schema)
     }
 
+    /// What `${hash_key_table}` renders to: the Hive text table over the vault folder.
+    pub fn hash_key_table(&self) -> String {
+        format!("{HIVE}.{}.hash_key", self.schema)
+    }
+
     /// The source folder as Trino spells it in `"$path"` (`local:///abs/folder`).
     pub fn source_uri(&self) -> String {
         local_uri(&self.source)
@@ -44,7 +51,7 @@ impl TrinoLayout {
         local_uri(&self.warehouse)
     }
 
-    /// Creates both schemas if missing, then (if the source folder exists) the source table over
+    /// Creates both schemas and the vault's table if missing, then (if the source folder exists) the source table over
     /// it, anew each time so it follows the folder (an external table: dropping it leaves every
     /// file), and registers the partitions the folder has now.
     pub async fn prepare(&self, engine: &TrinoEngine, glue_ddl: &str) -> Result<(), PortError> {
@@ -64,9 +71,6 @@ impl TrinoLayout {
                 &[],
             )
             .await?;
-        if !self.source.is_dir() {
-            return Ok(());
-        }
         engine
             .execute(
                 &format!(
@@ -76,6 +80,26 @@ impl TrinoLayout {
                 &[],
             )
             .await?;
+        // The vault's table: its folder, never its content, is in the statement.
+        std::fs::create_dir_all(&self.vault).map_err(|e| {
+            PortError::new(
+                ErrorKind::Internal,
+                format!("{}: {e}", self.vault.display()),
+            )
+        })?;
+        engine
+            .execute(
+                &format!(
+                    "CREATE TABLE IF NOT EXISTS {} (hashkey varchar) WITH (external_location = '{}', format = 'TEXTFILE')",
+                    self.hash_key_table(),
+                    local_uri(&self.vault)
+                ),
+                &[],
+            )
+            .await?;
+        if !self.source.is_dir() {
+            return Ok(());
+        }
         engine
             .execute(
                 &format!("DROP TABLE IF EXISTS {}", self.source_table()),

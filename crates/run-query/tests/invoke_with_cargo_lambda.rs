@@ -1,15 +1,21 @@
 //! The Lambdas run as `make invoke` runs them (tools/invoke: cargo-lambda's Runtime API emulator,
-//! the function's binary, `cargo lambda invoke --data-file`), against moto: run-query reads the
-//! hash key from SSM and starts the sample event's query in Athena; poll-query then reads that
-//! query's state; an event with a misspelt field is refused as Input.Invalid naming it.
+//! the function's binary, `cargo lambda invoke --data-file`), against moto: run-query checks the
+//! hash key's vault object in S3 against the pinned fingerprint and starts the sample event's
+//! query in Athena, whose history then holds neither the key nor anything like one; poll-query
+//! then reads that query's state; an event with a misspelt field is refused as Input.Invalid
+//! naming it.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
 use serde_json::{json, Value};
-use test_services::{tool_path, workspace_root, Moto};
+use test_services::{leaks, tool_path, workspace_root, Moto};
 
 const CSI: &str = "nhs-notify-dev-reporting";
+const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
+/// `printf %s "$KEY" | sha256sum`
+const FINGERPRINT: &str = "eb6077980a4a2205757c4290d3fa3e1fc0a17eb67cdc9c57eeb3872490aae19a";
+const VAULT_BUCKET: &str = "nhs-notify-dev-reporting-hash-key";
 
 /// `tools/invoke FN EVENT` with the Lambda's configuration and moto as AWS.
 fn invoke(moto: &Moto, function: &str, binary: &Path, event: &Path) -> Output {
@@ -32,6 +38,15 @@ fn invoke(moto: &Moto, function: &str, binary: &Path, event: &Path) -> Output {
         .env("ENVIRONMENT", "dev")
         .env("SOURCE_TABLE", "transaction_history")
         .env("DATA_LOCATION", "s3://nhs-notify-dev-reporting-data")
+        .env(
+            "HASH_KEY_TABLE",
+            "\"nhs-notify-dev-reporting-vault\".hash_key",
+        )
+        .env(
+            "HASH_KEY_OBJECT",
+            format!("s3://{VAULT_BUCKET}/hash-key/hash_key"),
+        )
+        .env("HASH_KEY_FINGERPRINT", FINGERPRINT)
         .output()
         .expect("tools/invoke runs")
 }
@@ -64,10 +79,13 @@ fn run_query_and_poll_query_answer_the_sample_events_through_cargo_lambda() {
         "AmazonAthena.CreateWorkGroup",
         json!({"Name": format!("{CSI}-ingestion")}),
     );
-    moto.aws_json(
-        "ssm",
-        "AmazonSSM.PutParameter",
-        json!({"Name": format!("/{CSI}/hash-key"), "Value": "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=", "Type": "SecureString"}),
+    moto.s3_put(
+        &format!("/{VAULT_BUCKET}"),
+        "<CreateBucketConfiguration><LocationConstraint>eu-west-2</LocationConstraint></CreateBucketConfiguration>",
+    );
+    moto.s3_put(
+        &format!("/{VAULT_BUCKET}/hash-key/hash_key"),
+        &format!("{KEY}\n"),
     );
     let events = workspace_root().join("events");
     let run_query = Path::new(env!("CARGO_BIN_EXE_run-query"));
@@ -94,8 +112,17 @@ fn run_query_and_poll_query_answer_the_sample_events_through_cargo_lambda() {
     let sql = execution["Query"].as_str().unwrap();
     assert!(sql.contains("MERGE INTO request_item_status"), "{sql}");
     assert!(
-        !sql.contains("dGVzdC1oYXNoLWtleS"),
-        "the hash key is bound, never in the SQL text"
+        sql.contains("FROM \"nhs-notify-dev-reporting-vault\".hash_key k"),
+        "{sql}"
+    );
+    // Athena's history of the query (what GetQueryExecution and the console show, for 45 days):
+    // its text and parameters hold the fingerprint, never the key or anything shaped like one.
+    let history = execution.to_string();
+    assert!(!history.contains(KEY), "{history}");
+    assert_eq!(leaks::base64_keys(&history), Vec::<String>::new());
+    assert_eq!(
+        execution["ExecutionParameters"][0],
+        format!("'{}'", FINGERPRINT.to_uppercase())
     );
 
     // poll-query's sample event, for the query just started.

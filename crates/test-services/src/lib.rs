@@ -210,12 +210,28 @@ impl Moto {
         self.request("/", &headers, &body.to_string())
     }
 
+    /// PUTs to moto's S3 (`/bucket` creates a bucket, `/bucket/key` writes an object), with its
+    /// test credentials; panics unless moto answers 2xx.
+    pub fn s3_put(&self, path: &str, body: &str) {
+        self.send(
+            "PUT",
+            path,
+            "Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/eu-west-2/s3/aws4_request, \
+             SignedHeaders=host, Signature=0\r\nx-amz-content-sha256: UNSIGNED-PAYLOAD\r\n",
+            body,
+        );
+    }
+
     fn request(&self, path: &str, headers: &str, body: &str) -> String {
+        self.send("POST", path, headers, body)
+    }
+
+    fn send(&self, method: &str, path: &str, headers: &str, body: &str) -> String {
         let mut s = TcpStream::connect(("127.0.0.1", self.server.port()))
             .unwrap_or_else(|e| panic!("moto at {}: {e}", self.endpoint()));
         write!(
             s,
-            "POST {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
+            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{headers}Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
             body.len()
         )
         .and_then(|_| s.flush())
@@ -560,5 +576,49 @@ mod tests {
         )
         .unwrap_err();
         assert!(e.contains("did not answer as started within 1 s"), "{e}");
+    }
+}
+
+/// What a leak of the hash key would look like in a record (a query history, state data, a log).
+pub mod leaks {
+    /// Every 44-character standard Base64 text of 32 bytes in `text` (43 Base64 characters and
+    /// one `=`): the shape of the hash key, and of an `nhsnumberhash`, neither of which belongs
+    /// in any record a query, a machine or a log leaves.
+    pub fn base64_keys(text: &str) -> Vec<String> {
+        let is_b64 = |b: u8| b.is_ascii_alphanumeric() || b == b'+' || b == b'/';
+        let bytes = text.as_bytes();
+        let mut found = Vec::new();
+        let mut run_start = 0;
+        for (i, &b) in bytes.iter().enumerate() {
+            if is_b64(b) {
+                continue;
+            }
+            let run = i - run_start;
+            let single_pad = b == b'=' && bytes.get(i + 1) != Some(&b'=');
+            if single_pad && run >= 43 {
+                found.push(text[i - 43..=i].to_string());
+            }
+            run_start = i + 1;
+        }
+        found
+    }
+
+    #[cfg(test)]
+    mod tests {
+        #[test]
+        fn finds_the_shape_of_a_key_and_nothing_shorter_or_hex() {
+            let key = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
+            assert_eq!(
+                super::base64_keys(&format!("USING '{key}', 'x'")),
+                vec![key.to_string()]
+            );
+            assert_eq!(
+                super::base64_keys(&format!("\"v\":\"{key}\"")),
+                vec![key.to_string()]
+            );
+            assert!(super::base64_keys(&"EB".repeat(32)).is_empty());
+            assert!(super::base64_keys("YWJj=").is_empty());
+            assert!(super::base64_keys(&format!("{}==", &key[..42])).is_empty());
+        }
     }
 }

@@ -17,6 +17,7 @@ use clap::{Parser, Subcommand};
 use notify_reporting::Home;
 use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Param, Purpose};
+use reporting_core::hash_key::{self, Fingerprint};
 use reporting_core::ports::QueryParam;
 use reporting_core::{render, CalendarDate, Secret};
 use reporting_local::{DuckDbEngine, EngineOptions};
@@ -109,9 +110,28 @@ fn read_bytes() -> u64 {
         .unwrap_or(0)
 }
 
+/// The bench key's vault file (in the temporary folder, this process's own), read as `hash_key`.
+fn bench_vault() -> Result<PathBuf, String> {
+    let dir = std::env::temp_dir().join(format!(
+        "notify-reporting-bench-vault-{}",
+        std::process::id()
+    ));
+    std::fs::create_dir_all(&dir).map_err(|e| io(&dir, e))?;
+    let file = dir.join("hash_key");
+    let key = Secret::new(BENCH_HASH_KEY);
+    std::fs::write(&file, hash_key::object_body(&key)).map_err(|e| io(&file, e))?;
+    Ok(file)
+}
+
+/// The bench key's fingerprint, which the ingestion queries bind.
+fn bench_fingerprint() -> Fingerprint {
+    Fingerprint::of(&Secret::new(BENCH_HASH_KEY))
+}
+
 fn open(engine: &Engine) -> Result<DuckDbEngine, String> {
     let options = EngineOptions {
         source_dir: Some(engine.source.clone()),
+        hash_key_file: Some(bench_vault()?),
         // The uniqueness check is a local test guard (Athena's multiple-match error); it runs
         // each MERGE's source a second time and is not part of what Athena runs.
         check_merge_sources: false,
@@ -187,9 +207,9 @@ fn ingest(engine_args: &Engine, home: &Path, as_of: &str) -> Result<serde_json::
     for pass in [1, 2] {
         for q in catalog::ingestion_pass(pass) {
             let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
-            let key = Secret::new(BENCH_HASH_KEY.to_string());
+            let fingerprint = bench_fingerprint();
             let values = Bindings {
-                hash_key: Some(&key),
+                hash_key_fingerprint: Some(&fingerprint),
                 ..Bindings::window(as_of)
             };
             let params = binding::bind(q, &values).map_err(|e| e.to_string())?;
@@ -326,7 +346,7 @@ fn steady_day(
             .execute(&sql, &[])
             .map_err(|e| format!("{}: {e}", q.id))?;
     }
-    let key = Secret::new(BENCH_HASH_KEY.to_string());
+    let fingerprint = bench_fingerprint();
     let ledger = catalog::query(FILES_READ_QUERY).expect("the catalog's ledger probe");
     let listing =
         notify_reporting::home::source_listing(&source, source.to_string_lossy().to_string());
@@ -367,7 +387,7 @@ fn steady_day(
             let params = binding::bind(
                 q,
                 &Bindings {
-                    hash_key: Some(&key),
+                    hash_key_fingerprint: Some(&fingerprint),
                     ..values
                 },
             )

@@ -9,6 +9,7 @@ use std::path::PathBuf;
 use reporting_core::binding::{self, Bindings};
 use reporting_core::catalog::{self, Purpose};
 use reporting_core::config::Deployment;
+use reporting_core::hash_key::{self, Fingerprint};
 use reporting_core::ports::{QueryEngine, QueryRequest, QueryState};
 use reporting_core::{render, CalendarDate, Secret};
 use reporting_handlers::{list_window, plan_from, IngestionPlan, FILES_READ_QUERY};
@@ -25,7 +26,8 @@ pub use super::Tables;
 pub struct Lab {
     engine: LabEngine,
     deployment: Deployment,
-    key: String,
+    /// The fingerprint of the lab's key, which its vault file holds.
+    fingerprint: Fingerprint,
     root: tempfile::TempDir,
 }
 
@@ -76,6 +78,11 @@ impl Lab {
     /// filter); its database and source are the lab's own.
     pub fn with(engine: super::TestEngine, mut deployment: Deployment, key: &str) -> Self {
         let root = scratch();
+        // The key in a vault file the engines read as the hash_key table, as run-query leaves it.
+        let vault = root.path().join("vault");
+        std::fs::create_dir_all(&vault).unwrap();
+        let key = Secret::new(key);
+        std::fs::write(vault.join("hash_key"), hash_key::object_body(&key)).unwrap();
         let engine = if engine == super::TestEngine::Trino {
             static N: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(0);
             let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
@@ -87,8 +94,10 @@ impl Lab {
                 ),
                 warehouse: root.path().join("warehouse"),
                 source: root.path().join("transaction_history"),
+                vault: vault.clone(),
             };
             deployment.source_table = layout.source_table();
+            deployment.hash_key_table = Some(layout.hash_key_table());
             deployment.data_location = layout.data_location();
             deployment.database = layout.schema.clone();
             let engine = TrinoEngine::new(TrinoSession {
@@ -117,6 +126,7 @@ impl Lab {
                 DuckDbEngine::open_in_memory(EngineOptions {
                     source_dir: None,
                     today: Some(CalendarDate::parse(TODAY).unwrap()),
+                    hash_key_file: Some(vault.join("hash_key")),
                     ..EngineOptions::default()
                 })
                 .unwrap(),
@@ -125,7 +135,7 @@ impl Lab {
         let lab = Self {
             engine,
             deployment,
-            key: key.to_string(),
+            fingerprint: Fingerprint::of(&key),
             root,
         };
         for q in catalog::QUERIES
@@ -315,13 +325,13 @@ impl Lab {
         self.query(q, values).1
     }
 
-    /// Runs one catalog query with `values` (and the lab's key); the rows it wrote (or
+    /// Runs one catalog query with `values` (and the lab's key's fingerprint); the rows it wrote (or
     /// returned), as its engine reports them.
     fn run(&self, q: &catalog::Query, values: &Bindings) -> Option<u64> {
         self.query(q, values).0
     }
 
-    /// Runs one catalog query with `values` (and the lab's key), rendered and bound as run-query
+    /// Runs one catalog query with `values` (and the lab's key's fingerprint), rendered and bound as run-query
     /// does: the rows it wrote, as its engine reports them, and the rows it returned.
     fn query(
         &self,
@@ -329,9 +339,8 @@ impl Lab {
         values: &Bindings,
     ) -> (Option<u64>, Vec<Vec<Option<String>>>) {
         let sql = render::render(q.sql, &self.deployment).unwrap();
-        let key = Secret::new(self.key.clone());
         let values = Bindings {
-            hash_key: Some(&key),
+            hash_key_fingerprint: Some(&self.fingerprint),
             ..*values
         };
         let params = binding::bind(q, &values)

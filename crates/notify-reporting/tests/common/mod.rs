@@ -199,8 +199,7 @@ impl TestHome {
             },
         });
         home.write_config(config).unwrap();
-        ParameterFile::new(home.parameters_file())
-            .set_secret(&Deployment::local().hash_key_parameter(), key)
+        home.set_hash_key(&reporting_core::Secret::new(key))
             .unwrap();
         let source_root = dir.path().join("source");
         std::fs::create_dir_all(source_root.join("transaction_history")).unwrap();
