@@ -224,34 +224,46 @@ package: sam-build
 sam-build: $(SAM)
 	PATH=$(VENV)/bin:$$PATH SAM_CLI_TELEMETRY=0 $(SAM) build --template template.yaml
 
-## make bootstrap ENV=prod: create the hash key once (32 random bytes, Base64, SecureString) under
-## the stack's own hash-key KMS key (alias/<csi>-hash-key, made by make deploy), whose policy lets
-## only the ingestion role and the break-glass role decrypt it. Run it after the first deploy.
-## An existing key is never overwritten: changing it would change every nhsnumberhash. A key
-## still under the account-wide aws/ssm key is reported, and left: docs/security.md says how to
-## move it without changing it. Then the two report client lists (/<csi>/<report>/clientIds, String
-## JSON arrays), each created as "[]" only where missing: never overwritten, so the operators' lists
-## (and an adopted environment's, the running system's) stay as they are.
+## make bootstrap ENV=prod, as the hash key's break-glass role: put the hash key in its vault
+## object (s3://<account>-…-hash-key/hash-key/hash_key, under alias/<csi>-hash-key) once, and print
+## its fingerprint for the next deploy to pin (HASH_KEY_FINGERPRINT=…). The key is moved, never
+## made anew, when a parameter holds it: HASH_KEY_FROM (default /<csi>/hash-key, where earlier
+## versions kept it; the running system's /<its csi>/hash-key at a cutover), read with the AWS
+## profile HASH_KEY_FROM_PROFILE (default: the current credentials). Otherwise it is 32 random bytes,
+## Base64. The value goes from one command to the next through a pipe, never a file or an
+## argument. An existing vault object is never overwritten (changing the key would change every
+## nhsnumberhash); its fingerprint is printed. Then the two report client lists
+## (/<csi>/<report>/clientIds, String JSON arrays), each created as "[]" only where missing: never
+## overwritten, so the operators' lists (and an adopted environment's, the running system's) stay.
 PROJECT ?= nhs-notify
 COMPONENT ?= reporting
 CSI = $(PROJECT)-$(ENV)-$(COMPONENT)
 HASH_KEY_ALIAS = alias/$(CSI)-hash-key
+HASH_KEY_FROM ?= /$(CSI)/hash-key
+HASH_KEY_FROM_PROFILE ?=
+bootstrap: SHELL := /bin/bash
 bootstrap:
-	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<environment>"; exit 2; }
+	@test -n "$(ENV)" || { echo "usage: make bootstrap ENV=<environment> [HASH_KEY_FROM=/<csi>/hash-key] [HASH_KEY_FROM_PROFILE=…]"; exit 2; }
 	@aws kms describe-key --key-id $(HASH_KEY_ALIAS) --query KeyMetadata.KeyId --output text >/dev/null 2>&1 || \
 	  { echo "no KMS key $(HASH_KEY_ALIAS): deploy the stack first (make deploy)"; exit 2; }
-	@key="$$(aws ssm describe-parameters --parameter-filters Key=Name,Values=/$(CSI)/hash-key --query 'Parameters[0].KeyId' --output text 2>/dev/null)"; \
-	if [ -n "$$key" ] && [ "$$key" != None ]; then \
-	  if [ "$$key" = "$(HASH_KEY_ALIAS)" ] || [ "$$key" = "$$(aws kms describe-key --key-id $(HASH_KEY_ALIAS) --query KeyMetadata.Arn --output text)" ]; then \
-	    echo "/$(CSI)/hash-key exists under $(HASH_KEY_ALIAS); left as it is"; \
-	  else \
-	    echo "/$(CSI)/hash-key exists under $$key, not $(HASH_KEY_ALIAS): anyone who may use that key can read it."; \
-	    echo "Left as it is. Move it (same value, new key): docs/security.md, 'Moving an existing hash key'."; exit 1; \
-	  fi; \
+	@set -o pipefail; account="$$(aws sts get-caller-identity --query Account --output text)"; \
+	region="$$(aws configure get region || echo "$$AWS_REGION")"; \
+	object="s3://$(PROJECT)-$$account-$$region-$(ENV)-$(COMPONENT)-hash-key/hash-key/hash_key"; \
+	if aws s3 ls "$$object" >/dev/null 2>&1; then \
+	  echo "$$object exists; left as it is"; \
 	else \
-	  aws ssm put-parameter --name /$(CSI)/hash-key --type SecureString --key-id $(HASH_KEY_ALIAS) \
-	    --value "$$(head -c 32 /dev/urandom | base64)" >/dev/null && echo "created /$(CSI)/hash-key under $(HASH_KEY_ALIAS)"; \
-	fi
+	  v="$$(aws $(if $(HASH_KEY_FROM_PROFILE),--profile $(HASH_KEY_FROM_PROFILE)) ssm get-parameter --with-decryption \
+	        --name '$(HASH_KEY_FROM)' --query Parameter.Value --output text 2>/dev/null || true)"; \
+	  if [ -n "$$v" ]; then echo "moving the key of $(HASH_KEY_FROM) into $$object"; \
+	  else echo "no $(HASH_KEY_FROM): making a new random key"; v="$$(head -c 32 /dev/urandom | base64)"; fi; \
+	  case "$$v" in *[!A-Za-z0-9+/=]*|"") echo "the key is not Base64 text; nothing written"; exit 1;; esac; \
+	  [ $${#v} -eq 44 ] || { echo "the key is not 44 characters (32 bytes, Base64); nothing written"; exit 1; }; \
+	  printf '%s\n' "$$v" | aws s3 cp - "$$object" --sse aws:kms --sse-kms-key-id $(HASH_KEY_ALIAS) >/dev/null \
+	    && echo "wrote $$object under $(HASH_KEY_ALIAS)"; \
+	  unset v; \
+	fi; \
+	fingerprint="$$(aws s3 cp "$$object" - | tr -d '\n' | sha256sum | cut -d' ' -f1)"; \
+	echo "fingerprint $$fingerprint: pin it with make deploy … HASH_KEY_FINGERPRINT=$$fingerprint"
 	@for list in /$(CSI)/completed-comms-report/clientIds /$(CSI)/completed-batch-report/clientIds; do \
 	  if aws ssm get-parameter --name "$$list" >/dev/null 2>&1; then echo "$$list exists; left as it is"; \
 	  else aws ssm put-parameter --name "$$list" --type String --value '[]' >/dev/null && echo "created $$list as []"; fi; \
@@ -262,25 +274,32 @@ bootstrap:
 ## the stack, then run setup (tables, migrations, views). A prod stack needs an alarm destination
 ## (the template refuses one without). The first time, make bootstrap afterwards.
 ## The running system's storage (docs/cutover.md): EXISTING_DATA_BUCKET=… EXISTING_GLUE_DATABASE=…
-## EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…, with EXISTING_STORAGE_USE=compare-only (side by side,
-## verify-cutover) or adopt (the default: the cutover).
+## EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…, all three, with EXISTING_STORAGE_USE=compare-only (side
+## by side, verify-cutover) or adopt (the cutover); there is no default (the template refuses a part).
+## HASH_KEY_ADMIN_ARN: the role that deploys (it alone may change the hash key's KMS key policy);
+## HASH_KEY_FINGERPRINT: what make bootstrap printed (until set, ingestion hashes nothing);
+## BREAK_GLASS_PRINCIPALS: comma-separated role or user ARNs that may assume break glass (default none).
 ALARM_EMAIL ?=
 ALARM_TOPIC_ARN ?=
 EXISTING_DATA_BUCKET ?=
 EXISTING_GLUE_DATABASE ?=
 EXISTING_DATA_KEY_ARN ?=
-EXISTING_STORAGE_USE ?= adopt
+EXISTING_STORAGE_USE ?=
+HASH_KEY_ADMIN_ARN ?=
+HASH_KEY_FINGERPRINT ?=
+BREAK_GLASS_PRINCIPALS ?=
 CORE_SOURCE_PREFIX ?= transaction_history
 deploy: package
-	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" || \
-	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
+	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" -a -n "$(HASH_KEY_ADMIN_ARN)" || \
+	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… HASH_KEY_ADMIN_ARN=… [HASH_KEY_FINGERPRINT=…] [BREAK_GLASS_PRINCIPALS=…] [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
 	  --parameter-overrides Project=$(PROJECT) Component=$(COMPONENT) Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
 	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreSourcePrefix=$(CORE_SOURCE_PREFIX) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
 	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
 	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN) \
-	    ExistingStorageUse=$(EXISTING_STORAGE_USE)
+	    ExistingStorageUse=$(EXISTING_STORAGE_USE) HashKeyAdministratorArn=$(HASH_KEY_ADMIN_ARN) \
+	    HashKeyFingerprint=$(HASH_KEY_FINGERPRINT) BreakGlassPrincipalArns='$(BREAK_GLASS_PRINCIPALS)'
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
 

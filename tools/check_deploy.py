@@ -40,8 +40,18 @@ WILDCARD_ALLOWED = {
     "ListCatalogsAndWorkgroupsRequiresStar",  # Athena's List* of catalogs and workgroups: no resource
     "KeyPolicyCloudWatchAlarms",  # key policy
     "HashKeyPolicyAdministration",  # key policy
-    "HashKeyPolicyBootstrapEncrypts",  # key policy
+    "HashKeyPolicyAdministratorPutsPolicy",  # key policy
+    "HashKeyPolicyBreakGlassWritesVault",  # key policy
     "HashKeyPolicyDecryptIngestionAndBreakGlass",  # key policy
+    "HashKeyPolicyBreakGlassReadsOldParameter",  # key policy
+    "HashKeyPolicyDenyEveryoneElse",  # key policy
+    "ReadByIngestionAndBreakGlassOnly",  # a Deny on every principal but two
+    "WrittenByBreakGlassOnly",  # a Deny on every principal but one
+    "UploadsUnderHashKeyKeyOnly",  # a Deny on every principal
+    "UploadsUnderStackKeyOnly",  # a Deny on every principal
+    "UploadsUnderKmsOnly",  # a Deny on every principal
+    "RecoveryPointsAreKept",  # a vault access policy's Deny on every principal
+    "BackupMetricsAndRules",  # GetMetricData and ListRules take no resource ARN
 }
 
 # Service trusts without aws:SourceAccount, each with its reason (docs/security.md).
@@ -58,7 +68,9 @@ RUN_QUERY_PURPOSES = {
     "RunHousekeepingQueryFunction": ({"housekeeping"}, {"HousekeepingWorkgroup"}),
     "RunReportQueryFunction": (
         {"watchdog", "completed-comms-report", "completed-batch-report"},
-        {"UserWorkgroup", "CoreWorkgroup"},
+        # A workgroup of their own: never the user workgroup Power BI users share and may stop
+        # queries in.
+        {"CoreWorkgroup"},
     ),
 }
 # The roles that may reach the core account (its bucket, Glue catalog, KMS key), and the only
@@ -438,6 +450,9 @@ def check_core_key(template):
         granted = [st for _, st in role_statements(template) if _ == role]
         if not any(st.get("Resource") == {"Ref": "CoreKmsKeyArn"} for st in granted):
             problem(f"{role}: no grant on the core key (CoreKmsKeyArn)")
+    for where, st in role_statements(template):
+        if st.get("Resource") == {"Ref": "CoreKmsKeyArn"} and "s3." not in text(st.get("Condition", {}).get("StringEquals", {}).get("kms:ViaService")):
+            problem(f"{where}/{st.get('Sid')}: uses the core key other than through S3 (kms:ViaService)")
     if function_env(template, "WriteReportFunction").get("INGRESS_KMS_KEY_ARN") != {"Ref": "CoreKmsKeyArn"}:
         problem("WriteReportFunction: INGRESS_KMS_KEY_ARN is not the CoreKmsKeyArn parameter")
 
@@ -475,37 +490,138 @@ def check_alarm_destinations(template):
 
 
 HASH_KEY_PARAMETER = ":parameter/${Project}-${Environment}-${Component}/hash-key"
+HASH_KEY_OBJECT = "-hash-key/hash-key/hash_key"
+HASH_KEY_ADMIN = {"Ref": "HashKeyAdministratorArn"}
+# What no principal may hold on the hash key's KMS key by IAM delegation (the account root).
+DELEGATION_FORBIDDEN = {"kms:*", "kms:Create*", "kms:CreateGrant", "kms:Put*", "kms:PutKeyPolicy", "kms:Decrypt", "kms:ReEncrypt*", "kms:Encrypt", "kms:GenerateDataKey"}
+
+
+def readers_of(st):
+    """The roles (GetAtt names) a statement's Principal.AWS names, and whether it names anything else."""
+    named = as_list(st.get("Principal", {}).get("AWS", []))
+    roles = {p.get("Fn::GetAtt", [None])[0] for p in named if isinstance(p, dict) and "Fn::GetAtt" in p}
+    return roles, len(named) != len(roles)
 
 
 def check_hash_key(template):
-    """Item 3: the hash key under a key of its own that only ingestion and break glass may use
-    to decrypt, through SSM, for that parameter; make bootstrap creates it there."""
+    """Issue 31: the hash key lives in one object under a KMS key of its own. Only ingestion and
+    break glass decrypt (through S3, that object), an explicit Deny keeps everyone else out, the
+    account administers the key without CreateGrant or PutKeyPolicy, only the named administrator
+    puts the policy; ingestion pins the key's fingerprint; every change to the key alarms."""
     res = template["Resources"]
     key = res.get("HashKeyKey")
     if not key or key["Type"] != "AWS::KMS::Key":
         problem("HashKeyKey: the hash key has no KMS key of its own")
         return
-    for st in key["Properties"]["KeyPolicy"]["Statement"]:
+    policy = key["Properties"]["KeyPolicy"]["Statement"]
+    denied = False
+    for st in policy:
         acts = set(actions(st))
+        sid = st.get("Sid")
+        if st.get("Effect") == "Deny":
+            roles, others = readers_of({"Principal": {"AWS": st.get("Condition", {}).get("ArnNotEquals", {}).get("aws:PrincipalArn", [])}})
+            if st.get("Principal") == {"AWS": "*"} and {"kms:Decrypt", "kms:ReEncrypt*", "kms:CreateGrant"} <= acts and roles == HASH_KEY_READERS and not others:
+                denied = True
+            continue
         if "kms:*" in acts:
-            problem(f"HashKeyKey/{st.get('Sid')}: kms:* lets the account decrypt the hash key")
-        if acts & {"kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncrypt*"}:
-            principals = {p.get("Fn::GetAtt", [None])[0] for p in as_list(st["Principal"].get("AWS", [])) if isinstance(p, dict)}
-            if principals != HASH_KEY_READERS or len(as_list(st["Principal"].get("AWS", []))) != 2:
-                problem(f"HashKeyKey/{st.get('Sid')}: decrypts for {st['Principal']}, not only {sorted(HASH_KEY_READERS)}")
-        if acts & {"kms:Decrypt", "kms:Encrypt", "kms:GenerateDataKey"}:
+            problem(f"HashKeyKey/{sid}: kms:* lets the account decrypt the hash key")
+        root = ":root" in text(st.get("Principal"))
+        if root and acts & DELEGATION_FORBIDDEN:
+            problem(f"HashKeyKey/{sid}: the account may {sorted(acts & DELEGATION_FORBIDDEN)} by IAM delegation, so any IAM policy could give itself the key")
+        if acts & {"kms:PutKeyPolicy", "kms:Put*"} and st.get("Principal", {}).get("AWS") != HASH_KEY_ADMIN:
+            problem(f"HashKeyKey/{sid}: PutKeyPolicy for {st.get('Principal')}, not only HashKeyAdministratorArn")
+        if acts & {"kms:Decrypt", "kms:ReEncryptFrom", "kms:ReEncrypt*", "kms:GenerateDataKey"}:
+            roles, others = readers_of(st)
+            if others or not roles or not roles <= HASH_KEY_READERS:
+                problem(f"HashKeyKey/{sid}: decrypts for {st['Principal']}, not only {sorted(HASH_KEY_READERS)}")
             cond = text(st.get("Condition"))
-            if "kms:ViaService" not in cond or "ssm." not in cond or HASH_KEY_PARAMETER not in cond:
-                problem(f"HashKeyKey/{st.get('Sid')}: not limited to SSM and the hash-key parameter")
+            through_s3 = "s3." in cond and HASH_KEY_OBJECT in cond
+            through_ssm = "ssm." in cond and HASH_KEY_PARAMETER in cond and roles == {"HashKeyBreakGlassRole"}
+            if "kms:ViaService" not in cond or not (through_s3 or through_ssm):
+                problem(f"HashKeyKey/{sid}: not limited to S3 and the vault object (or break glass, SSM and the old parameter)")
+    if not denied:
+        problem("HashKeyKey: no explicit Deny of Decrypt, ReEncrypt and CreateGrant to all but the ingestion and break-glass roles")
     for where, st in role_statements(template):
-        if HASH_KEY_PARAMETER in text(st.get("Resource")) and where not in HASH_KEY_READERS:
+        t = text(st.get("Resource"))
+        if (HASH_KEY_PARAMETER in t or HASH_KEY_OBJECT in t or "HashKeyKey" in t) and where not in HASH_KEY_READERS:
             problem(f"{where}: may read the hash key; only {sorted(HASH_KEY_READERS)} may")
+    vault = res.get("HashKeyBucketPolicy", {}).get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])
+    reads = [st for st in vault if st.get("Effect") == "Deny" and "s3:GetObject" in actions(st)]
+    if not any(readers_of({"Principal": {"AWS": st.get("Condition", {}).get("ArnNotEquals", {}).get("aws:PrincipalArn", [])}})[0] == HASH_KEY_READERS for st in reads):
+        problem("HashKeyBucketPolicy: does not deny reading the vault object to all but the ingestion and break-glass roles")
+    # Pinned: ingestion knows the key only by its fingerprint, a stack parameter.
+    env = function_env(template, "RunIngestionQueryFunction")
+    if env.get("HASH_KEY_FINGERPRINT") != {"Ref": "HashKeyFingerprint"} or "HashKeyFingerprint" not in template["Parameters"]:
+        problem("RunIngestionQueryFunction: no pinned hash key fingerprint (HASH_KEY_FINGERPRINT from the HashKeyFingerprint parameter)")
+    # Every change to the vault object, the old parameter, and every use of break glass alarms.
+    rules = {n: r for n, r in res.items() if r["Type"] == "AWS::Events::Rule"}
+    watched = {
+        "the vault object": lambda p: "aws.s3" in p.get("source", []) and {"Ref": "HashKeyBucket"} in as_list(p.get("detail", {}).get("bucket", {}).get("name", [])),
+        "the old hash-key parameter": lambda p: "aws.ssm" in p.get("source", []) and HASH_KEY_PARAMETER.split(":parameter")[1] in text(p.get("detail", {}).get("name")),
+        "the break-glass role's use": lambda p: "aws.sts" in p.get("source", []) and "HashKeyBreakGlassRole" in text(p.get("detail", {}).get("requestParameters")),
+    }
+    alarms = [r["Properties"] for r in res.values() if r["Type"] == "AWS::CloudWatch::Alarm"]
+    for what, matches in watched.items():
+        found = [n for n, r in rules.items() if matches(r["Properties"].get("EventPattern", {}))]
+        if not any(
+            a.get("MetricName") == "TriggeredRules" and {"Ref": n} in [d.get("Value") for d in a.get("Dimensions", [])] and alarm_actions_ok(a)
+            for n in found
+            for a in alarms
+        ):
+            problem(f"no alarm when {what} changes")
     makefile = (ROOT / "Makefile").read_text()
     alias = sub_text(res["HashKeyKeyAlias"]["Properties"]["AliasName"])
     if alias != "alias/${Project}-${Environment}-${Component}-hash-key" or "HASH_KEY_ALIAS = alias/$(CSI)-hash-key" not in makefile:
         problem("make bootstrap and the template disagree on the hash key's KMS key alias")
-    if "--key-id $(HASH_KEY_ALIAS)" not in makefile:
-        problem("make bootstrap does not create the hash key under its own KMS key")
+    if "--sse-kms-key-id $(HASH_KEY_ALIAS)" not in makefile:
+        problem("make bootstrap does not write the hash key under its own KMS key")
+
+
+def check_break_glass(template):
+    """Issue 31: break glass trusts named principals (SSO sessions carry no MFA, so the account
+    root with MFA lets nobody in, or everybody an administrator grants)."""
+    trust = template["Resources"]["HashKeyBreakGlassRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    for st in expand(trust):
+        if st.get("Effect") != "Allow":
+            continue
+        if ":root" in text(st.get("Principal")) or st.get("Principal", {}).get("AWS") != {"Ref": "BreakGlassPrincipalArns"}:
+            problem(f"HashKeyBreakGlassRole: trusts {st.get('Principal')}, not the named BreakGlassPrincipalArns")
+
+
+def check_uploads_under_stack_keys(template):
+    """Issue 31: each bucket of ours denies an upload under any key but its own."""
+    res = template["Resources"]
+    for policy, key in (("DataBucketPolicy", "Key"), ("ResultsBucketPolicy", "Key"), ("HashKeyBucketPolicy", "HashKeyKey")):
+        sts = res.get(policy, {}).get("Properties", {}).get("PolicyDocument", {}).get("Statement", [])
+        ok = any(
+            st.get("Effect") == "Deny"
+            and "s3:PutObject" in actions(st)
+            and {"Fn::GetAtt": [key, "Arn"]} in as_list(st.get("Condition", {}).get("StringNotEqualsIfExists", {}).get("s3:x-amz-server-side-encryption-aws-kms-key-id"))
+            for st in sts
+        )
+        if not ok:
+            problem(f"{policy}: does not deny uploads under any key but {key}")
+
+
+def check_existing_storage(template):
+    """Issue 31: no silent default adopts, and a deploy naming part of the running system's storage,
+    or naming it without a mode, is refused."""
+    params = template["Parameters"]
+    if params.get("ExistingStorageUse", {}).get("Default") != "":
+        problem("parameter ExistingStorageUse: a default that adopts (or compares) what a deploy names")
+    names = ("ExistingDataBucketName", "ExistingGlueDatabaseName", "ExistingDataKeyArn", "ExistingStorageUse")
+    if not any(all(f'"Ref": "{n}"' in text(rule.get("Assertions")) for n in names) for rule in template.get("Rules", {}).values()):
+        problem("Rules: a deploy naming part of the running system's storage, or no mode, is not refused")
+
+
+# What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
+LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
+
+
+def check_log_retention(template):
+    allowed = template["Parameters"].get("LogRetentionDays", {}).get("AllowedValues")
+    if allowed is None or not {int(v) for v in allowed} <= LOG_RETENTION_DAYS:
+        problem("parameter LogRetentionDays: accepts values CloudWatch Logs refuses")
 
 
 def check_retention(template):
@@ -640,10 +756,27 @@ def check_backup(template):
     backed_up = [r for s in selections for r in s["Properties"]["BackupSelection"].get("Resources", [])]
     if not any(data_bucket_arn(r) for r in backed_up):
         problem("DataBucket: no AWS Backup selection backs it up")
+    role = res.get("BackupRole", {}).get("Properties", {})
+    if role.get("ManagedPolicyArns"):
+        problem("BackupRole: AWS's managed backup policies reach every bucket of the account")
+    for where, st in role_statements(template):
+        if where != "BackupRole" or not any(a.startswith("s3:") for a in actions(st)):
+            continue
+        for r in as_list(st.get("Resource")):
+            sub = r.get("Fn::Sub") if isinstance(r, dict) else None
+            if not (isinstance(sub, list) and sub[0].startswith("arn:${AWS::Partition}:s3:::${Bucket}") and sub[1].get("Bucket") == DATA_BUCKET):
+                problem(f"BackupRole/{st.get('Sid')}: S3 beyond the data bucket ({r})")
     for name, r in res.items():
         if r["Type"] == "AWS::Backup::BackupVault":
             if r.get("DeletionPolicy") != "Retain":
                 problem(f"{name}: the backups would go with the stack")
+            keeps = [
+                st
+                for st in r["Properties"].get("AccessPolicy", {}).get("Statement", [])
+                if st.get("Effect") == "Deny" and "backup:DeleteRecoveryPoint" in actions(st) and st.get("Principal") == {"AWS": "*"}
+            ]
+            if not keeps:
+                problem(f"{name}: its access policy does not deny deleting recovery points")
             if not any(
                 a["Properties"].get("MetricName") == "NumberOfBackupJobsFailed"
                 and {"Ref": name} in [d.get("Value") for d in a["Properties"].get("Dimensions", [])]
@@ -767,6 +900,10 @@ def main():
     check_backup(template)
     check_client_lists(template)
     check_adoption(template)
+    check_break_glass(template)
+    check_uploads_under_stack_keys(template)
+    check_existing_storage(template)
+    check_log_retention(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

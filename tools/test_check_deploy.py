@@ -51,6 +51,10 @@ def template_checks(t):
         cd.check_backup,
         cd.check_client_lists,
         cd.check_adoption,
+        cd.check_break_glass,
+        cd.check_uploads_under_stack_keys,
+        cd.check_existing_storage,
+        cd.check_log_retention,
     ):
         check(t)
 
@@ -84,6 +88,60 @@ def t3b(t):
     t["Resources"]["RunReportQueryRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
         copy.deepcopy(statement(t, "RunIngestionQueryRole", "HashKey"))
     )
+
+
+def t31a(t):
+    statement(t, "HashKeyKey", "HashKeyPolicyAdministration")["Action"] += ["kms:CreateGrant", "kms:PutKeyPolicy"]
+
+
+def t31b(t):
+    policy = t["Resources"]["HashKeyKey"]["Properties"]["KeyPolicy"]["Statement"]
+    policy[:] = [st for st in policy if st.get("Sid") != "HashKeyPolicyDenyEveryoneElse"]
+
+
+def t31c(t):
+    t["Resources"]["RunIngestionQueryFunction"]["Properties"]["Environment"]["Variables"].pop("HASH_KEY_FINGERPRINT")
+
+
+def t31d(t):
+    del t["Resources"]["HashKeyObjectChangedAlarm"]
+
+
+def t31e(t):
+    t["Parameters"]["ExistingStorageUse"]["Default"] = "adopt"
+    del t["Rules"]["ExistingStorageNamedWholeWithAMode"]
+
+
+def t31f(t):
+    role = t["Resources"]["BackupRole"]["Properties"]
+    role["ManagedPolicyArns"] = [{"Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/AWSBackupServiceRolePolicyForS3Backup"}]
+    del t["Resources"]["BackupVault"]["Properties"]["AccessPolicy"]
+
+
+def t31g(t):
+    trust = t["Resources"]["HashKeyBreakGlassRole"]["Properties"]["AssumeRolePolicyDocument"]["Statement"]
+    trust[:] = [{"Effect": "Allow", "Principal": {"AWS": {"Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:root"}}, "Action": "sts:AssumeRole", "Condition": {"Bool": {"aws:MultiFactorAuthPresent": "true"}}}]
+    del t["Resources"]["HashKeyBreakGlassUsedAlarm"]
+
+
+def t31h(t):
+    policy = t["Resources"]["DataBucketPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    policy[:] = [st for st in policy if st.get("Sid") != "UploadsUnderStackKeyOnly"]
+    del statement(t, "WriteReportRole", "CoreKeyEncryptReports")["Condition"]
+
+
+def t31i(t):
+    statement(t, "RunReportQueryRole", "AthenaReportWorkgroups")["Resource"].append(
+        {"Fn::Sub": "arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${UserWorkgroup}"}
+    )
+    t["Parameters"]["LogRetentionDays"]["AllowedValues"] = [1, 2, 30]
+
+
+def t31j(t):
+    t["Resources"]["RunReportQueryRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"].append(
+        {"Sid": "Vault", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Project}-${AWS::AccountId}-${AWS::Region}-${Environment}-${Component}-hash-key/hash-key/hash_key"}}
+    )
+    statement(t, "HashKeyKey", "HashKeyPolicyDecryptIngestionAndBreakGlass")["Principal"]["AWS"].append({"Fn::GetAtt": ["RunReportQueryRole", "Arn"]})
 
 
 def t4(t):
@@ -198,6 +256,22 @@ TEMPLATE_DEFECTS = [
     ("2 prod without destination", t2b, "no alarm destination"),
     ("3 hash key decryptable by the account", t3, "kms:*"),
     ("3 hash key readable by reports", t3b, "RunReportQueryRole: may read the hash key"),
+    ("31 the account may grant or re-police the hash key", t31a, "by IAM delegation"),
+    ("31 no Deny for everyone else", t31b, "no explicit Deny of Decrypt"),
+    ("31 no pinned fingerprint", t31c, "no pinned hash key fingerprint"),
+    ("31 a vault change unalarmed", t31d, "no alarm when the vault object changes"),
+    ("31 a default that adopts", t31e, "a default that adopts"),
+    ("31 a part of the running system's storage named", t31e, "no mode, is not refused"),
+    ("31 backups by AWS's all-bucket policies", t31f, "BackupRole: AWS's managed backup policies"),
+    ("31 recovery points deletable", t31f, "does not deny deleting recovery points"),
+    ("31 break glass trusts the account with MFA", t31g, "not the named BreakGlassPrincipalArns"),
+    ("31 break glass used in silence", t31g, "no alarm when the break-glass role's use changes"),
+    ("31 uploads under another key", t31h, "DataBucketPolicy: does not deny uploads under any key but Key"),
+    ("31 the core key outside S3", t31h, "WriteReportRole/CoreKeyEncryptReports: uses the core key other than through S3"),
+    ("31 reports in the user workgroup", t31i, "RunReportQueryRole: starts queries in"),
+    ("31 a log retention CloudWatch refuses", t31i, "LogRetentionDays: accepts values"),
+    ("31 reports may read the vault", t31j, "RunReportQueryRole: may read the hash key"),
+    ("31 reports may decrypt the vault", t31j, "HashKeyKey/HashKeyPolicyDecryptIngestionAndBreakGlass: decrypts for"),
     ("4 data bucket deleted with the stack", t4, "DataBucket: DeletionPolicy"),
     ("4 removed files kept forever", t4, "noncurrent-version expiry"),
     ("5 housekeeping may run ingestion", t5, "RunHousekeepingQueryRole: starts queries in"),

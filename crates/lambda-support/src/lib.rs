@@ -7,17 +7,94 @@ use reporting_core::source_files::SourceLocation;
 use reporting_core::HandlerError;
 use reporting_handlers::{LambdaName, PollPolicy, Ports, SourceListing};
 
-/// JSON logs to stdout (CloudWatch Logs), level from `RUST_LOG` (default info).
+/// The targets of the AWS SDK and its HTTP stack: at debug and trace they log requests and
+/// responses whole (an S3 body, a header), so they never log below info whatever `RUST_LOG` says.
+const CAPPED_AT_INFO: &[&str] = &[
+    "aws_config",
+    "aws_runtime",
+    "aws_sdk_athena",
+    "aws_sdk_cloudwatch",
+    "aws_sdk_s3",
+    "aws_sdk_ssm",
+    "aws_sigv4",
+    "aws_smithy_runtime",
+    "aws_smithy_runtime_api",
+    "aws_smithy_http",
+    "aws_smithy_http_client",
+    "h2",
+    "hyper",
+    "hyper_util",
+    "rustls",
+    "lambda_runtime",
+    "lambda_runtime_api_client",
+];
+
+/// The log filter: `RUST_LOG` (default info), with the SDK and HTTP targets capped at info.
+pub fn log_filter(rust_log: Option<&str>) -> tracing_subscriber::EnvFilter {
+    let mut filter = rust_log
+        .and_then(|directives| tracing_subscriber::EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| tracing_subscriber::EnvFilter::new("info"));
+    for target in CAPPED_AT_INFO {
+        filter = filter.add_directive(format!("{target}=info").parse().expect("a directive"));
+    }
+    filter
+}
+
+/// JSON logs to stdout (CloudWatch Logs), level from `RUST_LOG` (default info), the SDK and HTTP
+/// targets never below info ([`log_filter`]).
 pub fn init_tracing() {
     tracing_subscriber::fmt()
         .json()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()),
-        )
+        .with_env_filter(log_filter(std::env::var("RUST_LOG").ok().as_deref()))
         .with_current_span(false)
         .with_ansi(false)
         .without_time()
         .init();
+}
+
+#[cfg(test)]
+mod log_tests {
+    use tracing::Level;
+    use tracing_subscriber::layer::SubscriberExt;
+
+    fn enabled(rust_log: &str, target: &str, level: Level) -> bool {
+        let subscriber = tracing_subscriber::registry().with(super::log_filter(Some(rust_log)));
+        tracing::subscriber::with_default(subscriber, || match (target, level) {
+            ("aws_smithy_runtime", Level::DEBUG) => {
+                tracing::enabled!(target: "aws_smithy_runtime", Level::DEBUG)
+            }
+            ("aws_smithy_runtime", Level::INFO) => {
+                tracing::enabled!(target: "aws_smithy_runtime", Level::INFO)
+            }
+            ("hyper_util", Level::TRACE) => tracing::enabled!(target: "hyper_util", Level::TRACE),
+            ("reporting_handlers", Level::DEBUG) => {
+                tracing::enabled!(target: "reporting_handlers", Level::DEBUG)
+            }
+            other => panic!("not a case: {other:?}"),
+        })
+    }
+
+    #[test]
+    fn sdk_and_http_targets_never_log_below_info_whatever_rust_log_says() {
+        for rust_log in [
+            "trace",
+            "debug",
+            "aws_smithy_runtime=trace,hyper_util=trace",
+        ] {
+            assert!(
+                !enabled(rust_log, "aws_smithy_runtime", Level::DEBUG),
+                "{rust_log}"
+            );
+            assert!(!enabled(rust_log, "hyper_util", Level::TRACE), "{rust_log}");
+            assert!(
+                enabled(rust_log, "aws_smithy_runtime", Level::INFO),
+                "{rust_log}"
+            );
+        }
+        // Our own targets follow RUST_LOG.
+        assert!(enabled("debug", "reporting_handlers", Level::DEBUG));
+        assert!(!enabled("info", "reporting_handlers", Level::DEBUG));
+    }
 }
 
 /// A handler error as Lambda reports it: `errorType` is the taxonomy name the ASL retries on.

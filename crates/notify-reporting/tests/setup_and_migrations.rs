@@ -193,7 +193,7 @@ async fn setup_keeps_the_saved_queries_equal_to_the_catalog_and_leaves_operators
         assert_eq!(s["workgroup"], json!(w.workgroup.name()));
         assert_eq!(s["sql"], json!(w.sql));
     }
-    // The key is fetched by run-query and never saved: the hash query shows its parameter.
+    // The key is never saved: the hash query's one secret-shaped parameter is the fingerprint.
     let key = common::KEY;
     let text = std::fs::read_to_string(t.home.saved_queries_file()).unwrap();
     assert!(!text.contains(key), "the hash key is never saved");
@@ -204,7 +204,8 @@ async fn setup_keeps_the_saved_queries_equal_to_the_catalog_and_leaves_operators
     assert!(status["description"]
         .as_str()
         .unwrap()
-        .contains("1 = the hash key: the SSM SecureString"));
+        .contains("1 = the pinned hash key fingerprint"));
+    assert!(status["sql"].as_str().unwrap().contains("FROM hash_key k"));
 
     // An operator's own query, a managed query that was retired, and a stale managed one.
     let mut edited = saved(&t);

@@ -584,35 +584,35 @@ pub const QUERIES: &[Query] = &[
     simple!(
         "watchdog" / "overdue_request_item_plans",
         Purpose::Watchdog,
-        Workgroup::User,
+        Workgroup::Core,
         "request_item_plan_status",
         &[Param::AsOf]
     ),
     simple!(
         "watchdog" / "overdue_request_items",
         Purpose::Watchdog,
-        Workgroup::User,
+        Workgroup::Core,
         "request_item_status_summary",
         &[Param::AsOf]
     ),
     simple!(
         "watchdog" / "overdue_requests",
         Purpose::Watchdog,
-        Workgroup::User,
+        Workgroup::Core,
         "request_item_status",
         &[Param::AsOf]
     ),
     simple!(
         "watchdog" / "stuck_request_items",
         Purpose::Watchdog,
-        Workgroup::User,
+        Workgroup::Core,
         "request_item_status",
         &[Param::AsOf]
     ),
     simple!(
         "watchdog" / "degraded_latency",
         Purpose::Watchdog,
-        Workgroup::User,
+        Workgroup::Core,
         "raw_latency_3m",
         &[Param::AsOf]
     ),
@@ -640,10 +640,10 @@ pub const QUERIES: &[Query] = &[
     view!("request_item_plan_completed_summary_all"),
     view!("request_item_status_summary_all"),
     view!("request_item_status_summary_all_email_filter"),
-    report!("yesterday", Workgroup::User, reads "", &[]),
+    report!("yesterday", Workgroup::Core, reads "", &[]),
     report!("completed_comms_report", Workgroup::Core, reads "completed_comms",
         &[Param::ClientId, Param::CompletedDate, Param::CompletedDate]),
-    report!("completed_batches", Workgroup::User, reads "request_item_status", &[Param::ClientId]),
+    report!("completed_batches", Workgroup::Core, reads "request_item_status", &[Param::ClientId]),
     report!("completed_batch_report", Workgroup::Core, reads "completed_comms",
         &[Param::ClientId, Param::RequestId]),
     // The running system's ad-hoc question, saved in the user workgroup.
