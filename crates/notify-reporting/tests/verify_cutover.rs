@@ -197,6 +197,29 @@ async fn run_recorded(t: &TestHome, machine: &str, input: serde_json::Value) -> 
     (record.join("\n"), outcome.is_ok())
 }
 
+/// What the CLI prints running `machine` on the home (stdout and stderr), with every log at trace.
+fn cli_output(t: &TestHome, args: &[&str]) -> String {
+    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_notify-reporting"));
+    cli.env("RUST_LOG", "trace").arg("--home").arg(&t.home.root);
+    if test_engine() == TestEngine::Trino {
+        let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
+        cli.args(["--engine", "trino", "--trino-url", trino.url()]);
+    }
+    let out = cli
+        .args(args)
+        .arg("--source")
+        .arg(t.source())
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}: {text}");
+    text
+}
+
 /// The engine's history of this home's queries, text and parameters.
 fn query_history(t: &TestHome) -> String {
     match test_engine() {
@@ -213,15 +236,27 @@ fn query_history(t: &TestHome) -> String {
     }
 }
 
-/// The key never leaves its vault: after setup, two ingestions and verify-cutover (which hash
-/// every NHS number and recompute the running system's hashes), neither the key nor any text
-/// shaped like one (or like an nhsnumberhash) is in the state data, the output or the engine's
-/// query history, yet the hashes are the key's.
+/// The key never leaves its vault: after setup, three ingestions and two verify-cutover runs
+/// (which hash every NHS number and recompute the running system's hashes), in the library and
+/// through the CLI with every log at trace, neither the key nor any text shaped like one (or like
+/// an nhsnumberhash) is in the state data, the output, the logs or the engine's query history,
+/// yet the hashes are the key's.
 async fn the_key_is_in_no_query_history_state_or_output() {
     let (t, _reference) = side_by_side().await;
     let (ingestion, ingested) = run_recorded(&t, "ingestion", json!({"asOf": AS_OF})).await;
     let (verification, verified) = run_recorded(&t, "verify-cutover", json!({"asOf": AS_OF})).await;
     let mut records = vec![ingestion, verification];
+    // The same through the CLI, every log at trace: what it prints and logs.
+    records.push(cli_output(&t, &["run", "ingestion", "--as-of", AS_OF]));
+    records.push(cli_output(
+        &t,
+        &[
+            "run",
+            "verify-cutover",
+            "--input",
+            &json!({"asOf": AS_OF}).to_string(),
+        ],
+    ));
     let history = query_history(&t);
     assert!(
         history.contains("MERGE INTO request_item_status") && history.contains("hash_key k"),
