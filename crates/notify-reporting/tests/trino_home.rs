@@ -5,26 +5,13 @@
 mod common;
 
 use std::path::Path;
-use std::process::Command;
 
 use test_services::Trino;
 
 /// Runs the CLI on a home; panics with its output unless it succeeds.
+/// The CLI on `home`, on `engine` (its flags; none for DuckDB).
 fn cli(home: &Path, engine: &[&str], args: &[&str]) -> String {
-    let out = Command::new(env!("CARGO_BIN_EXE_notify-reporting"))
-        .arg("--home")
-        .arg(home)
-        .args(engine)
-        .args(args)
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{args:?} on {engine:?}:\n{text}");
-    text
+    common::cli(home, &[], &[engine, args].concat())
 }
 
 /// The `table rows` table a run prints: each staging table and its row count.

@@ -197,27 +197,18 @@ async fn run_recorded(t: &TestHome, machine: &str, input: serde_json::Value) -> 
     (record.join("\n"), outcome.is_ok())
 }
 
-/// What the CLI prints running `machine` on the home (stdout and stderr), with every log at trace.
+/// What the CLI prints and logs running `args` on the home, every log at trace.
 fn cli_output(t: &TestHome, args: &[&str]) -> String {
-    let mut cli = std::process::Command::new(env!("CARGO_BIN_EXE_notify-reporting"));
-    cli.env("RUST_LOG", "trace").arg("--home").arg(&t.home.root);
-    if test_engine() == TestEngine::Trino {
-        let trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
-        cli.args(["--engine", "trino", "--trino-url", trino.url()]);
+    let source = t.source().to_string_lossy().to_string();
+    let mut all: Vec<&str> = Vec::new();
+    let trino = (test_engine() == TestEngine::Trino)
+        .then(|| test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}")));
+    if let Some(trino) = trino {
+        all.extend(["--engine", "trino", "--trino-url", trino.url()]);
     }
-    let out = cli
-        .args(args)
-        .arg("--source")
-        .arg(t.source())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    assert!(out.status.success(), "{args:?}: {text}");
-    text
+    all.extend(args);
+    all.extend(["--source", &source]);
+    cli(&t.home.root, &[("RUST_LOG", "trace")], &all)
 }
 
 /// The engine's history of this home's queries, text and parameters.

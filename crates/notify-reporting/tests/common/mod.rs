@@ -4,7 +4,7 @@
 #![allow(dead_code)]
 
 use std::future::Future;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use notify_reporting::engine::EngineChoice;
 use notify_reporting::{run_machine, Home, RunReport};
@@ -496,4 +496,23 @@ fn row(sk: &str, ts: &str, captured: &str, ids: Value, fields: Value) -> CdcRow 
         capture_day: CalendarDate::parse(captured).unwrap(),
         fields: map,
     }
+}
+
+/// What the CLI prints (stdout, then stderr) running `args` on the home at `home` with the
+/// environment `env`; panics, with that text, unless it succeeds.
+pub fn cli(home: &Path, env: &[(&str, &str)], args: &[&str]) -> String {
+    let out = std::process::Command::new(env!("CARGO_BIN_EXE_notify-reporting"))
+        .envs(env.iter().copied())
+        .arg("--home")
+        .arg(home)
+        .args(args)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(out.status.success(), "{args:?}:\n{text}");
+    text
 }
