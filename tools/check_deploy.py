@@ -93,7 +93,11 @@ POWER_BI_BROWSE = {
     "athena:ListWorkGroups",
     "athena:GetDataCatalog",
     "athena:GetTableMetadata",
+    "athena:GetDatabase",
     "athena:GetNamedQuery",
+    # The ODBC driver's and the console's history of the user workgroup (its only workgroup).
+    "athena:ListQueryExecutions",
+    "athena:BatchGetQueryExecution",
     "glue:GetDatabases",
     "glue:BatchGetTable",
 }
@@ -614,6 +618,21 @@ def check_existing_storage(template):
         problem("Rules: a deploy naming part of the running system's storage, or no mode, is not refused")
 
 
+def check_log_forwarding(template):
+    """Issue 32: with LogDestinationArn set, every log group of the stack is forwarded."""
+    res = template["Resources"]
+    forwarded = {
+        r["Properties"].get("LogGroupName", {}).get("Ref")
+        for r in res.values()
+        if r["Type"] == "AWS::Logs::SubscriptionFilter"
+        and r.get("Condition") == "ForwardsLogs"
+        and r["Properties"].get("DestinationArn") == {"Ref": "LogDestinationArn"}
+    }
+    for name, r in res.items():
+        if r["Type"] == "AWS::Logs::LogGroup" and name not in forwarded:
+            problem(f"{name}: not forwarded to LogDestinationArn")
+
+
 # What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
 LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -756,6 +775,13 @@ def check_backup(template):
     backed_up = [r for s in selections for r in s["Properties"]["BackupSelection"].get("Resources", [])]
     if not any(data_bucket_arn(r) for r in backed_up):
         problem("DataBucket: no AWS Backup selection backs it up")
+    rules = [r for p in res.values() if p["Type"] == "AWS::Backup::BackupPlan" for r in p["Properties"]["BackupPlan"]["BackupPlanRule"]]
+    if not any(r.get("EnableContinuousBackup") is True and r.get("Lifecycle", {}).get("DeleteAfterDays") == 31 for r in rules):
+        problem("BackupPlan: no continuous (point-in-time) backup kept 31 days")
+    if not any("BackupCopyVaultArn" in text(r.get("CopyActions")) for r in rules):
+        problem("BackupPlan: no copy to BackupCopyVaultArn")
+    if "IsProduction" not in text(res.get("BackupVault", {}).get("Properties", {}).get("LockConfiguration")):
+        problem("BackupVault: not locked in production")
     role = res.get("BackupRole", {}).get("Properties", {})
     if role.get("ManagedPolicyArns"):
         problem("BackupRole: AWS's managed backup policies reach every bucket of the account")
@@ -815,6 +841,10 @@ def check_roles_by_purpose(template):
         if any(a.startswith("s3:") for a in actions(st)) and ("CoreSourceBucket" in t or "api-rpt-ingress" in t):
             if st.get("Condition", {}).get("StringEquals", {}).get("s3:ResourceAccount") != {"Ref": "CoreAccountId"}:
                 problem(f"{where}/{st.get('Sid')}: cross-account S3 without s3:ResourceAccount")
+    for where, st in role_statements(template):
+        if "s3:GetObject" in actions(st) and "CoreSourceBucket" in text(st.get("Resource")):
+            if any("${CoreSourcePrefix}/" not in sub_text(r) for r in as_list(st.get("Resource"))):
+                problem(f"{where}/{st.get('Sid')}: reads the core bucket beyond transaction_history's prefix")
     outputs = text(template.get("Outputs", {}))
     for role in CROSS_ACCOUNT_ROLES:
         if "RoleName" not in res[role]["Properties"]:
@@ -904,6 +934,7 @@ def main():
     check_uploads_under_stack_keys(template)
     check_existing_storage(template)
     check_log_retention(template)
+    check_log_forwarding(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

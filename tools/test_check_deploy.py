@@ -55,6 +55,7 @@ def template_checks(t):
         cd.check_uploads_under_stack_keys,
         cd.check_existing_storage,
         cd.check_log_retention,
+        cd.check_log_forwarding,
     ):
         check(t)
 
@@ -142,6 +143,21 @@ def t31j(t):
         {"Sid": "Vault", "Effect": "Allow", "Action": ["s3:GetObject"], "Resource": {"Fn::Sub": "arn:${AWS::Partition}:s3:::${Project}-${AWS::AccountId}-${AWS::Region}-${Environment}-${Component}-hash-key/hash-key/hash_key"}}
     )
     statement(t, "HashKeyKey", "HashKeyPolicyDecryptIngestionAndBreakGlass")["Principal"]["AWS"].append({"Fn::GetAtt": ["RunReportQueryRole", "Arn"]})
+
+
+def t32e(t):
+    del t["Resources"]["WatchdogLogForwarding"]
+
+
+def t32g(t):
+    statement(t, "RunIngestionQueryRole", "CoreSourceRead")["Resource"] = {"Fn::Sub": "arn:${AWS::Partition}:s3:::${CoreSourceBucket}/*"}
+
+
+def t32d(t):
+    plan = t["Resources"]["BackupPlan"]["Properties"]["BackupPlan"]
+    plan["BackupPlanRule"] = [r for r in plan["BackupPlanRule"] if r["RuleName"] == "daily"]
+    del plan["BackupPlanRule"][0]["CopyActions"]
+    del t["Resources"]["BackupVault"]["Properties"]["LockConfiguration"]
 
 
 def t4(t):
@@ -272,6 +288,11 @@ TEMPLATE_DEFECTS = [
     ("31 a log retention CloudWatch refuses", t31i, "LogRetentionDays: accepts values"),
     ("31 reports may read the vault", t31j, "RunReportQueryRole: may read the hash key"),
     ("31 reports may decrypt the vault", t31j, "HashKeyKey/HashKeyPolicyDecryptIngestionAndBreakGlass: decrypts for"),
+    ("32.5 a log group not forwarded", t32e, "WatchdogLogGroup: not forwarded to LogDestinationArn"),
+    ("32.7 the whole core bucket readable", t32g, "RunIngestionQueryRole/CoreSourceRead: reads the core bucket beyond"),
+    ("32.4 no point-in-time backups", t32d, "no continuous (point-in-time) backup kept 31 days"),
+    ("32.4 no copy to another account", t32d, "no copy to BackupCopyVaultArn"),
+    ("32.4 production vault unlocked", t32d, "BackupVault: not locked in production"),
     ("4 data bucket deleted with the stack", t4, "DataBucket: DeletionPolicy"),
     ("4 removed files kept forever", t4, "noncurrent-version expiry"),
     ("5 housekeeping may run ingestion", t5, "RunHousekeepingQueryRole: starts queries in"),
