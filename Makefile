@@ -186,6 +186,8 @@ $(MOTO): $(SAM)
 ## into a copy and fails unless check_deploy names it.
 deploy-check: $(SAM) $(DUCKDB_LIB)
 	SAM_CLI_TELEMETRY=0 $(SAM) validate --lint --template template.yaml
+	$(PY) tools/deploy-settings --check
+	$(PY) tools/test_deploy_settings.py
 	$(CARGO) build $(SELECTION)
 	$(PY) tools/check_deploy.py $(BIN)
 	$(PY) tools/test_check_deploy.py
@@ -269,16 +271,16 @@ bootstrap:
 	  else aws ssm put-parameter --name "$$list" --type String --value '[]' >/dev/null && echo "created $$list as []"; fi; \
 	done
 
-## make deploy ENV=prod CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=…
-## CORE_KMS_KEY_ARN=arn:aws:kms:…:key/… [ALARM_EMAIL=… | ALARM_TOPIC_ARN=…]: sam build and deploy
-## the stack, then run setup (tables, migrations, views). A prod stack needs an alarm destination
-## (the template refuses one without). The first time, make bootstrap afterwards.
-## The running system's storage (docs/cutover.md): EXISTING_DATA_BUCKET=… EXISTING_GLUE_DATABASE=…
-## EXISTING_DATA_KEY_ARN=arn:aws:kms:…:key/…, all three, with EXISTING_STORAGE_USE=compare-only (side
-## by side, verify-cutover) or adopt (the cutover); there is no default (the template refuses a part).
-## HASH_KEY_ADMIN_ARN: the role that deploys (it alone may change the hash key's KMS key policy);
-## HASH_KEY_FINGERPRINT: what make bootstrap printed (until set, ingestion hashes nothing);
-## BREAK_GLASS_PRINCIPALS: comma-separated role or user ARNs that may assume break glass (default none).
+## make deploy ENV=prod: sam build and deploy the stack with the environment's settings, then run
+## setup (tables, migrations, views). The settings are samconfig.toml's [<env>.deploy.parameters.
+## parameter_overrides], under these variables where set (CORE_ACCOUNT_ID=… CORE_ENV=…
+## CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_SOURCE_PREFIX=… CORE_KMS_KEY_ARN=arn:aws:kms:…:key/…
+## ALARM_EMAIL=… ALARM_TOPIC_ARN=… HASH_KEY_ADMIN_ARN=<the deploying role> HASH_KEY_FINGERPRINT=<what
+## make bootstrap printed> BREAK_GLASS_PRINCIPALS=<ARNs> EXISTING_DATA_BUCKET=… EXISTING_GLUE_DATABASE=…
+## EXISTING_DATA_KEY_ARN=… EXISTING_STORAGE_USE=adopt|compare-only); tools/deploy-settings prints
+## every resolved setting and refuses an unknown, missing or malformed one before anything changes.
+## A prod stack needs an alarm destination (the template refuses one without). The first time,
+## make bootstrap afterwards.
 ALARM_EMAIL ?=
 ALARM_TOPIC_ARN ?=
 EXISTING_DATA_BUCKET ?=
@@ -288,18 +290,25 @@ EXISTING_STORAGE_USE ?=
 HASH_KEY_ADMIN_ARN ?=
 HASH_KEY_FINGERPRINT ?=
 BREAK_GLASS_PRINCIPALS ?=
-CORE_SOURCE_PREFIX ?= transaction_history
+CORE_ACCOUNT_ID ?=
+CORE_ENV ?=
+CORE_DATABASE ?=
+CORE_SOURCE_BUCKET ?=
+CORE_SOURCE_PREFIX ?=
+CORE_KMS_KEY_ARN ?=
+DEPLOY_SETTINGS = $(TARGET_DIR)/deploy/$(ENV).yaml
 deploy: package
-	@test -n "$(ENV)" -a -n "$(CORE_ACCOUNT_ID)" -a -n "$(CORE_ENV)" -a -n "$(CORE_DATABASE)" -a -n "$(CORE_SOURCE_BUCKET)" -a -n "$(CORE_KMS_KEY_ARN)" -a -n "$(HASH_KEY_ADMIN_ARN)" || \
-	  { echo "usage: make deploy ENV=… CORE_ACCOUNT_ID=… CORE_ENV=… CORE_DATABASE=… CORE_SOURCE_BUCKET=… CORE_KMS_KEY_ARN=… HASH_KEY_ADMIN_ARN=… [HASH_KEY_FINGERPRINT=…] [BREAK_GLASS_PRINCIPALS=…] [ALARM_EMAIL=…] [ALARM_TOPIC_ARN=…]"; exit 2; }
+	@test -n "$(ENV)" || { echo "usage: make deploy ENV=<an environment of samconfig.toml> [CORE_ACCOUNT_ID=…] […]"; exit 2; }
+	$(PY) tools/deploy-settings $(ENV) --out $(DEPLOY_SETTINGS) Environment=$(ENV) Project=$(PROJECT) Component=$(COMPONENT) \
+	  CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) CoreDatabase=$(CORE_DATABASE) \
+	  CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreSourcePrefix=$(CORE_SOURCE_PREFIX) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
+	  AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
+	  ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN) \
+	  ExistingStorageUse=$(EXISTING_STORAGE_USE) HashKeyAdministratorArn=$(HASH_KEY_ADMIN_ARN) \
+	  HashKeyFingerprint=$(HASH_KEY_FINGERPRINT) BreakGlassPrincipalArns=$(BREAK_GLASS_PRINCIPALS)
 	SAM_CLI_TELEMETRY=0 $(SAM) deploy --stack-name $(CSI) --resolve-s3 --no-fail-on-empty-changeset \
 	  --capabilities CAPABILITY_IAM CAPABILITY_NAMED_IAM CAPABILITY_AUTO_EXPAND \
-	  --parameter-overrides Project=$(PROJECT) Component=$(COMPONENT) Environment=$(ENV) CoreAccountId=$(CORE_ACCOUNT_ID) CoreEnvironment=$(CORE_ENV) \
-	    CoreDatabase=$(CORE_DATABASE) CoreSourceBucket=$(CORE_SOURCE_BUCKET) CoreSourcePrefix=$(CORE_SOURCE_PREFIX) CoreKmsKeyArn=$(CORE_KMS_KEY_ARN) \
-	    AlarmEmail=$(ALARM_EMAIL) AlarmTopicArn=$(ALARM_TOPIC_ARN) ExistingDataBucketName=$(EXISTING_DATA_BUCKET) \
-	    ExistingGlueDatabaseName=$(EXISTING_GLUE_DATABASE) ExistingDataKeyArn=$(EXISTING_DATA_KEY_ARN) \
-	    ExistingStorageUse=$(EXISTING_STORAGE_USE) HashKeyAdministratorArn=$(HASH_KEY_ADMIN_ARN) \
-	    HashKeyFingerprint=$(HASH_KEY_FINGERPRINT) BreakGlassPrincipalArns='$(BREAK_GLASS_PRINCIPALS)'
+	  --parameter-overrides file://$(abspath $(DEPLOY_SETTINGS))
 	aws stepfunctions start-execution --state-machine-arn \
 	  "$$(aws cloudformation describe-stacks --stack-name $(CSI) --query "Stacks[0].Outputs[?OutputKey=='SetupStateMachineArn'].OutputValue" --output text)"
 
