@@ -1,8 +1,8 @@
 -- overdue_requests (OverdueRequestsCount): per client and campaign ('N/A' when none), the requests
 -- first created 2 weeks to 90 days before the reference date that still have an item that is not
--- FAILED or DELIVERED. A request's date is that of its earliest item. Only items of the last 91
--- days are read (the request's items are created together; the extra day keeps a request that
--- began just before the 90 days from looking newer than it is). Zero counts included.
+-- FAILED or DELIVERED. A request's date is that of the earliest of all its items, however old, as
+-- in the running system: so every item of request_item_status is read (a request with an item
+-- older than 90 days is not overdue here, however new its other items). Zero counts included.
 -- Parameter: the reference date (asOf).
 WITH reference AS (
   SELECT CAST(CAST(? AS date) AS timestamp) AS d
@@ -16,9 +16,7 @@ requests AS (
     count(*) AS items,
     count_if(i.status IN ('FAILED', 'DELIVERED')) AS completed
   FROM request_item_status i
-  CROSS JOIN reference r
-  WHERE i.createdtime >= date_add('day', -91, r.d)
-    AND i.clientid IS NOT NULL
+  WHERE i.clientid IS NOT NULL
   GROUP BY i.clientid, COALESCE(NULLIF(i.campaignid, ''), 'N/A'), i.requestid
 )
 SELECT

@@ -478,6 +478,94 @@ async fn all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_group
     );
 }
 
+/// The NULL cases as the running system answers them: a recipient is a distinct hash (items
+/// without one count none); the `_all` views keep a plain row by `clientid NOT IN (batch clients)`;
+/// a NULL sending group is never email-only.
+async fn nulls_answer_as_the_running_system_does() {
+    let t = home("2024-05-15").await;
+    let mut sql = String::from(
+        "INSERT INTO request_item_status (clientid, requestitemid, nhsnumberhash, status, createdtime, completedcommunicationtypes) VALUES ",
+    );
+    // Client C in April: R1 got 2 messages; 3 messages went to items without a hash.
+    let rows: Vec<String> = [
+        ("i1", "'R1'"),
+        ("i2", "'R1'"),
+        ("i3", "NULL"),
+        ("i4", "NULL"),
+        ("i5", "NULL"),
+    ]
+    .iter()
+    .map(|(id, hash)| {
+        format!(
+            "('C', '{id}', {hash}, 'DELIVERED', TIMESTAMP '2024-04-10 09:00:00', ARRAY['EMAIL'])"
+        )
+    })
+    .collect();
+    sql.push_str(&rows.join(", "));
+    t.exec(&sql);
+    assert_eq!(
+        t.select(
+            "SELECT clientid, messagedeliveredcount, recipientcount              FROM monthly_recipients_distribution_by_integrator ORDER BY 2"
+        ),
+        vec![
+            vec![s("C"), s("2"), s("1")],
+            vec![s("C"), s("3"), s("0")],
+        ]
+    );
+
+    // A plain row without a client shows while the batch table is empty, not once it has rows.
+    let mut sql = String::new();
+    sql.push_str("INSERT INTO request_item_status_summary (clientid, sendinggroupid, createddate, requestedcount) VALUES (NULL, 'G', DATE '2024-05-01', 1);\n");
+    sql.push_str(&status_summary(
+        "request_item_status_summary",
+        "Y",
+        "G",
+        false,
+    ));
+    t.exec(&sql);
+    let clients = |t: &TestHome| {
+        t.select("SELECT clientid FROM request_item_status_summary_all ORDER BY 1 NULLS FIRST")
+    };
+    assert_eq!(clients(&t), vec![vec![None], vec![s("Y")]]);
+    t.exec(&status_summary(
+        "request_item_status_summary_batch",
+        "X",
+        "G",
+        true,
+    ));
+    assert_eq!(clients(&t), vec![vec![s("X")], vec![s("Y")]]);
+    // A batch row without a client hides every plain row (NOT IN over a list holding NULL).
+    t.exec("INSERT INTO request_item_status_summary_batch (clientid, sendinggroupid, createddate, requestedcount, requestrefid, requestid) VALUES (NULL, 'G', DATE '2024-05-01', 1, 'REF', 'REQ')");
+    assert_eq!(clients(&t), vec![vec![None], vec![s("X")]]);
+    t.exec("DELETE FROM request_item_status_summary_batch");
+
+    // E (configured) sends email only through a NULL sending group and through G1: only G1 is
+    // email-only, so only its row is hidden.
+    let mut sql = String::new();
+    sql.push_str(&plan_summary(
+        "request_item_plan_completed_summary",
+        "E",
+        "G1",
+        "EMAIL",
+        false,
+    ));
+    sql.push_str("INSERT INTO request_item_plan_completed_summary (clientid, sendinggroupid, communicationtype, createddate, status, requestitemcount) VALUES ('E', NULL, 'EMAIL', DATE '2024-05-01', 'DELIVERED', 1);\n");
+    sql.push_str(&status_summary(
+        "request_item_status_summary",
+        "E",
+        "G1",
+        false,
+    ));
+    sql.push_str("INSERT INTO request_item_status_summary (clientid, sendinggroupid, createddate, requestedcount) VALUES ('E', NULL, DATE '2024-05-01', 1);\n");
+    t.exec(&sql);
+    t.configure(|c| c.email_filter_client_ids = vec!["E".into()]);
+    t.run("setup", json!({})).await;
+    assert_eq!(
+        t.select("SELECT sendinggroupid FROM request_item_status_summary_all_email_filter WHERE clientid = 'E'"),
+        vec![vec![None]]
+    );
+}
+
 /// pds_cleared_failures, the running system's saved question: a delivery on a channel right after
 /// a TEMPORARY or PERMANENT failure there, for the same recipient.
 async fn pds_cleared_failures_pairs_each_attempt_with_the_one_before() {
@@ -624,4 +712,5 @@ on_both_engines!(
     a_fallback_starts_at_the_latest_of_up_to_three_earlier_completions,
     sms_nudge_ids_are_parsed_and_billing_goes_to_the_originator,
     all_views_prefer_batch_rows_and_the_email_filter_hides_email_only_groups,
+    nulls_answer_as_the_running_system_does,
 );

@@ -117,7 +117,8 @@ fn history() -> String {
 
     // Stuck items, A/K1: I1 (enriched 7 days), I3 (pending 3 days), I8 (enriched 20 days): 3.
     // Overdue requests, A/K1: R2 (I7 delivered, I8 still enriched, 20 days): 1. R1 is complete,
-    // R3 (I1) is under 2 weeks old.
+    // R3 (I1) is under 2 weeks old, and R7 is not overdue: its date is its earliest item's
+    // (I10, 100 days ago, past the 90 days), however recent I11 is (as in the running system).
     for (id, request, days, status) in [
         ("I1", "R3", 7, "ENRICHED"),
         ("I2", "R4", 5, "ENRICHED"),
@@ -127,6 +128,8 @@ fn history() -> String {
         ("I6", "R1", 30, "FAILED"),
         ("I7", "R2", 20, "DELIVERED"),
         ("I8", "R2", 20, "ENRICHED"),
+        ("I10", "R7", 100, "DELIVERED"),
+        ("I11", "R7", 20, "SENDING"),
     ] {
         sql.push_str(&item("A", k1, id, request, &at(days, "09:00:00"), status));
     }
