@@ -633,6 +633,22 @@ def check_log_forwarding(template):
             problem(f"{name}: not forwarded to LogDestinationArn")
 
 
+METRIC_ENVIRONMENT = {"Fn::If": ["ComparesWithExisting", {"Fn::Sub": "${Environment}-${Component}"}, {"Ref": "Environment"}]}
+
+
+def check_compare_only_metrics(template):
+    """Issue 32: a compare-only stack's metrics, and the alarms on them, use an environment of its
+    own, so they never land in the running system's series of the same environment."""
+    if template["Globals"]["Function"]["Environment"]["Variables"].get("ENVIRONMENT") != METRIC_ENVIRONMENT:
+        problem("Globals: ENVIRONMENT (the metrics' environment) is the running system's when comparing")
+    for name, r in template["Resources"].items():
+        if r["Type"] != "AWS::CloudWatch::Alarm":
+            continue
+        t = text(r["Properties"])
+        if "environment" in t and ("Notify/" in t) and "ComparesWithExisting" not in t:
+            problem(f"{name}: watches the environment's series even when comparing")
+
+
 # What CloudWatch Logs accepts as a retention (PutRetentionPolicy).
 LOG_RETENTION_DAYS = {1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557, 2922, 3288, 3653}
 
@@ -935,6 +951,7 @@ def main():
     check_existing_storage(template)
     check_log_retention(template)
     check_log_forwarding(template)
+    check_compare_only_metrics(template)
     for p in problems:
         print(f"check_deploy: {p}")
     if problems:

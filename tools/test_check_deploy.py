@@ -56,6 +56,7 @@ def template_checks(t):
         cd.check_existing_storage,
         cd.check_log_retention,
         cd.check_log_forwarding,
+        cd.check_compare_only_metrics,
     ):
         check(t)
 
@@ -158,6 +159,12 @@ def t32d(t):
     plan["BackupPlanRule"] = [r for r in plan["BackupPlanRule"] if r["RuleName"] == "daily"]
     del plan["BackupPlanRule"][0]["CopyActions"]
     del t["Resources"]["BackupVault"]["Properties"]["LockConfiguration"]
+
+
+def t32h(t):
+    t["Globals"]["Function"]["Environment"]["Variables"]["ENVIRONMENT"] = {"Ref": "Environment"}
+    props = t["Resources"]["OverdueRequestsAlarm"]["Properties"]
+    props["Metrics"][0]["Expression"] = {"Fn::Sub": "SELECT MAX(OverdueRequestsCount) FROM \"Notify/Watchdog\" WHERE environment = '${Environment}'"}
 
 
 def t4(t):
@@ -293,6 +300,8 @@ TEMPLATE_DEFECTS = [
     ("32.4 no point-in-time backups", t32d, "no continuous (point-in-time) backup kept 31 days"),
     ("32.4 no copy to another account", t32d, "no copy to BackupCopyVaultArn"),
     ("32.4 production vault unlocked", t32d, "BackupVault: not locked in production"),
+    ("32.7 compare-only metrics in the running system's series", t32h, "Globals: ENVIRONMENT (the metrics' environment)"),
+    ("32.7 an alarm on the running system's series", t32h, "OverdueRequestsAlarm: watches the environment's series"),
     ("4 data bucket deleted with the stack", t4, "DataBucket: DeletionPolicy"),
     ("4 removed files kept forever", t4, "noncurrent-version expiry"),
     ("5 housekeeping may run ingestion", t5, "RunHousekeepingQueryRole: starts queries in"),
