@@ -683,6 +683,21 @@ pub fn table(name: &str) -> Option<&'static Table> {
     TABLES.iter().find(|t| t.name == name)
 }
 
+/// Columns an adopted table may have that ours lack, adopted as they are (never read, written or
+/// dropped: every MERGE names its columns, every view its own): (table, column, why).
+pub const ADOPTED_COLUMNS: &[(&str, &str, &str)] = &[
+    (
+        "request_item_plan_completed_summary",
+        "templateid",
+        "the running system added a templateid dimension to the plan summaries and took it out of its SQL two months later; the column stayed",
+    ),
+    (
+        "request_item_plan_completed_summary_batch",
+        "templateid",
+        "the same, on the batch plan summary",
+    ),
+];
+
 /// Ingestion's own Iceberg tables: the file ledger and the runs' claims.
 pub const LEDGER_TABLES: &[&str] = &["ingestion_files", "ingestion_file_claims"];
 

@@ -6,7 +6,7 @@ use crate::config::Deployment;
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum RenderError {
     #[error(
-        "unknown placeholder ${{{0}}} in SQL; known: source_table, hash_key_table, source_files, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, reference_database, table"
+        "unknown placeholder ${{{0}}} in SQL; known: source_table, hash_key_table, source_files, data_location, database, batch_client_ids, sms_nudge_client_ids, email_filter_client_ids, migrations, expected_columns, adopted_columns, reference_database, table"
     )]
     Unknown(String),
     #[error("unterminated placeholder at byte {0}")]
@@ -79,6 +79,12 @@ fn value(name: &str, d: &Deployment, table: Option<&str>) -> Result<String, Rend
             .collect::<Vec<_>>()
             .join(", "),
         // Every staging table's columns, as VALUES rows (table, column).
+        // Columns an adopted table may have that ours lack, as VALUES rows (table, column).
+        "adopted_columns" => crate::catalog::ADOPTED_COLUMNS
+            .iter()
+            .map(|(table, column, _)| format!("('{table}', '{column}')"))
+            .collect::<Vec<_>>()
+            .join(", "),
         "expected_columns" => crate::catalog::table_columns()
             .map(|(table, column)| format!("('{table}', '{column}')"))
             .collect::<Vec<_>>()
