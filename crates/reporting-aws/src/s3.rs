@@ -2,10 +2,12 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::SdkError;
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
-use aws_sdk_s3::types::{ObjectCannedAcl, ServerSideEncryption};
+use aws_sdk_s3::types::{
+    CompletedMultipartUpload, CompletedPart, ObjectCannedAcl, ServerSideEncryption,
+};
 use aws_sdk_s3::Client;
 use reporting_core::error::{ErrorKind, PortError};
-use reporting_core::ports::{ObjectInfo, ObjectStore};
+use reporting_core::ports::{ObjectInfo, ObjectStore, UploadedPart};
 
 use crate::classify::sdk_error;
 
@@ -113,6 +115,137 @@ impl ObjectStore for S3Objects {
                 _ => return Ok(out),
             }
         }
+    }
+
+    async fn tail(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        match self
+            .client
+            .get_object()
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .bucket(bucket)
+            .key(key)
+            .range(format!("bytes=-{}", bytes.max(1)))
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| {
+                    PortError::new(ErrorKind::Transient, format!("GetObject {key}: {e}"))
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok(None)
+            }
+            // An empty object has no last byte to give: its tail is empty.
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 416 => {
+                Ok(Some(Vec::new()))
+            }
+            Err(e) => Err(sdk_error("GetObject", e)),
+        }
+    }
+
+    async fn start_upload(&self, bucket: &str, key: &str) -> Result<String, PortError> {
+        let mut request = self
+            .client
+            .create_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .content_type("text/csv")
+            .acl(ObjectCannedAcl::BucketOwnerFullControl);
+        if let Some(kms) = &self.kms_key_id {
+            request = request
+                .server_side_encryption(ServerSideEncryption::AwsKms)
+                .ssekms_key_id(kms);
+        }
+        let out = request
+            .send()
+            .await
+            .map_err(|e| sdk_error("CreateMultipartUpload", e))?;
+        out.upload_id.ok_or_else(|| {
+            PortError::new(
+                ErrorKind::Internal,
+                format!("CreateMultipartUpload {key}: no upload id"),
+            )
+        })
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> Result<UploadedPart, PortError> {
+        let out = self
+            .client
+            .upload_part()
+            .bucket(bucket)
+            .key(key)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .upload_id(upload)
+            .part_number(number)
+            .body(ByteStream::from(body))
+            .send()
+            .await
+            .map_err(|e| sdk_error("UploadPart", e))?;
+        Ok(UploadedPart {
+            number,
+            tag: out.e_tag.unwrap_or_default(),
+        })
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        parts: &[UploadedPart],
+    ) -> Result<(), PortError> {
+        let completed = CompletedMultipartUpload::builder()
+            .set_parts(Some(
+                parts
+                    .iter()
+                    .map(|p| {
+                        CompletedPart::builder()
+                            .part_number(p.number)
+                            .e_tag(&p.tag)
+                            .build()
+                    })
+                    .collect(),
+            ))
+            .build();
+        self.client
+            .complete_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .upload_id(upload)
+            .multipart_upload(completed)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("CompleteMultipartUpload", e))
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload: &str) -> Result<(), PortError> {
+        self.client
+            .abort_multipart_upload()
+            .bucket(bucket)
+            .key(key)
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .upload_id(upload)
+            .send()
+            .await
+            .map(|_| ())
+            .map_err(|e| sdk_error("AbortMultipartUpload", e))
     }
 
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError> {

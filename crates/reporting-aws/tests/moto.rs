@@ -284,3 +284,58 @@ async fn a_stopped_athena_query_is_cancelled_and_has_no_results() {
     assert_eq!(status.state, QueryState::Cancelled);
     assert!(engine.results(&id, None).await.is_err());
 }
+
+#[tokio::test]
+async fn s3_objects_upload_in_parts_read_a_tail_and_abort() {
+    let moto = moto();
+    let client = s3(&moto);
+    client
+        .create_bucket()
+        .bucket("ingress")
+        .send()
+        .await
+        .unwrap();
+    let store = S3Objects::new(client, None);
+    // Two parts: S3 wants every part but the last to be at least 5 MiB.
+    let first = vec![b'a'; 5 * 1024 * 1024];
+    let upload = store.start_upload("ingress", "big.csv").await.unwrap();
+    let parts = vec![
+        store
+            .upload_part("ingress", "big.csv", &upload, 1, first.clone())
+            .await
+            .unwrap(),
+        store
+            .upload_part("ingress", "big.csv", &upload, 2, b"end\n".to_vec())
+            .await
+            .unwrap(),
+    ];
+    assert_eq!(
+        store.get("ingress", "big.csv").await.unwrap(),
+        None,
+        "not before it completes"
+    );
+    store
+        .complete_upload("ingress", "big.csv", &upload, &parts)
+        .await
+        .unwrap();
+    let whole = store.get("ingress", "big.csv").await.unwrap().unwrap();
+    assert_eq!(whole.len(), first.len() + 4);
+    assert!(whole.ends_with(b"aend\n"));
+    assert_eq!(
+        store.tail("ingress", "big.csv", 1).await.unwrap(),
+        Some(b"\n".to_vec())
+    );
+    assert_eq!(store.tail("ingress", "missing.csv", 1).await.unwrap(), None);
+
+    // An aborted upload leaves nothing.
+    let upload = store.start_upload("ingress", "gone.csv").await.unwrap();
+    store
+        .upload_part("ingress", "gone.csv", &upload, 1, b"x".to_vec())
+        .await
+        .unwrap();
+    store
+        .abort_upload("ingress", "gone.csv", &upload)
+        .await
+        .unwrap();
+    assert_eq!(store.get("ingress", "gone.csv").await.unwrap(), None);
+}

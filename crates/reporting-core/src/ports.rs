@@ -149,12 +149,75 @@ pub struct ObjectInfo {
     pub last_modified_millis: Option<i64>,
 }
 
+/// One uploaded part of a multipart upload: its number (from 1) and the store's tag for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct UploadedPart {
+    pub number: i32,
+    pub tag: String,
+}
+
 #[async_trait]
 pub trait ObjectStore: Send + Sync {
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError>;
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError>;
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError>;
     async fn delete(&self, bucket: &str, key: &str) -> Result<(), PortError>;
+
+    /// The last `bytes` bytes of an object (S3: a ranged GET), `None` when it does not exist.
+    /// Stores that can read a range override this; the default reads the whole object.
+    async fn tail(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self.get(bucket, key).await?.map(|body| {
+            let from = body.len().saturating_sub(bytes as usize);
+            body[from..].to_vec()
+        }))
+    }
+
+    /// Begins a multipart upload of `key` (S3's CreateMultipartUpload): an object written part by
+    /// part, in bounded memory, that appears whole at [`ObjectStore::complete_upload`] or never.
+    async fn start_upload(&self, bucket: &str, key: &str) -> Result<String, PortError> {
+        let _ = (bucket, key);
+        Err(no_multipart())
+    }
+    /// Uploads part `number` (from 1; every part but the last at least 5 MiB, as S3 requires).
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> Result<UploadedPart, PortError> {
+        let _ = (bucket, key, upload, number, body);
+        Err(no_multipart())
+    }
+    /// Makes the object of the parts, in order.
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        parts: &[UploadedPart],
+    ) -> Result<(), PortError> {
+        let _ = (bucket, key, upload, parts);
+        Err(no_multipart())
+    }
+    /// Drops an unfinished upload and its parts.
+    async fn abort_upload(&self, bucket: &str, key: &str, upload: &str) -> Result<(), PortError> {
+        let _ = (bucket, key, upload);
+        Err(no_multipart())
+    }
+}
+
+fn no_multipart() -> PortError {
+    PortError::new(
+        crate::ErrorKind::Internal,
+        "this object store has no multipart uploads",
+    )
 }
 
 #[async_trait]

@@ -26,7 +26,10 @@ pub use poll_query::{
 pub use publish_metric::{publish_metric, BATCH_SIZE};
 pub use run_query::{client_request_token, run_query};
 pub use sync_saved_queries::sync_saved_queries;
-pub use write_report::{client_ids, write_report, ReportPorts, ReportTarget};
+pub use write_report::{
+    client_ids, write_report, write_streamed, ReportPorts, ReportTarget, WrittenReport,
+    REPORT_PART_BYTES,
+};
 
 use reporting_core::ports::QueryEngine;
 use reporting_core::HandlerError;

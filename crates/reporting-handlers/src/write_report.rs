@@ -6,7 +6,8 @@
 //!   across all result pages, each checked before it can become part of an S3 key.
 //! - `find`: whether a report already exists at its final key.
 //! - `deliver`: writes a finished report query's result, as Athena's CSV, to its final key in the
-//!   ingress bucket in one PUT (S3 shows an object whole or not at all), then checks it landed.
+//!   ingress bucket, page by page in bounded memory: one PUT when it fits in a part, a multipart
+//!   upload otherwise (either way S3 shows the object whole or not at all), then checks it landed.
 //!
 //! A report's final key is deterministic, so existence is checked on that exact key: a stray or
 //! half-written object under the prefix (Athena's `.metadata`, say) never blocks a later run.
@@ -22,7 +23,7 @@ use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::key_segment;
 use reporting_core::ports::{
-    MetricDatum, Metrics, ObjectInfo, ObjectStore, Parameters, QueryEngine,
+    MetricDatum, Metrics, ObjectInfo, ObjectStore, Parameters, QueryEngine, UploadedPart,
 };
 use reporting_core::{csv, validate, CalendarDate, HandlerError};
 
@@ -409,9 +410,10 @@ async fn existing_report(
         .collect();
     athena.sort_by(|a, b| a.key.cmp(&b.key));
     for candidate in athena {
+        // Its last byte only: a report may be gigabytes.
         let whole = ports
             .objects
-            .get(bucket, &candidate.key)
+            .tail(bucket, &candidate.key, 1)
             .await?
             .is_some_and(|body| body.ends_with(b"\n"));
         if whole {
@@ -459,10 +461,16 @@ async fn deliver(
             bytes: found.size,
         });
     }
-    let (columns, rows) = crate::all_rows(ports.engine, execution_id).await?;
-    let body = csv::athena_csv(&columns, &rows).into_bytes();
-    let bytes = body.len() as u64;
-    ports.objects.put(bucket, &key, body).await?;
+    let written = write_streamed(
+        ports.engine,
+        ports.objects,
+        execution_id,
+        bucket,
+        &key,
+        REPORT_PART_BYTES,
+    )
+    .await?;
+    let (rows, bytes) = (written.rows, written.bytes);
     match object_size(ports, &key).await? {
         Some(size) if size == bytes => {}
         landed => {
@@ -472,13 +480,145 @@ async fn deliver(
             ))
         }
     }
-    tracing::info!(key = %key, rows = rows.len(), bytes, "report delivered");
+    tracing::info!(key = %key, rows, bytes, parts = written.parts, "report delivered");
     Ok(Delivered {
         status: DeliveryStatus::Created,
         bucket: bucket.to_string(),
         key,
-        rows: Some(rows.len()),
+        rows: Some(rows),
         bytes,
+    })
+}
+
+/// How much of a report is held before it goes to S3 as one part of a multipart upload (S3 wants
+/// every part but the last to be at least 5 MiB). A report that fits is one PUT.
+pub const REPORT_PART_BYTES: usize = 8 * 1024 * 1024;
+
+/// What a streamed report came to.
+#[derive(Debug, PartialEq, Eq)]
+pub struct WrittenReport {
+    pub rows: usize,
+    pub bytes: u64,
+    /// Multipart parts (0: one PUT).
+    pub parts: usize,
+}
+
+/// Holds at most one part of a report, and the multipart upload it goes to once there is more
+/// than one part's worth.
+struct ReportWriter<'a> {
+    objects: &'a dyn ObjectStore,
+    bucket: &'a str,
+    key: &'a str,
+    part_bytes: usize,
+    buffer: String,
+    upload: Option<String>,
+    parts: Vec<UploadedPart>,
+    bytes: u64,
+}
+
+impl ReportWriter<'_> {
+    async fn ship_part(&mut self) -> Result<(), HandlerError> {
+        let upload = match &self.upload {
+            Some(id) => id.clone(),
+            None => {
+                let id = self.objects.start_upload(self.bucket, self.key).await?;
+                self.upload = Some(id.clone());
+                id
+            }
+        };
+        let body = std::mem::take(&mut self.buffer).into_bytes();
+        self.bytes += body.len() as u64;
+        let number = self.parts.len() as i32 + 1;
+        let part = self
+            .objects
+            .upload_part(self.bucket, self.key, &upload, number, body)
+            .await?;
+        self.parts.push(part);
+        Ok(())
+    }
+
+    async fn finish(&mut self) -> Result<(), HandlerError> {
+        match self.upload.clone() {
+            None => {
+                let body = std::mem::take(&mut self.buffer).into_bytes();
+                self.bytes += body.len() as u64;
+                self.objects.put(self.bucket, self.key, body).await?;
+            }
+            Some(upload) => {
+                if !self.buffer.is_empty() {
+                    self.ship_part().await?;
+                }
+                self.objects
+                    .complete_upload(self.bucket, self.key, &upload, &self.parts)
+                    .await?;
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Writes a finished query's result to `bucket`/`key` as Athena's CSV, a result page at a time:
+/// memory holds one page and at most `part_bytes` of CSV, whatever the report's size. A failure
+/// part way aborts the upload, so nothing (not half a report) is left at the key.
+pub async fn write_streamed(
+    engine: &dyn QueryEngine,
+    objects: &dyn ObjectStore,
+    execution_id: &str,
+    bucket: &str,
+    key: &str,
+    part_bytes: usize,
+) -> Result<WrittenReport, HandlerError> {
+    let mut writer = ReportWriter {
+        objects,
+        bucket,
+        key,
+        part_bytes,
+        buffer: String::new(),
+        upload: None,
+        parts: Vec::new(),
+        bytes: 0,
+    };
+    let mut rows = 0;
+    let outcome: Result<(), HandlerError> = async {
+        let mut token: Option<String> = None;
+        let mut header = false;
+        loop {
+            let page = engine.results(execution_id, token.as_deref()).await?;
+            if !header {
+                csv::push_row(
+                    &mut writer.buffer,
+                    page.columns.iter().map(|c| Some(c.as_str())),
+                );
+                header = true;
+            }
+            for row in &page.rows {
+                csv::push_row(&mut writer.buffer, row.iter().map(|v| v.as_deref()));
+                rows += 1;
+                if writer.buffer.len() >= writer.part_bytes {
+                    writer.ship_part().await?;
+                }
+            }
+            match page.next_token {
+                Some(t) => token = Some(t),
+                None => break,
+            }
+        }
+        writer.finish().await
+    }
+    .await;
+    if let Err(e) = outcome {
+        if let Some(upload) = &writer.upload {
+            // Best effort: the bucket's lifecycle aborts what this cannot.
+            if let Err(abort) = objects.abort_upload(bucket, key, upload).await {
+                tracing::warn!(key, error = %abort.message, "could not abort the report's upload");
+            }
+        }
+        return Err(e);
+    }
+    Ok(WrittenReport {
+        rows,
+        bytes: writer.bytes,
+        parts: writer.parts.len(),
     })
 }
 

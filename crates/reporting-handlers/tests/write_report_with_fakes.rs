@@ -292,3 +292,148 @@ async fn a_missing_client_list_fails_closed_and_bad_actions_are_named() {
     }
     assert!(store.objects.lock().unwrap().is_empty());
 }
+
+/// Multipart S3 in memory: parts kept per upload until completed; `fail_part` fails that part.
+#[derive(Default)]
+struct MultipartMemory {
+    objects: Mutex<BTreeMap<String, Vec<u8>>>,
+    uploads: Mutex<BTreeMap<String, BTreeMap<i32, Vec<u8>>>>,
+    puts: Mutex<usize>,
+    aborted: Mutex<Vec<String>>,
+    fail_part: Option<i32>,
+}
+
+#[async_trait]
+impl ObjectStore for MultipartMemory {
+    async fn put(&self, _: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
+        *self.puts.lock().unwrap() += 1;
+        self.objects.lock().unwrap().insert(key.into(), body);
+        Ok(())
+    }
+    async fn get(&self, _: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
+        Ok(self.objects.lock().unwrap().get(key).cloned())
+    }
+    async fn list(&self, _: &str, _: &str) -> Result<Vec<ObjectInfo>, PortError> {
+        unimplemented!("write_streamed does not list")
+    }
+    async fn delete(&self, _: &str, _: &str) -> Result<(), PortError> {
+        unimplemented!()
+    }
+    async fn start_upload(&self, _: &str, key: &str) -> Result<String, PortError> {
+        let id = format!("upload-of-{key}");
+        self.uploads
+            .lock()
+            .unwrap()
+            .insert(id.clone(), BTreeMap::new());
+        Ok(id)
+    }
+    async fn upload_part(
+        &self,
+        _: &str,
+        _: &str,
+        upload: &str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> Result<UploadedPart, PortError> {
+        if self.fail_part == Some(number) {
+            return Err(PortError::new(
+                ErrorKind::Transient,
+                "UploadPart: connection reset",
+            ));
+        }
+        self.uploads
+            .lock()
+            .unwrap()
+            .get_mut(upload)
+            .unwrap()
+            .insert(number, body);
+        Ok(UploadedPart {
+            number,
+            tag: format!("etag-{number}"),
+        })
+    }
+    async fn complete_upload(
+        &self,
+        _: &str,
+        key: &str,
+        upload: &str,
+        parts: &[UploadedPart],
+    ) -> Result<(), PortError> {
+        let stored = self.uploads.lock().unwrap().remove(upload).unwrap();
+        let body = parts
+            .iter()
+            .flat_map(|p| stored[&p.number].clone())
+            .collect();
+        self.objects.lock().unwrap().insert(key.into(), body);
+        Ok(())
+    }
+    async fn abort_upload(&self, _: &str, _: &str, upload: &str) -> Result<(), PortError> {
+        self.uploads.lock().unwrap().remove(upload);
+        self.aborted.lock().unwrap().push(upload.into());
+        Ok(())
+    }
+}
+
+fn report_rows(n: usize) -> Vec<Vec<Option<String>>> {
+    (0..n)
+        .map(|i| {
+            vec![
+                Some(format!("R{i:05}")),
+                (i % 7 != 0).then(|| format!("say \"{i}\", then")),
+            ]
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_large_report_goes_up_in_parts_and_is_the_same_csv_byte_for_byte() {
+    let rows = report_rows(2500);
+    let engine = PagedEngine::new(&["requestid", "note"], rows.clone());
+    let store = MultipartMemory::default();
+    let written = reporting_handlers::write_streamed(&engine, &store, "q", "b", "k.csv", 4096)
+        .await
+        .unwrap();
+    let expected = reporting_core::csv::athena_csv(&["requestid".into(), "note".into()], &rows);
+    let object = store.objects.lock().unwrap()["k.csv"].clone();
+    assert_eq!(String::from_utf8(object).unwrap(), expected);
+    assert_eq!(written.rows, 2500);
+    assert_eq!(written.bytes, expected.len() as u64);
+    assert!(written.parts > 10, "{written:?}");
+    assert_eq!(engine.pages(), 3, "every result page, once");
+    assert_eq!(*store.puts.lock().unwrap(), 0);
+    assert!(
+        store.uploads.lock().unwrap().is_empty(),
+        "no upload left open"
+    );
+}
+
+#[tokio::test]
+async fn a_report_that_fits_in_a_part_is_one_put() {
+    let rows = report_rows(20);
+    let engine = PagedEngine::new(&["requestid", "note"], rows);
+    let store = MultipartMemory::default();
+    let written = reporting_handlers::write_streamed(&engine, &store, "q", "b", "k.csv", 1 << 20)
+        .await
+        .unwrap();
+    assert_eq!((written.parts, *store.puts.lock().unwrap()), (0, 1));
+    assert!(store.uploads.lock().unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_failed_part_aborts_the_upload_and_leaves_no_object() {
+    let engine = PagedEngine::new(&["requestid", "note"], report_rows(2500));
+    let store = MultipartMemory {
+        fail_part: Some(3),
+        ..Default::default()
+    };
+    let e = reporting_handlers::write_streamed(&engine, &store, "q", "b", "k.csv", 4096)
+        .await
+        .unwrap_err();
+    assert_eq!(e.kind(), ErrorKind::Transient);
+    assert!(store.objects.lock().unwrap().is_empty());
+    assert!(store.uploads.lock().unwrap().is_empty());
+    assert_eq!(
+        *store.aborted.lock().unwrap(),
+        vec!["upload-of-k.csv".to_string()]
+    );
+}

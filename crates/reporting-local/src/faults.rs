@@ -9,7 +9,7 @@ use async_trait::async_trait;
 use reporting_core::error::{ErrorKind, PortError};
 use reporting_core::ports::{
     MetricDatum, Metrics, ObjectInfo, ObjectStore, QueryEngine, QueryRequest, QueryState,
-    QueryStatistics, QueryStatus, ResultPage,
+    QueryStatistics, QueryStatus, ResultPage, UploadedPart,
 };
 use reporting_core::sql_text::leading_words;
 
@@ -213,7 +213,8 @@ impl<E: QueryEngine> QueryEngine for FaultyEngine<E> {
     }
 }
 
-/// An object store whose first `puts` writes fail (a report lost between query and delivery).
+/// An object store whose first `puts` writes fail (a report lost between query and delivery): a
+/// whole-object put, or a multipart upload's completion.
 pub struct FailingPuts<S> {
     pub inner: S,
     remaining: Mutex<u32>,
@@ -226,22 +227,61 @@ impl<S> FailingPuts<S> {
             remaining: Mutex::new(puts),
         }
     }
+
+    fn injected(&self, call: &str, bucket: &str, key: &str) -> Result<(), PortError> {
+        let mut remaining = self.remaining.lock().unwrap();
+        if *remaining > 0 {
+            *remaining -= 1;
+            return Err(PortError::new(
+                ErrorKind::Internal,
+                format!("{call} {bucket}/{key}: the writer died (injected)"),
+            ));
+        }
+        Ok(())
+    }
 }
 
 #[async_trait]
 impl<S: ObjectStore> ObjectStore for FailingPuts<S> {
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
-        {
-            let mut remaining = self.remaining.lock().unwrap();
-            if *remaining > 0 {
-                *remaining -= 1;
-                return Err(PortError::new(
-                    ErrorKind::Internal,
-                    format!("PutObject {bucket}/{key}: the writer died (injected)"),
-                ));
-            }
-        }
+        self.injected("PutObject", bucket, key)?;
         self.inner.put(bucket, key, body).await
+    }
+    async fn tail(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        self.inner.tail(bucket, key, bytes).await
+    }
+    async fn start_upload(&self, bucket: &str, key: &str) -> Result<String, PortError> {
+        self.inner.start_upload(bucket, key).await
+    }
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> Result<UploadedPart, PortError> {
+        self.inner
+            .upload_part(bucket, key, upload, number, body)
+            .await
+    }
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        parts: &[UploadedPart],
+    ) -> Result<(), PortError> {
+        self.injected("CompleteMultipartUpload", bucket, key)?;
+        self.inner.complete_upload(bucket, key, upload, parts).await
+    }
+    async fn abort_upload(&self, bucket: &str, key: &str, upload: &str) -> Result<(), PortError> {
+        self.inner.abort_upload(bucket, key, upload).await
     }
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
         self.inner.get(bucket, key).await

@@ -2,7 +2,7 @@ use std::path::{Component, Path, PathBuf};
 
 use async_trait::async_trait;
 use reporting_core::error::{ErrorKind, PortError};
-use reporting_core::ports::{ObjectInfo, ObjectStore};
+use reporting_core::ports::{ObjectInfo, ObjectStore, UploadedPart};
 
 /// S3 as a directory: bucket `b`, key `k` is the file `<root>/b/k`.
 #[derive(Debug)]
@@ -13,6 +13,22 @@ pub struct DirectoryStore {
 impl DirectoryStore {
     pub fn new(root: impl Into<PathBuf>) -> Self {
         Self { root: root.into() }
+    }
+
+    /// Where a multipart upload keeps its parts until it completes: outside every bucket, so no
+    /// listing sees them.
+    fn upload_dir(&self, upload: &str) -> Result<PathBuf, PortError> {
+        if upload.is_empty()
+            || !upload
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-')
+        {
+            return Err(PortError::new(
+                ErrorKind::InvalidInput,
+                format!("not an upload id: {upload}"),
+            ));
+        }
+        Ok(self.root.join(".uploads").join(upload))
     }
 
     fn path(&self, bucket: &str, key: &str) -> Result<PathBuf, PortError> {
@@ -50,6 +66,94 @@ impl ObjectStore for DirectoryStore {
         ));
         std::fs::write(&tmp, body).map_err(|e| io(e, &tmp))?;
         std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))
+    }
+
+    async fn tail(
+        &self,
+        bucket: &str,
+        key: &str,
+        bytes: u64,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        use std::io::{Read, Seek, SeekFrom};
+        let path = self.path(bucket, key)?;
+        let mut file = match std::fs::File::open(&path) {
+            Ok(f) => f,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(io(e, &path)),
+        };
+        let len = file.metadata().map_err(|e| io(e, &path))?.len();
+        file.seek(SeekFrom::Start(len.saturating_sub(bytes)))
+            .map_err(|e| io(e, &path))?;
+        let mut out = Vec::new();
+        file.read_to_end(&mut out).map_err(|e| io(e, &path))?;
+        Ok(Some(out))
+    }
+
+    async fn start_upload(&self, bucket: &str, key: &str) -> Result<String, PortError> {
+        self.path(bucket, key)?;
+        static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let id = format!(
+            "{}-{}",
+            std::process::id(),
+            NEXT.fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        );
+        let dir = self.upload_dir(&id)?;
+        std::fs::create_dir_all(&dir).map_err(|e| io(e, &dir))?;
+        Ok(id)
+    }
+
+    async fn upload_part(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        number: i32,
+        body: Vec<u8>,
+    ) -> Result<UploadedPart, PortError> {
+        self.path(bucket, key)?;
+        let part = self.upload_dir(upload)?.join(format!("{number:05}"));
+        std::fs::write(&part, body).map_err(|e| io(e, &part))?;
+        Ok(UploadedPart {
+            number,
+            tag: format!("part-{number}"),
+        })
+    }
+
+    async fn complete_upload(
+        &self,
+        bucket: &str,
+        key: &str,
+        upload: &str,
+        parts: &[UploadedPart],
+    ) -> Result<(), PortError> {
+        let path = self.path(bucket, key)?;
+        let dir = path.parent().expect("keys have a parent");
+        std::fs::create_dir_all(dir).map_err(|e| io(e, dir))?;
+        let parts_dir = self.upload_dir(upload)?;
+        // Part by part into a hidden file, then renamed: the object appears whole or not at all.
+        let tmp = dir.join(format!(
+            ".{}.partial",
+            path.file_name().unwrap().to_string_lossy()
+        ));
+        let mut out = std::fs::File::create(&tmp).map_err(|e| io(e, &tmp))?;
+        for part in parts {
+            let file = parts_dir.join(format!("{:05}", part.number));
+            let mut input = std::fs::File::open(&file).map_err(|e| io(e, &file))?;
+            std::io::copy(&mut input, &mut out).map_err(|e| io(e, &tmp))?;
+        }
+        drop(out);
+        std::fs::rename(&tmp, &path).map_err(|e| io(e, &path))?;
+        std::fs::remove_dir_all(&parts_dir).map_err(|e| io(e, &parts_dir))
+    }
+
+    async fn abort_upload(&self, bucket: &str, key: &str, upload: &str) -> Result<(), PortError> {
+        self.path(bucket, key)?;
+        let dir = self.upload_dir(upload)?;
+        match std::fs::remove_dir_all(&dir) {
+            Ok(()) => Ok(()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+            Err(e) => Err(io(e, &dir)),
+        }
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
@@ -113,6 +217,44 @@ impl ObjectStore for DirectoryStore {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[tokio::test]
+    async fn an_upload_appears_whole_at_completion_and_an_aborted_one_never() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = DirectoryStore::new(dir.path());
+        let upload = store.start_upload("b", "r/k.csv").await.unwrap();
+        let mut parts = Vec::new();
+        for (n, body) in [(1, "first,"), (2, "second\n")] {
+            parts.push(
+                store
+                    .upload_part("b", "r/k.csv", &upload, n, body.as_bytes().to_vec())
+                    .await
+                    .unwrap(),
+            );
+        }
+        assert_eq!(
+            store.list("b", "r/").await.unwrap(),
+            vec![],
+            "no object before completion"
+        );
+        store
+            .complete_upload("b", "r/k.csv", &upload, &parts)
+            .await
+            .unwrap();
+        assert_eq!(
+            store.get("b", "r/k.csv").await.unwrap().unwrap(),
+            b"first,second\n"
+        );
+        assert_eq!(store.tail("b", "r/k.csv", 1).await.unwrap().unwrap(), b"\n");
+        let gone = store.start_upload("b", "r/gone.csv").await.unwrap();
+        store
+            .upload_part("b", "r/gone.csv", &gone, 1, b"x".to_vec())
+            .await
+            .unwrap();
+        store.abort_upload("b", "r/gone.csv", &gone).await.unwrap();
+        assert_eq!(store.get("b", "r/gone.csv").await.unwrap(), None);
+        assert!(!dir.path().join(".uploads").join(&gone).exists());
+    }
 
     #[tokio::test]
     async fn put_list_get_delete() {

@@ -96,6 +96,118 @@ enum Command {
         engine: Engine,
         sql: String,
     },
+    /// write-report's delivery of a report of `--bytes` (default 1 GiB) as Athena's CSV into a
+    /// folder as S3, from a synthetic result read page by page: rows, parts, seconds, peak RSS.
+    Report {
+        #[arg(long, default_value_t = 1 << 30)]
+        bytes: u64,
+        /// The folder the report is written to (it is deleted afterwards).
+        #[arg(long)]
+        dir: PathBuf,
+    },
+}
+
+/// A finished report query's result, made up page by page as Athena hands it out: the
+/// completed-comms columns, rows of about 300 bytes, as many as make `bytes` of CSV.
+struct SyntheticReport {
+    rows: u64,
+}
+
+const REPORT_COLUMNS: [&str; 8] = [
+    "requestid",
+    "requestrefid",
+    "requestitemid",
+    "requestitemrefid",
+    "requestitemcompletedtime",
+    "sendinggroupid",
+    "requestitemstatus",
+    "requestitemplanid",
+];
+
+fn report_row(i: u64) -> Vec<Option<String>> {
+    vec![
+        Some(format!("request-{:012}-{:020}", i / 1000, i)),
+        Some(format!("ref-{i:030}")),
+        Some(format!("item-{i:030}-aaaaaaaaaaaaaaaa")),
+        Some(format!("itemref-{i:030}")),
+        Some("2026-11-20T09:00:00.123Z".to_string()),
+        Some("sending-group-0123456789abcdef".to_string()),
+        (i % 5 != 0).then(|| "DELIVERED".to_string()),
+        Some(format!("plan-{i:030}-bbbbbbbbbbbbbbbb")),
+    ]
+}
+
+#[async_trait::async_trait]
+impl reporting_core::ports::QueryEngine for SyntheticReport {
+    async fn start(
+        &self,
+        _: reporting_core::ports::QueryRequest,
+    ) -> Result<String, reporting_core::error::PortError> {
+        Ok("synthetic".into())
+    }
+    async fn status(
+        &self,
+        _: &str,
+    ) -> Result<reporting_core::ports::QueryStatus, reporting_core::error::PortError> {
+        unimplemented!("the report is finished")
+    }
+    async fn cancel(&self, _: &str) -> Result<(), reporting_core::error::PortError> {
+        Ok(())
+    }
+    async fn results(
+        &self,
+        _: &str,
+        token: Option<&str>,
+    ) -> Result<reporting_core::ports::ResultPage, reporting_core::error::PortError> {
+        let start: u64 = token.map_or(0, |t| t.parse().unwrap_or(0));
+        let end = (start + reporting_core::ports::RESULT_PAGE_ROWS as u64).min(self.rows);
+        Ok(reporting_core::ports::ResultPage {
+            columns: REPORT_COLUMNS.iter().map(|c| c.to_string()).collect(),
+            rows: (start..end).map(report_row).collect(),
+            next_token: (end < self.rows).then(|| end.to_string()),
+        })
+    }
+}
+
+fn report(bytes: u64, dir: &Path) -> Result<serde_json::Value, String> {
+    let mut sample = String::new();
+    reporting_core::csv::push_row(&mut sample, report_row(1).iter().map(|v| v.as_deref()));
+    let rows = bytes / sample.len() as u64 + 1;
+    let engine = SyntheticReport { rows };
+    let store = reporting_local::DirectoryStore::new(dir);
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .build()
+        .map_err(|e| e.to_string())?;
+    reset_peak_rss();
+    let before = peak_rss();
+    let t = Instant::now();
+    let written = runtime
+        .block_on(reporting_handlers::write_streamed(
+            &engine,
+            &store,
+            "synthetic",
+            "ingress",
+            "completed_comms_report/client/2026-11-20.csv",
+            reporting_handlers::REPORT_PART_BYTES,
+        ))
+        .map_err(|e| e.to_string())?;
+    let seconds = t.elapsed().as_secs_f64();
+    let peak = peak_rss();
+    let on_disk =
+        std::fs::metadata(dir.join("ingress/completed_comms_report/client/2026-11-20.csv"))
+            .map_err(|e| io(dir, e))?
+            .len();
+    let _ = std::fs::remove_dir_all(dir);
+    Ok(json!({
+        "rows": written.rows,
+        "bytes": written.bytes,
+        "bytesOnDisk": on_disk,
+        "parts": written.parts,
+        "partBytes": reporting_handlers::REPORT_PART_BYTES,
+        "seconds": seconds,
+        "peakRssBytesBefore": before,
+        "peakRssBytes": peak,
+    }))
 }
 
 /// Bytes this process has read through read(2)-like calls so far.
@@ -509,6 +621,7 @@ fn main() -> std::process::ExitCode {
             day,
             work,
         } => steady_day(engine, home, history, day, work),
+        Command::Report { bytes, dir } => report(*bytes, dir),
         Command::Sql { engine, sql } => open(engine).and_then(|e| {
             profile_to(&e, engine.profile.as_deref(), "sql")?;
             let t = Instant::now();
