@@ -806,8 +806,16 @@ def check_backup(template):
             continue
         for r in as_list(st.get("Resource")):
             sub = r.get("Fn::Sub") if isinstance(r, dict) else None
-            if not (isinstance(sub, list) and sub[0].startswith("arn:${AWS::Partition}:s3:::${Bucket}") and sub[1].get("Bucket") == DATA_BUCKET):
+            data = isinstance(sub, list) and sub[0].startswith("arn:${AWS::Partition}:s3:::${Bucket}") and sub[1].get("Bucket") == DATA_BUCKET
+            restore_test = "RestoreTestBucket" in text(r)
+            if not (data or restore_test):
                 problem(f"BackupRole/{st.get('Sid')}: S3 beyond the data bucket ({r})")
+    tests = [r["Properties"] for r in res.values() if r["Type"] == "AWS::Backup::RestoreTestingSelection"]
+    if not any(any(data_bucket_arn(a) for a in t.get("ProtectedResourceArns", [])) for t in tests):
+        problem("DataBucket: no restore testing of its backups")
+    for t in tests:
+        if "DataBucket" in text(t.get("RestoreMetadataOverrides", {}).get("DestinationBucketName")):
+            problem("RestoreTestingSelection: restores over the data bucket")
     for name, r in res.items():
         if r["Type"] == "AWS::Backup::BackupVault":
             if r.get("DeletionPolicy") != "Retain":

@@ -167,6 +167,10 @@ def t32h(t):
     props["Metrics"][0]["Expression"] = {"Fn::Sub": "SELECT MAX(OverdueRequestsCount) FROM \"Notify/Watchdog\" WHERE environment = '${Environment}'"}
 
 
+def t32i(t):
+    del t["Resources"]["RestoreTestingDataBucket"]
+
+
 def t4(t):
     del t["Resources"]["DataBucket"]["DeletionPolicy"]
     t["Resources"]["DataBucket"]["Properties"]["LifecycleConfiguration"]["Rules"] = []
@@ -302,6 +306,7 @@ TEMPLATE_DEFECTS = [
     ("32.4 production vault unlocked", t32d, "BackupVault: not locked in production"),
     ("32.7 compare-only metrics in the running system's series", t32h, "Globals: ENVIRONMENT (the metrics' environment)"),
     ("32.7 an alarm on the running system's series", t32h, "OverdueRequestsAlarm: watches the environment's series"),
+    ("32.4 backups never restored", t32i, "DataBucket: no restore testing of its backups"),
     ("4 data bucket deleted with the stack", t4, "DataBucket: DeletionPolicy"),
     ("4 removed files kept forever", t4, "noncurrent-version expiry"),
     ("5 housekeeping may run ingestion", t5, "RunHousekeepingQueryRole: starts queries in"),
