@@ -132,7 +132,7 @@ fn report_row(i: u64) -> Vec<Option<String>> {
         Some(format!("itemref-{i:030}")),
         Some("2026-11-20T09:00:00.123Z".to_string()),
         Some("sending-group-0123456789abcdef".to_string()),
-        (i % 5 != 0).then(|| "DELIVERED".to_string()),
+        (!i.is_multiple_of(5)).then(|| "DELIVERED".to_string()),
         Some(format!("plan-{i:030}-bbbbbbbbbbbbbbbb")),
     ]
 }
