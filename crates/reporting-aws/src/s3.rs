@@ -40,6 +40,43 @@ impl S3Objects {
     }
 }
 
+impl S3Objects {
+    /// GetObject, whole or the `range` of it; `None` when the key does not exist.
+    async fn read(
+        &self,
+        bucket: &str,
+        key: &str,
+        range: Option<String>,
+    ) -> Result<Option<Vec<u8>>, PortError> {
+        let ranged = range.is_some();
+        match self
+            .client
+            .get_object()
+            .set_expected_bucket_owner(self.expected_owner.clone())
+            .bucket(bucket)
+            .key(key)
+            .set_range(range)
+            .send()
+            .await
+        {
+            Ok(out) => {
+                let bytes = out.body.collect().await.map_err(|e| {
+                    PortError::new(ErrorKind::Transient, format!("GetObject {key}: {e}"))
+                })?;
+                Ok(Some(bytes.into_bytes().to_vec()))
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok(None)
+            }
+            // An empty object has no last bytes to give: its tail is empty.
+            Err(SdkError::ServiceError(e)) if ranged && e.raw().status().as_u16() == 416 => {
+                Ok(Some(Vec::new()))
+            }
+            Err(e) => Err(sdk_error("GetObject", e)),
+        }
+    }
+}
+
 #[async_trait]
 impl ObjectStore for S3Objects {
     async fn put(&self, bucket: &str, key: &str, body: Vec<u8>) -> Result<(), PortError> {
@@ -65,26 +102,7 @@ impl ObjectStore for S3Objects {
     }
 
     async fn get(&self, bucket: &str, key: &str) -> Result<Option<Vec<u8>>, PortError> {
-        match self
-            .client
-            .get_object()
-            .set_expected_bucket_owner(self.expected_owner.clone())
-            .bucket(bucket)
-            .key(key)
-            .send()
-            .await
-        {
-            Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| {
-                    PortError::new(ErrorKind::Transient, format!("GetObject {key}: {e}"))
-                })?;
-                Ok(Some(bytes.into_bytes().to_vec()))
-            }
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
-                Ok(None)
-            }
-            Err(e) => Err(sdk_error("GetObject", e)),
-        }
+        self.read(bucket, key, None).await
     }
 
     async fn list(&self, bucket: &str, prefix: &str) -> Result<Vec<ObjectInfo>, PortError> {
@@ -123,31 +141,8 @@ impl ObjectStore for S3Objects {
         key: &str,
         bytes: u64,
     ) -> Result<Option<Vec<u8>>, PortError> {
-        match self
-            .client
-            .get_object()
-            .set_expected_bucket_owner(self.expected_owner.clone())
-            .bucket(bucket)
-            .key(key)
-            .range(format!("bytes=-{}", bytes.max(1)))
-            .send()
+        self.read(bucket, key, Some(format!("bytes=-{}", bytes.max(1))))
             .await
-        {
-            Ok(out) => {
-                let bytes = out.body.collect().await.map_err(|e| {
-                    PortError::new(ErrorKind::Transient, format!("GetObject {key}: {e}"))
-                })?;
-                Ok(Some(bytes.into_bytes().to_vec()))
-            }
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
-                Ok(None)
-            }
-            // An empty object has no last byte to give: its tail is empty.
-            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 416 => {
-                Ok(Some(Vec::new()))
-            }
-            Err(e) => Err(sdk_error("GetObject", e)),
-        }
     }
 
     async fn start_upload(&self, bucket: &str, key: &str) -> Result<String, PortError> {

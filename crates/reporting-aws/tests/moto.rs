@@ -56,17 +56,22 @@ fn athena(moto: &Moto) -> aws_sdk_athena::Client {
     )
 }
 
-#[tokio::test]
-async fn s3_objects_put_get_list_across_pages_and_delete() {
-    let moto = moto();
-    let client = s3(&moto);
+/// The store over a new bucket `ingress`.
+async fn ingress_store(moto: &Moto) -> S3Objects {
+    let client = s3(moto);
     client
         .create_bucket()
         .bucket("ingress")
         .send()
         .await
         .unwrap();
-    let store = S3Objects::new(client, None);
+    S3Objects::new(client, None)
+}
+
+#[tokio::test]
+async fn s3_objects_put_get_list_across_pages_and_delete() {
+    let moto = moto();
+    let store = ingress_store(&moto).await;
     assert_eq!(store.get("ingress", "missing.csv").await.unwrap(), None);
     store
         .put(
@@ -288,14 +293,7 @@ async fn a_stopped_athena_query_is_cancelled_and_has_no_results() {
 #[tokio::test]
 async fn s3_objects_upload_in_parts_read_a_tail_and_abort() {
     let moto = moto();
-    let client = s3(&moto);
-    client
-        .create_bucket()
-        .bucket("ingress")
-        .send()
-        .await
-        .unwrap();
-    let store = S3Objects::new(client, None);
+    let store = ingress_store(&moto).await;
     // Two parts: S3 wants every part but the last to be at least 5 MiB.
     let first = vec![b'a'; 5 * 1024 * 1024];
     let upload = store.start_upload("ingress", "big.csv").await.unwrap();
