@@ -1,6 +1,6 @@
 //! The compatibility layer that runs the project's Athena (Trino) SQL on embedded DuckDB.
 //!
-//! Two parts, as measured in `shared/design/athena-sql-on-duckdb.md`:
+//! Two parts (docs/engines.md says what each engine gets and why):
 //! * [`PRELUDE`]: macros giving Trino semantics (raw-digest `sha256`, 3-argument `date_add`,
 //!   `from_iso8601_timestamp`, ISO `day_of_week`, Europe/London without ICU, …), installed on every
 //!   connection by [`install`].
