@@ -254,7 +254,7 @@ impl QueryEngine for DuckDbEngine {
             inner.finished.remember_token(token, &id);
         }
         if let Some(history) = &self.options.query_history {
-            crate::vault_table::record_query(history, &id, &request)?;
+            crate::query_history::record_query(history, &id, &request)?;
         }
         let started = Instant::now();
         let outcome = self.execute_locked(&inner, &request.sql, &request.params);

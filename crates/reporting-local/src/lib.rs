@@ -15,6 +15,7 @@ pub mod faults;
 mod metrics_file;
 mod object_dir;
 mod parameter_file;
+mod query_history;
 mod saved_query_file;
 mod source_folder;
 mod statement;
