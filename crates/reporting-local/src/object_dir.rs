@@ -254,6 +254,15 @@ mod tests {
         store.abort_upload("b", "r/gone.csv", &gone).await.unwrap();
         assert_eq!(store.get("b", "r/gone.csv").await.unwrap(), None);
         assert!(!dir.path().join(".uploads").join(&gone).exists());
+        // An upload id that would climb out of the uploads folder is refused, naming it.
+        for hostile in ["../b/r", "", "a/b"] {
+            let e = store
+                .upload_part("b", "r/k.csv", hostile, 1, b"x".to_vec())
+                .await
+                .unwrap_err();
+            assert_eq!(e.kind, ErrorKind::InvalidInput, "{hostile}");
+            assert!(e.message.contains("not an upload id"), "{}", e.message);
+        }
     }
 
     #[tokio::test]
