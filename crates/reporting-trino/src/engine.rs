@@ -51,7 +51,8 @@ struct Outcome {
     rows: Vec<Vec<Option<String>>>,
     update_count: Option<u64>,
     elapsed_millis: Option<u64>,
-    processed_bytes: Option<u64>,
+    /// What the query read from storage (physical input; processed input on an older server).
+    scanned_bytes: Option<u64>,
     error: Option<QueryError>,
     timed_out: bool,
 }
@@ -188,7 +189,10 @@ impl TrinoEngine {
             }
             outcome.update_count = page.update_count.or(outcome.update_count);
             outcome.elapsed_millis = page.stats.elapsed_time_millis;
-            outcome.processed_bytes = page.stats.processed_bytes;
+            outcome.scanned_bytes = page
+                .stats
+                .physical_input_bytes
+                .or(page.stats.processed_bytes);
             if let Some(error) = page.error.take() {
                 outcome.error = Some(error);
                 return Ok(outcome);
@@ -295,7 +299,7 @@ impl QueryEngine for TrinoEngine {
         let statistics = QueryStatistics {
             rows_affected: outcome.update_count.or(Some(outcome.rows.len() as u64)),
             engine_millis: outcome.elapsed_millis,
-            bytes_scanned: outcome.processed_bytes,
+            bytes_scanned: outcome.scanned_bytes,
         };
         let status = match (&outcome.error, outcome.timed_out) {
             (Some(e), _) => QueryStatus {

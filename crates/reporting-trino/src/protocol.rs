@@ -41,6 +41,10 @@ pub struct Stats {
     pub state: String,
     #[serde(default)]
     pub elapsed_time_millis: Option<u64>,
+    /// What the query read from storage (compressed, after pruning): what Athena bills as
+    /// DataScannedInBytes. Older servers do not send it.
+    #[serde(default)]
+    pub physical_input_bytes: Option<u64>,
     #[serde(default)]
     pub processed_bytes: Option<u64>,
     #[serde(default)]
@@ -68,13 +72,14 @@ mod tests {
     fn a_finished_page_and_a_failure_read_as_typed_values() {
         let page: QueryResults = serde_json::from_str(
             r#"{"id":"20261126_1","infoUri":"http://x","columns":[{"name":"n","type":"bigint","typeSignature":{"rawType":"bigint","arguments":[]}}],
-                "data":[[1],[2]],"stats":{"state":"FINISHED","elapsedTimeMillis":12,"processedBytes":30,"queued":false},"warnings":[]}"#,
+                "data":[[1],[2]],"stats":{"state":"FINISHED","elapsedTimeMillis":12,"processedBytes":30,"physicalInputBytes":20,"queued":false},"warnings":[]}"#,
         )
         .unwrap();
         assert_eq!(page.next_uri, None);
         assert_eq!(page.columns.unwrap()[0].type_name, "bigint");
         assert_eq!(page.data.unwrap().len(), 2);
         assert_eq!(page.stats.processed_bytes, Some(30));
+        assert_eq!(page.stats.physical_input_bytes, Some(20));
         let failed: QueryResults = serde_json::from_str(
             r#"{"id":"q","stats":{"state":"FAILED"},"error":{"message":"line 1:8: Column 'x' cannot be resolved","errorCode":47,"errorName":"COLUMN_NOT_FOUND","errorType":"USER_ERROR"}}"#,
         )
