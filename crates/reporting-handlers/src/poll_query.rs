@@ -1,4 +1,4 @@
-use reporting_core::catalog::{self, Purpose, PROBE_ROW_LIMIT};
+use reporting_core::catalog::{self, Purpose, Workgroup, PROBE_ROW_LIMIT};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::ports::{MetricDatum, Metrics, QueryEngine, QueryState};
@@ -149,7 +149,7 @@ mod tests {
 
 /// The namespace of the ingestion's own metrics.
 pub const INGESTION_NAMESPACE: &str = "Notify/Ingestion";
-/// Bytes an ingestion or backfill query scanned (Athena's `DataScannedInBytes`), per query.
+/// Bytes an ingestion run's query scanned (Athena's `DataScannedInBytes`), per query.
 pub const BYTES_SCANNED: &str = "BytesScanned";
 
 /// Publishes what a finished ingestion or backfill query scanned, where the engine reports it
@@ -163,8 +163,12 @@ pub async fn publish_bytes_scanned(
     metrics: &dyn Metrics,
     deployment: &Deployment,
 ) {
-    let ingests = catalog::query(&progress.query)
-        .is_some_and(|q| matches!(q.purpose, Purpose::Ingestion { .. } | Purpose::Backfill));
+    // Every query an ingestion or backfill run makes: the passes, and the ledger queries and the
+    // probe around them (the ingestion workgroup's queries), so the run's whole bill shows.
+    let ingests = catalog::query(&progress.query).is_some_and(|q| {
+        matches!(q.purpose, Purpose::Ingestion { .. } | Purpose::Backfill)
+            || (q.workgroup == Workgroup::Ingestion && q.id.starts_with("ingestion/"))
+    });
     let Some(bytes) = progress.statistics.bytes_scanned else {
         return;
     };
@@ -247,6 +251,16 @@ mod bytes_scanned_tests {
                 QueryState::Succeeded,
             ),
             finished("ingestion/watermarks", Some(8), QueryState::Succeeded),
+            finished(
+                "ingestion/earliest_created",
+                Some(11),
+                QueryState::Succeeded,
+            ),
+            finished(
+                "ingestion/claim_source_files",
+                Some(12),
+                QueryState::Succeeded,
+            ),
         ] {
             publish_bytes_scanned(&progress, &metrics, &deployment).await;
         }
@@ -266,7 +280,9 @@ mod bytes_scanned_tests {
             published,
             [
                 ("ingestion/request_item_status", 1234.0),
-                ("backfill/request_item_status", 99.0)
+                ("backfill/request_item_status", 99.0),
+                ("ingestion/earliest_created", 11.0),
+                ("ingestion/claim_source_files", 12.0)
             ]
         );
     }
