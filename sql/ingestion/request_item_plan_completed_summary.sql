@@ -1,11 +1,14 @@
 -- Pass 2 aggregation: completed (DELIVERED or FAILED; SKIPPED excluded) plans created in the month up
 -- to the reference date, counted as distinct request items per 12 immutable dimensions.
--- Groups are recomputed from the full projection; a count is only ever raised, never lowered.
+-- A count is only ever raised, never lowered.
 -- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source so that
 -- no two source rows can match one target row).
--- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
--- Parameter: the first created date of the window. Ingestion binds asOf - 1 calendar month,
--- a backfill the beginning of history (the same query, unwindowed).
+-- Only groups created on or after the first created date are counted again: the later of asOf - 1
+-- calendar month (the running system's window) and the run's earliest creation day
+-- (ingestion/earliest_created). A group is items of one creation day, and the source contract fixes
+-- a creation time once set, so every row pass 1 changed is in such a group; a group before it is
+-- unchanged, and counting it again would write nothing (counts only rise). A backfill binds the
+-- beginning of history. Parameters: that first created date, twice.
 MERGE INTO request_item_plan_completed_summary AS t
 USING (
   SELECT
@@ -52,6 +55,8 @@ ON (
   AND COALESCE(t.failedreason, '') = COALESCE(s.failedreason, '')
   AND COALESCE(t.contactdetailsource, '') = COALESCE(s.contactdetailsource, '')
   AND COALESCE(t.channeltype, '') = COALESCE(s.channeltype, '')
+  -- Every source row is from the first created date on: the table's read is pruned to it.
+  AND t.createddate >= CAST(? AS date)
 )
 WHEN MATCHED AND s.requestitemcount > t.requestitemcount THEN UPDATE SET
   requestitemcount = s.requestitemcount

@@ -4,7 +4,8 @@
 -- versions and the stored row are ranked together under it, so a version replaces the stored row
 -- only when it comes first, and the result never depends on which version arrived first.
 -- Parameters: 1 the first capture day of the window; 2 asOf; 3 the run ('' for a window run or a
--- backfill); then the plan's files, one per file slot; the run again. Ingestion binds asOf - 1 week as the
+-- backfill); then the plan's files, one per file slot; the run again; the run's earliest creation day
+-- (ingestion/earliest_created; a backfill binds the beginning of history), twice. Ingestion binds asOf - 1 week as the
 -- first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_plan_status AS t
 USING (
@@ -164,6 +165,9 @@ USING (
           FROM candidates
           UNION ALL
           -- The stored row of each object the window touches, to contest under the same order.
+          -- Only the partitions it can be in are read: it was created on or after the run's
+          -- earliest creation day (the source contract fixes a creation time once set), or it has
+          -- no creation time.
           SELECT
             clientid, campaignid, sendinggroupid, sendinggroupidversion, requestitemrefid, requestitemid,
             requestrefid, requestid, requestitemplanid, communicationtype, supplier, createdtime, completedtime,
@@ -173,6 +177,7 @@ USING (
             1 AS stored
           FROM request_item_plan_status
           WHERE requestitemplanid IN (SELECT requestitemplanid FROM candidates)
+            AND (createdtime >= CAST(CAST(? AS date) AS timestamp) OR createdtime IS NULL)
         ) AS u
       ) AS v
     ) AS k
@@ -180,7 +185,12 @@ USING (
   -- A window version that comes first; where the stored row does, nothing is written.
   WHERE versionrank = 1 AND stored = 0
 ) AS s
-ON (t.requestitemplanid = s.requestitemplanid)
+-- The key decides the match. The bound (the same as above, so it holds for every row the key can
+-- find) is on the table's columns alone: the engine prunes the MERGE's read of the table by it.
+ON (
+  t.requestitemplanid = s.requestitemplanid
+  AND (t.createdtime >= CAST(CAST(? AS date) AS timestamp) OR t.createdtime IS NULL)
+)
 WHEN MATCHED THEN UPDATE SET
   clientid = s.clientid,
   campaignid = s.campaignid,

@@ -8,7 +8,8 @@
 -- the vault object only the ingestion role may read, and only the key whose fingerprint
 -- (hex SHA-256 of its text) is the pinned one is joined, so another key hashes nothing.
 -- Parameters: 1 the pinned hash key fingerprint; 2 the first capture day of the window; 3 asOf; 4 the run ('' for a
--- window run or a backfill); then the plan's files, one per file slot; the run again. Ingestion
+-- window run or a backfill); then the plan's files, one per file slot; the run again; the run's earliest creation day
+-- (ingestion/earliest_created; a backfill binds the beginning of history), twice. Ingestion
 -- binds asOf - 1 week as the first day, a backfill the beginning of history (the same query, unwindowed).
 MERGE INTO request_item_status AS t
 USING (
@@ -147,6 +148,9 @@ USING (
           FROM candidates
           UNION ALL
           -- The stored row of each object the window touches, to contest under the same order.
+          -- Only the partitions it can be in are read: it was created on or after the run's
+          -- earliest creation day (the source contract fixes a creation time once set), or it has
+          -- no creation time.
           SELECT
             clientid, campaignid, sendinggroupid, sendinggroupidversion, sendinggroupname, sendinggroupcreatedtime,
             requestitemrefid, requestitemid, requestrefid, requestid, nhsnumberhash,
@@ -155,6 +159,7 @@ USING (
             1 AS stored
           FROM request_item_status
           WHERE requestitemid IN (SELECT requestitemid FROM candidates)
+            AND (createdtime >= CAST(CAST(? AS date) AS timestamp) OR createdtime IS NULL)
         ) AS u
       ) AS v
     ) AS k
@@ -162,7 +167,12 @@ USING (
   -- A window version that comes first; where the stored row does, nothing is written.
   WHERE versionrank = 1 AND stored = 0
 ) AS s
-ON (t.requestitemid = s.requestitemid)
+-- The key decides the match. The bound (the same as above, so it holds for every row the key can
+-- find) is on the table's columns alone: the engine prunes the MERGE's read of the table by it.
+ON (
+  t.requestitemid = s.requestitemid
+  AND (t.createdtime >= CAST(CAST(? AS date) AS timestamp) OR t.createdtime IS NULL)
+)
 WHEN MATCHED THEN UPDATE SET
   clientid = s.clientid,
   campaignid = s.campaignid,

@@ -3,9 +3,12 @@
 -- The update fires only when a monotone count (all but outstandingcount) rises, and then overwrites
 -- every fact, so outstandingcount may go down while no other total ever shrinks.
 -- Dimensions match NULL-safely (NULL and '' are one value, normalised to NULL in the source).
--- Parameters: 1 = reference date 'YYYY-MM-DD' (UTC).
--- Parameter: the first created date of the window. Ingestion binds asOf - 1 calendar month,
--- a backfill the beginning of history (the same query, unwindowed).
+-- Only groups created on or after the first created date are counted again: the later of asOf - 1
+-- calendar month (the running system's window) and the run's earliest creation day
+-- (ingestion/earliest_created). A group is items of one creation day, and the source contract fixes
+-- a creation time once set, so every row pass 1 changed is in such a group; a group before it is
+-- unchanged, and counting it again would write nothing (counts only rise). A backfill binds the
+-- beginning of history. Parameters: that first created date, twice.
 MERGE INTO request_item_status_summary_batch AS t
 USING (
   SELECT
@@ -49,6 +52,8 @@ ON (
   AND COALESCE(t.requestrefid, '') = COALESCE(s.requestrefid, '')
   AND COALESCE(t.requestid, '') = COALESCE(s.requestid, '')
   AND COALESCE(CAST(t.createddate AS varchar), '') = COALESCE(CAST(s.createddate AS varchar), '')
+  -- Every source row is from the first created date on: the table's read is pruned to it.
+  AND t.createddate >= CAST(? AS date)
 )
 WHEN MATCHED AND (
   s.requestedcount > t.requestedcount

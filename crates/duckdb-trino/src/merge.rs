@@ -64,7 +64,9 @@ pub fn split(sql: &str) -> Result<Option<MergeParts<'_>>, CompatError> {
 
 /// A query returning how many source rows share a would-be target row with another source row
 /// (0 means Athena would accept the MERGE). It binds the same parameters as the MERGE, provided all
-/// of the MERGE's `?` markers are inside its USING query (checked by the caller).
+/// of the MERGE's `?` markers are inside its USING query or its ON condition (checked by the
+/// caller). A condition on the target's columns alone (a pruning bound) is read against the other
+/// source row.
 pub fn uniqueness_check(parts: &MergeParts<'_>) -> String {
     // The parts are spliced into one statement: a trailing `--` comment would swallow what follows.
     let (source, on) = (strip_comments(parts.source), strip_comments(parts.on));

@@ -269,14 +269,18 @@ async fn a_start_retried_after_a_lost_response_does_not_run_the_query_twice() {
     run_all(&t).await.expect("lost responses are retried");
     assert_eq!(snapshot(&t), clean);
     // In each run the first start's response (the watermark probe's) is lost twice; its retries
-    // name the same execution, so the probe is execution 1 and the passes 2, 3, ... with none in
-    // between.
+    // name the same execution, so the probe is execution 1, the bound 2 and the passes 3, 4, ...
+    // with none in between.
     let run = t.run("ingestion", json!({"asOf": AS_OF})).await;
     let ids: Vec<&str> = ["firstPass", "secondPass"]
         .iter()
         .flat_map(|pass| run.output[*pass].as_array().unwrap())
         .map(|q| q["queryExecutionId"].as_str().unwrap())
         .collect();
-    let expected: Vec<String> = (2..=8).map(|n| format!("local-{n:06}")).collect();
+    let expected: Vec<String> = (3..=9).map(|n| format!("local-{n:06}")).collect();
     assert_eq!(ids, expected);
+    assert_eq!(
+        run.output["bound"][0]["queryExecutionId"].as_str(),
+        Some("local-000002")
+    );
 }

@@ -38,9 +38,10 @@ async fn same_as_of_twice_leaves_every_table_byte_for_byte_equal() {
             "{table} is empty after ingesting a generated history"
         );
     }
-    // The ledger probe, then the 7 MERGEs; a window run neither claims nor marks files.
-    assert_eq!(first.queries.len(), 8, "{:?}", first.queries);
+    // The ledger probe, the bound, then the 7 MERGEs; a window run neither claims nor marks files.
+    assert_eq!(first.queries.len(), 9, "{:?}", first.queries);
     assert_eq!(first.queries[0].query, "ingestion/files_read");
+    assert_eq!(first.queries[1].query, "ingestion/earliest_created");
     t.run("ingestion", json!({"asOf": END})).await;
     assert_eq!(t.dump_all(), once);
 }

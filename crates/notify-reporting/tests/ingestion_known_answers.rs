@@ -372,6 +372,100 @@ async fn aggregates_ignore_projections_created_before_the_month() {
     );
 }
 
+/// The passes read only the staging partitions created from the run's earliest creation day on
+/// (and those with no creation time). A version with no creation date, or a stored row with
+/// none, must still find its row: one row per object, the newest version in it.
+async fn a_version_or_a_stored_row_with_no_creation_time_still_finds_its_row() {
+    let t = TestHome::new(&[]);
+    let created = |day: &str| json!(format!("{day}T09:00:00.000Z"));
+    // Stored first: P created in September, Q with no creation time, S created in October.
+    t.write_source(&[
+        item(
+            "P",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "ENRICHED", "createddate": created("2026-09-01")}),
+        ),
+        item(
+            "Q",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "ENRICHED"}),
+        ),
+        item(
+            "S",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "ENRICHED", "createddate": created("2026-10-25")}),
+        ),
+        plan(
+            "PP",
+            "P",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "SENDING", "createddate": created("2026-09-01")}),
+        ),
+        plan(
+            "PQ",
+            "Q",
+            "2026-11-18T10:00:00",
+            "2026-11-18",
+            json!({"status": "SENDING"}),
+        ),
+    ]);
+    t.setup_and_ingest(AS_OF).await;
+    // P's and PP's newer versions have no creation date: nothing can be placed, every partition
+    // is read.
+    t.write_source(&[
+        item(
+            "P",
+            "2026-11-19T10:00:00",
+            "2026-11-19",
+            json!({"status": "DELIVERED", "completeddate": "2026-11-19T10:00:00.000Z"}),
+        ),
+        plan(
+            "PP",
+            "P",
+            "2026-11-19T10:00:00",
+            "2026-11-19",
+            json!({"status": "DELIVERED", "completeddate": "2026-11-19T10:00:00.000Z"}),
+        ),
+    ]);
+    t.run("ingestion", json!({"asOf": AS_OF})).await;
+    // Q's and PQ's stored rows have no creation time; their newer versions do (November), as has
+    // S's (October, the run's earliest): the bound is 2026-10-25 and the rows with none are read.
+    t.write_source(&[
+        item("Q", "2026-11-19T10:00:00", "2026-11-19", json!({"status": "FAILED", "createddate": created("2026-11-17"), "completeddate": "2026-11-19T10:00:00.000Z"})),
+        plan("PQ", "Q", "2026-11-19T10:00:00", "2026-11-19", json!({"status": "FAILED", "createddate": created("2026-11-17"), "completeddate": "2026-11-19T10:00:00.000Z"})),
+        item("S", "2026-11-19T10:00:00", "2026-11-19", json!({"status": "DELIVERED", "createddate": created("2026-10-25"), "completeddate": "2026-11-19T10:00:00.000Z"})),
+    ]);
+    t.run("ingestion", json!({"asOf": AS_OF})).await;
+    assert_eq!(
+        t.select("SELECT requestitemid, status, CAST(CAST(createdtime AS DATE) AS VARCHAR) FROM request_item_status ORDER BY 1"),
+        vec![
+            vec![s("P"), s("DELIVERED"), None],
+            vec![s("Q"), s("FAILED"), s("2026-11-17")],
+            vec![s("S"), s("DELIVERED"), s("2026-10-25")],
+        ]
+    );
+    assert_eq!(
+        t.select("SELECT requestitemplanid, status FROM request_item_plan_status ORDER BY 1"),
+        vec![vec![s("PP"), s("DELIVERED")], vec![s("PQ"), s("FAILED")]]
+    );
+    // Pass 2 counted the groups the last run changed (created 2026-10-25 and 2026-11-17); P has
+    // no creation time now, and its September group was never in the month.
+    assert_eq!(
+        t.select(
+            "SELECT CAST(createddate AS VARCHAR), requestedcount, deliveredcount, failedcount \
+             FROM request_item_status_summary ORDER BY 1"
+        ),
+        vec![
+            vec![s("2026-10-25"), s("1"), s("1"), s("0")],
+            vec![s("2026-11-17"), s("1"), s("0"), s("1")],
+        ]
+    );
+}
+
 /// Ingests `runs` one after another (each a replacement of the source) into a fresh home and
 /// returns the two projections.
 async fn ingest_in_runs(
@@ -452,4 +546,5 @@ on_both_engines!(
     status_summary_counts_and_the_one_way_update_rule,
     aggregates_ignore_projections_created_before_the_month,
     exact_ties_are_decided_by_content_whatever_the_arrival_order,
+    a_version_or_a_stored_row_with_no_creation_time_still_finds_its_row,
 );

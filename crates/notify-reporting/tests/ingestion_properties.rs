@@ -110,7 +110,13 @@ fn history(seed: u64) -> Vec<CdcRow> {
     for i in 0..rng.range(1, 3) {
         let id = format!("s{seed}.I{i}");
         let client = format!("{}-{seed}", rng.choose(&["batch", "other"]));
-        let created = rng.choose(&["2026-11-15T09:00:00.000Z", "2026-11-14T09:00:00.000Z"]);
+        // Some created weeks before the others: a run whose versions were all created later
+        // reads (and counts again) none of their partitions and groups.
+        let created = rng.choose(&[
+            "2026-11-15T09:00:00.000Z",
+            "2026-11-14T09:00:00.000Z",
+            "2026-10-28T09:00:00.000Z",
+        ]);
         let campaign = rng.choose(&[None, Some(""), Some("camp")]);
         let name = rng.choose(&["Alpha", "Beta"]);
         let nhs = rng.choose(&["9990000018", "9990000026"]);

@@ -24,6 +24,9 @@ pub struct Bindings<'a> {
     pub source_files: Option<&'a [String]>,
     /// The deployment's pinned hash-key fingerprint, checked against the vault (never the key).
     pub hash_key_fingerprint: Option<&'a Fingerprint>,
+    /// The earliest creation day among the run's versions (`ingestion/earliest_created`); none
+    /// bounds nothing (every partition is read, as a backfill reads them).
+    pub earliest_created: Option<CalendarDate>,
 }
 
 impl Bindings<'_> {
@@ -52,9 +55,12 @@ impl Param {
     pub fn field(self) -> &'static str {
         match self {
             Param::HashKeyFingerprint => "the hash key fingerprint",
-            Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart => {
-                "asOf"
-            }
+            Param::AsOf
+            | Param::WeekBeforeAsOf
+            | Param::MonthBeforeAsOf
+            | Param::HistoryStart
+            | Param::FirstCreatedDay => "asOf",
+            Param::EarliestCreated => "earliestCreated",
             Param::ClientId => "clientId",
             Param::CompletedDate => "completedDate",
             Param::RequestId => "requestId",
@@ -96,6 +102,20 @@ pub fn bind(query: &Query, values: &Bindings) -> Result<Vec<QueryParam>, Unbound
                 .hash_key_fingerprint
                 .map(|f| QueryParam::Text(f.as_str().to_string()))
                 .ok_or_else(|| unbound(slot)),
+            Param::EarliestCreated => Ok(QueryParam::Date(
+                values.earliest_created.unwrap_or_else(Param::history_start),
+            )),
+            Param::FirstCreatedDay => date(
+                values
+                    .as_of
+                    .and_then(|d| slot.date_for(d))
+                    .map(|month_before| {
+                        values
+                            .earliest_created
+                            .map_or(month_before, |earliest| earliest.max(month_before))
+                    }),
+                slot,
+            ),
             s if s.needs_as_of() => date(values.as_of.and_then(|d| s.date_for(d)), slot),
             Param::CompletedDate => date(values.completed_date, slot),
             Param::FirstCaptureDay => date(values.first_capture_day, slot),
@@ -138,11 +158,47 @@ mod tests {
                 QueryParam::Date(day("2026-11-20")),
             ]
         );
-        // No run: '' as the run and in every file slot, so the query reads whole capture days.
-        assert_eq!(params.len(), 3 + 1 + FILE_SLOTS + 1);
-        assert!(params[3..]
+        // No run: '' as the run and in every file slot, so the query reads whole capture days;
+        // no earliest creation day: the beginning of history, so every partition is read.
+        assert_eq!(params.len(), 3 + 1 + FILE_SLOTS + 1 + 2);
+        assert!(params[3..3 + 1 + FILE_SLOTS + 1]
             .iter()
             .all(|p| *p == QueryParam::Text(String::new())));
+        let start = QueryParam::Date(day("1970-01-01"));
+        assert_eq!(params[params.len() - 2..], [start.clone(), start]);
+    }
+
+    #[test]
+    fn the_earliest_creation_day_bounds_pass_1_and_pass_2_never_counts_past_the_month() {
+        let bounded = |id: &str, earliest: Option<&str>| {
+            let q = catalog::query(id).unwrap();
+            let params = bind(
+                q,
+                &Bindings {
+                    earliest_created: earliest.map(day),
+                    ..Bindings::window(day("2026-11-20"))
+                },
+            )
+            .unwrap();
+            params.last().cloned().unwrap()
+        };
+        let plans = "ingestion/request_item_plan_status";
+        assert_eq!(
+            bounded(plans, Some("2026-11-02")),
+            QueryParam::Date(day("2026-11-02"))
+        );
+        assert_eq!(bounded(plans, None), QueryParam::Date(day("1970-01-01")));
+        let summary = "ingestion/request_item_status_summary";
+        // The later of asOf - 1 month and the earliest creation day.
+        assert_eq!(
+            bounded(summary, Some("2026-11-02")),
+            QueryParam::Date(day("2026-11-02"))
+        );
+        assert_eq!(
+            bounded(summary, Some("2026-09-30")),
+            QueryParam::Date(day("2026-10-20"))
+        );
+        assert_eq!(bounded(summary, None), QueryParam::Date(day("2026-10-20")));
     }
 
     #[test]

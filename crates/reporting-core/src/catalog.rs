@@ -57,6 +57,13 @@ pub enum Param {
     MonthBeforeAsOf,
     /// The beginning of history (1970-01-01): a backfill's window start.
     HistoryStart,
+    /// The earliest creation day among the versions a run reads (`ingestion/earliest_created`): pass
+    /// 1 reads only the staging partitions created from it on (and those with no creation time).
+    /// Unknown (no probe ran): the beginning of history, so every partition is read.
+    EarliestCreated,
+    /// The first created date pass 2 counts again: the later of `asOf` - 1 calendar month and the
+    /// run's earliest creation day (`asOf` - 1 month when that is unknown).
+    FirstCreatedDay,
     /// A client id, validated as an identifier (it also names report objects).
     ClientId,
     /// A report's completion date (UTC).
@@ -104,17 +111,26 @@ impl Param {
         match self {
             Param::AsOf => Some(as_of),
             Param::WeekBeforeAsOf => Some(as_of.add_days(-7)),
-            Param::MonthBeforeAsOf => Some(as_of.add_months(-1)),
-            Param::HistoryStart => crate::CalendarDate::new(1970, 1, 1),
+            Param::MonthBeforeAsOf | Param::FirstCreatedDay => Some(as_of.add_months(-1)),
+            Param::HistoryStart => Some(Param::history_start()),
             _ => None,
         }
+    }
+
+    /// The beginning of history (1970-01-01): what a backfill's window starts at.
+    pub fn history_start() -> crate::CalendarDate {
+        crate::CalendarDate::new(1970, 1, 1).expect("1970-01-01 is a date")
     }
 
     /// Whether the slot is bound from `asOf`.
     pub fn needs_as_of(self) -> bool {
         matches!(
             self,
-            Param::AsOf | Param::WeekBeforeAsOf | Param::MonthBeforeAsOf | Param::HistoryStart
+            Param::AsOf
+                | Param::WeekBeforeAsOf
+                | Param::MonthBeforeAsOf
+                | Param::HistoryStart
+                | Param::FirstCreatedDay
         )
     }
 }
@@ -396,13 +412,13 @@ pub const QUERIES: &[Query] = &[
     create_table!("request_item_plan_completed_summary_batch"),
     create_table!("request_item_status_summary"),
     create_table!("request_item_status_summary_batch"),
-    ingestion!("request_item_status", pass 1, &[Param::HashKeyFingerprint, Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
-    ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
+    ingestion!("request_item_status", pass 1, &[Param::HashKeyFingerprint, Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run, Param::EarliestCreated, Param::EarliestCreated]),
+    ingestion!("request_item_plan_status", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run, Param::EarliestCreated, Param::EarliestCreated]),
     ingestion!("client_latest_name", pass 1, &[Param::FirstCaptureDay, Param::AsOf, Param::Run, Param::SourceFiles, Param::Run]),
-    ingestion!("request_item_plan_completed_summary", pass 2, &[Param::MonthBeforeAsOf]),
-    ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
-    ingestion!("request_item_status_summary", pass 2, &[Param::MonthBeforeAsOf]),
-    ingestion!("request_item_status_summary_batch", pass 2, &[Param::MonthBeforeAsOf]),
+    ingestion!("request_item_plan_completed_summary", pass 2, &[Param::FirstCreatedDay, Param::FirstCreatedDay]),
+    ingestion!("request_item_plan_completed_summary_batch", pass 2, &[Param::FirstCreatedDay, Param::FirstCreatedDay]),
+    ingestion!("request_item_status_summary", pass 2, &[Param::FirstCreatedDay, Param::FirstCreatedDay]),
+    ingestion!("request_item_status_summary_batch", pass 2, &[Param::FirstCreatedDay, Param::FirstCreatedDay]),
     // Backfills: the same ingestion SQL with the window opened to the beginning of history.
     // The run slots bind '' (no run: whole capture days).
     backfill!(
@@ -413,7 +429,9 @@ pub const QUERIES: &[Query] = &[
             Param::AsOf,
             Param::Run,
             Param::SourceFiles,
-            Param::Run
+            Param::Run,
+            Param::HistoryStart,
+            Param::HistoryStart
         ]
     ),
     backfill!(
@@ -423,7 +441,9 @@ pub const QUERIES: &[Query] = &[
             Param::AsOf,
             Param::Run,
             Param::SourceFiles,
-            Param::Run
+            Param::Run,
+            Param::HistoryStart,
+            Param::HistoryStart
         ]
     ),
     backfill!(
@@ -438,14 +458,20 @@ pub const QUERIES: &[Query] = &[
     ),
     backfill!(
         "request_item_plan_completed_summary",
-        &[Param::HistoryStart]
+        &[Param::HistoryStart, Param::HistoryStart]
     ),
     backfill!(
         "request_item_plan_completed_summary_batch",
-        &[Param::HistoryStart]
+        &[Param::HistoryStart, Param::HistoryStart]
     ),
-    backfill!("request_item_status_summary", &[Param::HistoryStart]),
-    backfill!("request_item_status_summary_batch", &[Param::HistoryStart]),
+    backfill!(
+        "request_item_status_summary",
+        &[Param::HistoryStart, Param::HistoryStart]
+    ),
+    backfill!(
+        "request_item_status_summary_batch",
+        &[Param::HistoryStart, Param::HistoryStart]
+    ),
     simple!(
         "setup" / "schema_migrations",
         Purpose::Setup,
@@ -473,6 +499,20 @@ pub const QUERIES: &[Query] = &[
         Workgroup::Ingestion,
         "ingestion_files",
         &[Param::MonthBeforeAsOf]
+    ),
+    simple!(
+        "ingestion" / "earliest_created",
+        Purpose::Probe,
+        Workgroup::Ingestion,
+        "request_item_status",
+        &[
+            Param::AsOf,
+            Param::FirstCaptureDay,
+            Param::AsOf,
+            Param::Run,
+            Param::SourceFiles,
+            Param::Run
+        ]
     ),
     simple!(
         "ingestion" / "claim_source_files",
@@ -803,7 +843,10 @@ mod tests {
                 .params
                 .iter()
                 .map(|p| match p {
-                    Param::FirstCaptureDay | Param::MonthBeforeAsOf => Param::HistoryStart,
+                    Param::FirstCaptureDay
+                    | Param::MonthBeforeAsOf
+                    | Param::EarliestCreated
+                    | Param::FirstCreatedDay => Param::HistoryStart,
                     other => *other,
                 })
                 .collect();

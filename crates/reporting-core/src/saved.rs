@@ -49,6 +49,12 @@ fn parameter_help(param: Param, deployment: &Deployment) -> String {
         Param::SourceFiles => "the run's new source files, one per slot ('' in the rest)".into(),
         Param::MonthBeforeAsOf => "asOf - 1 month, e.g. '2026-10-20'".into(),
         Param::HistoryStart => "'1970-01-01' (all history)".into(),
+        Param::EarliestCreated => {
+            "the earliest creation day the run read (ingestion/earliest_created), or '1970-01-01' to read every partition".into()
+        }
+        Param::FirstCreatedDay => {
+            "the first created date to count again: asOf - 1 month, e.g. '2026-10-20', or later".into()
+        }
         Param::ClientId => "a client id, e.g. 'client-1'".into(),
         Param::CompletedDate => "the completed date, e.g. '2026-11-19'".into(),
         Param::RequestId => "a request id".into(),

@@ -113,6 +113,11 @@ pub struct RunQueryInput {
     /// The first capture day a pass-1 ingestion query reads, `YYYY-MM-DD` (the ingestion plan's).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_capture_day: Option<String>,
+    /// The earliest creation day among the run's versions, `YYYY-MM-DD`
+    /// (`ingestion/earliest_created`): ingestion reads only the staging partitions it can touch.
+    /// Optional; absent, every partition is read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub earliest_created: Option<String>,
     /// The incremental run that claims and reads files (the ingestion plan's); '' in a window run.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub run: Option<String>,

@@ -17,7 +17,7 @@ pub use contract::{handle, LambdaName, Ports, QueryProgress};
 pub use machine_input::{check_machine_input, MACHINE_INPUTS};
 pub use plan_ingestion::{
     check_run, list_window, plan_from, plan_ingestion, window_start, IngestionInput, IngestionMode,
-    IngestionPlan, PlanIngestion, PlanIngestionAction, SourceListing, CLAIM_QUERY,
+    IngestionPlan, PlanIngestion, PlanIngestionAction, SourceListing, BOUND_QUERY, CLAIM_QUERY,
     FILES_READ_QUERY, MARK_QUERY,
 };
 pub use poll_query::{

@@ -32,6 +32,8 @@ use serde::{Deserialize, Serialize};
 
 /// The catalog query that claims a run's files, before pass 1.
 pub const CLAIM_QUERY: &str = "ingestion/claim_source_files";
+/// The catalog probe of a run's earliest creation day, after the claim and before pass 1.
+pub const BOUND_QUERY: &str = "ingestion/earliest_created";
 /// The catalog query that records a run's files in the ledger, after both passes.
 pub const MARK_QUERY: &str = "ingestion/mark_files_read";
 /// The ledger probe the machine runs before the plan.
@@ -118,6 +120,11 @@ pub struct IngestionPlan {
     pub source_files: Vec<String>,
     /// The claim before pass 1: one item when the run has files, none otherwise.
     pub claim: Vec<String>,
+    /// The probe of the earliest creation day among the versions the passes read
+    /// (`ingestion/earliest_created`), which both passes bind as `earliestCreated` to read only
+    /// the staging partitions the run can touch: one item when pass 1 runs, none otherwise.
+    #[serde(default)]
+    pub bound: Vec<String>,
     pub first_pass: Vec<String>,
     pub second_pass: Vec<String>,
     /// The ledger write after both passes: one item when the run claimed, none otherwise.
@@ -134,9 +141,10 @@ pub struct IngestionPlan {
 }
 
 impl IngestionPlan {
-    /// Every query the ingestion machine runs after planning, in its order (claim, pass 1, pass 2,
-    /// mark), with the values it binds, but the hash key (which only run-query reads). The bench
-    /// and the property lab run a plan through this, as the machine does.
+    /// Every query the ingestion machine runs after planning, in its order (claim, bound, pass 1,
+    /// pass 2, mark), with the values it binds, but the hash key (which only run-query reads) and
+    /// the earliest creation day (the bound's answer, which the caller binds into the passes as
+    /// the machine does). The bench and the property lab run a plan through this.
     pub fn steps(&self) -> Result<Vec<(&'static catalog::Query, Bindings<'_>)>, HandlerError> {
         let query = |id: &str| {
             catalog::query(id)
@@ -153,7 +161,7 @@ impl IngestionPlan {
             ..Bindings::window(as_of)
         };
         let mut steps = Vec::new();
-        for id in self.claim.iter().chain(&self.first_pass) {
+        for id in self.claim.iter().chain(&self.bound).chain(&self.first_pass) {
             steps.push((query(id)?, reading));
         }
         for id in &self.second_pass {
@@ -206,6 +214,7 @@ pub fn plan_from(
         run: String::new(),
         source_files: Vec::new(),
         claim: Vec::new(),
+        bound: vec![BOUND_QUERY.to_string()],
         first_pass: pass(1),
         second_pass: pass(2),
         mark: Vec::new(),
@@ -242,7 +251,10 @@ pub fn plan_from(
             ));
             plan.run = run.to_string();
             if new.is_empty() {
+                // Nothing read, so no group can have changed: pass 2 has nothing to count.
+                plan.bound.clear();
                 plan.first_pass.clear();
+                plan.second_pass.clear();
             } else {
                 plan.source_files = new;
                 plan.claim.push(CLAIM_QUERY.to_string());
@@ -454,11 +466,11 @@ mod tests {
     }
 
     #[test]
-    fn nothing_new_runs_no_claim_no_pass_1_and_no_mark() {
+    fn nothing_new_runs_no_claim_no_pass_and_no_mark() {
         let p = incremental(&["a"], &[("2026-11-27", &["a"])]);
         assert!(p.source_files.is_empty() && p.claim.is_empty() && p.mark.is_empty());
         assert!(p.first_pass.is_empty());
-        assert_eq!(p.second_pass.len(), 4);
+        assert!(p.second_pass.is_empty());
     }
 
     #[test]
@@ -497,11 +509,12 @@ mod tests {
     }
 
     #[test]
-    fn the_steps_bind_the_run_and_its_files_to_the_claim_and_pass_1_only() {
+    fn the_steps_bind_the_run_and_its_files_to_the_claim_the_bound_and_pass_1() {
         let p = incremental(&[], &[("2026-11-27", &["c1"])]);
         let steps = p.steps().unwrap();
         let ids: Vec<&str> = steps.iter().map(|(q, _)| q.id).collect();
         assert_eq!(ids.first(), Some(&CLAIM_QUERY));
+        assert_eq!(ids.get(1), Some(&BOUND_QUERY));
         assert_eq!(ids.last(), Some(&MARK_QUERY));
         for (q, b) in &steps {
             let reads_files = q.params.contains(&Param::SourceFiles);

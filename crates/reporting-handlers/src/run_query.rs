@@ -229,6 +229,20 @@ pub async fn run_query(
             &input.first_capture_day,
         )?,
     )?;
+    // The plan's bound, for every query of either pass (absent: unbounded); one that is not
+    // bounded by it ignores it. Refused by any other query.
+    let earliest_created = date(
+        "earliestCreated",
+        match &input.earliest_created {
+            Some(_) if !matches!(query.purpose, Purpose::Ingestion { .. }) => {
+                return Err(HandlerError::invalid(format!(
+                    "query {} takes no earliestCreated",
+                    query.id
+                )))
+            }
+            value => value.as_deref(),
+        },
+    )?;
     let (run, source_files) = run_and_files(query, &input)?;
     let client_id = identifier(
         "clientId",
@@ -302,6 +316,7 @@ pub async fn run_query(
             run,
             source_files,
             hash_key_fingerprint: fingerprint.as_ref(),
+            earliest_created,
         },
     )
     .map_err(|e| HandlerError::invalid(e.to_string()))?;

@@ -157,10 +157,14 @@ async fn only_the_pinned_fingerprint_is_bound_never_the_key() {
             QueryParam::Date("2026-11-25".parse().unwrap())
         ]
     );
-    assert_eq!(started[0].params.len(), 3 + 1 + 100 + 1);
-    assert!(started[0].params[3..]
+    // No earliestCreated: the bound is the beginning of history (every partition is read).
+    assert_eq!(started[0].params.len(), 3 + 1 + 100 + 1 + 2);
+    assert!(started[0].params[3..3 + 1 + 100 + 1]
         .iter()
         .all(|p| *p == QueryParam::Text(String::new())));
+    assert!(started[0].params[3 + 1 + 100 + 1..]
+        .iter()
+        .all(|p| *p == QueryParam::Date("1970-01-01".parse().unwrap())));
     assert!(!started[0].sql.contains(KEY), "the key is not spliced");
     assert!(
         started[0].sql.contains("FROM hash_key k"),

@@ -124,9 +124,11 @@ pub(crate) fn check_merge_source(
     else {
         return Ok(());
     };
-    if count_parameter_markers(parts.source) != values.len() {
+    // The check is the USING query and the ON condition, in the MERGE's order: it binds the
+    // MERGE's values when no marker is past the ON (in a WHEN clause).
+    if count_parameter_markers(parts.source) + count_parameter_markers(parts.on) != values.len() {
         return Err(failed(
-            "the local MERGE check needs every parameter marker inside the USING query".into(),
+            "the local MERGE check needs every parameter marker inside the USING query or the ON condition".into(),
         ));
     }
     let check = duckdb_trino::merge::uniqueness_check(&parts);

@@ -90,6 +90,17 @@ enum Command {
         #[arg(long)]
         work: PathBuf,
     },
+    /// Splits one capture day of a Firehose folder into one file per hour of change time, in
+    /// `--out` (`hour-HH-*.parquet`): a day that lands hour by hour, for the Trino bench.
+    SplitDay {
+        /// The Firehose folder holding the day's partition.
+        #[arg(long)]
+        history: PathBuf,
+        #[arg(long)]
+        day: String,
+        #[arg(long)]
+        out: PathBuf,
+    },
     /// Runs one statement (investigations: profile it with --profile).
     Sql {
         #[command(flatten)]
@@ -386,6 +397,17 @@ fn link_tree(from: &Path, to: &Path, except: &Path) -> Result<(), String> {
     Ok(())
 }
 
+/// The day's hour files, as (hour, path).
+fn split_day(history: &Path, day: &str, out: &Path) -> Result<serde_json::Value, String> {
+    let day = CalendarDate::parse(day).map_err(|e| e.to_string())?;
+    let hours = synthetic_cdc::split_day_by_hour(&synthetic_cdc::partition_dir(history, day), out)
+        .map_err(|e| e.to_string())?;
+    Ok(json!(hours
+        .iter()
+        .map(|(h, p)| json!({"hour": h, "path": p}))
+        .collect::<Vec<_>>()))
+}
+
 /// The scheduled ingestion's hours (UTC, as in winter): 13 runs a day.
 const SCHEDULE_HOURS: [u32; 13] = [1, 4, 8, 9, 10, 11, 12, 13, 14, 15, 16, 17, 18];
 
@@ -494,20 +516,35 @@ fn steady_day(
         )
         .map_err(|e| e.to_string())?;
         let mut queries = Vec::new();
+        let mut earliest_created = None;
         for (q, values) in plan.steps().map_err(|e| e.to_string())? {
             let sql = render::render(q.sql, &deployment).map_err(|e| e.to_string())?;
             let params = binding::bind(
                 q,
                 &Bindings {
                     hash_key_fingerprint: Some(&fingerprint),
+                    earliest_created,
                     ..values
                 },
             )
             .map_err(|e| e.to_string())?;
             let (qt, qb) = (Instant::now(), read_bytes());
-            engine
-                .execute(&sql, &params)
-                .map_err(|e| format!("{}: {e}", q.id))?;
+            if q.id == reporting_handlers::BOUND_QUERY {
+                // The machine binds the probe's answer into both passes.
+                let answer = engine
+                    .execute(&sql, &params)
+                    .map_err(|e| format!("{}: {e}", q.id))?;
+                let day = answer
+                    .rows
+                    .first()
+                    .and_then(|r| r.first().cloned().flatten())
+                    .ok_or_else(|| format!("{}: no answer", q.id))?;
+                earliest_created = Some(CalendarDate::parse(&day).map_err(|e| e.to_string())?);
+            } else {
+                engine
+                    .execute(&sql, &params)
+                    .map_err(|e| format!("{}: {e}", q.id))?;
+            }
             queries.push(json!({"query": q.id, "seconds": qt.elapsed().as_secs_f64(), "readBytes": read_bytes() - qb}));
         }
         Ok(json!({
@@ -622,6 +659,7 @@ fn main() -> std::process::ExitCode {
             work,
         } => steady_day(engine, home, history, day, work),
         Command::Report { bytes, dir } => report(*bytes, dir),
+        Command::SplitDay { history, day, out } => split_day(history, day, out),
         Command::Sql { engine, sql } => open(engine).and_then(|e| {
             profile_to(&e, engine.profile.as_deref(), "sql")?;
             let t = Instant::now();

@@ -305,10 +305,25 @@ impl Lab {
         }
     }
 
-    /// Runs the plan's steps `from..to` (claim, pass 1, pass 2, mark, in the machine's order).
+    /// Runs the plan's steps `from..to` (claim, bound, pass 1, pass 2, mark, in the machine's
+    /// order), binding the bound's answer into the passes as the machine does (a part that starts
+    /// after the bound runs its passes unbounded, as a rerun from the console would).
     pub fn execute(&self, plan: &IngestionPlan, from: usize, to: usize) {
+        let mut earliest_created = None;
         for (q, values) in plan.steps().unwrap().iter().take(to).skip(from) {
-            self.run(q, values);
+            if q.id == reporting_handlers::BOUND_QUERY {
+                let rows = self.rows(q, values);
+                let day = rows[0][0].as_deref().expect("the bound is never NULL");
+                earliest_created = Some(CalendarDate::parse(day).unwrap());
+                continue;
+            }
+            self.run(
+                q,
+                &Bindings {
+                    earliest_created,
+                    ..*values
+                },
+            );
         }
     }
 
