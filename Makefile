@@ -53,7 +53,7 @@ else
 $(error DUCKDB is bundled or prebuilt, not '$(DUCKDB)')
 endif
 
-.PHONY: runner-check run local-build invoke build package start bench bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check security lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
+.PHONY: runner-check run local-build invoke build package start bench bench-trino bench-quick test proptest-long differential-long lint fmt clippy asl deploy-check security lambdas sam-build deploy bootstrap clean-local trino-install trino-up trino-down
 
 ## make run: build, generate a small synthetic sample, create the tables, run ingestion, then both reports.
 ## make run ENGINE=trino: the same on the local Trino (started if it is not running; make trino-down
@@ -327,8 +327,8 @@ start:
 	    --state-machine-arn "$$arn" --input '$(INPUT)'
 
 ## make bench: national-scale ingestion (cold, warm, peak RSS, scan-only floor), the scan budget with
-## 13 and 1 months of history, reports and watchdog, Lambda start-up and state transitions; prints
-## one table and updates BENCHMARKS.md.
+## 13 and 1 months of history, reports and watchdog, Lambda start-up and state transitions, then
+## make bench-trino; prints its tables and updates BENCHMARKS.md.
 ## The data (13 months, ≥ 20 million change records in the last week) is generated once into
 ## $(BENCH_DIR) and reused while its parameters stay the same. Needs ~8 GB of disk.
 BENCH_DIR ?= $(TARGET_DIR)/bench
@@ -336,6 +336,16 @@ bench: local-build $(SAM)
 	PATH=$(VENV)/bin:$$PATH $(CARGO) lambda build --release $(addprefix -p ,$(LAMBDAS))
 	python3 tools/bench.py $(TARGET_DIR)/debug $(BENCH_DIR) --lambda-dir $(TARGET_DIR)/lambda \
 	  --transitions '$(CARGO) test $(SELECTION) -- long_queries_cost --nocapture'
+	$(MAKE) bench-trino
+
+## make bench-trino (part of make bench): what every ingestion query reads on Trino, by its own
+## statistics (physical input bytes, what Athena bills), for a window run, a steady-state day of
+## 13 hourly runs and a run with nothing new, with 45 days and with a year of staging history.
+## ~15 minutes; BENCH_TRINO_ITEMS request items a day. Updates BENCHMARKS.md.
+BENCH_TRINO_ITEMS ?= 1500
+bench-trino: local-build trino-up
+	TRINO_URL=http://127.0.0.1:$(TRINO_PORT) python3 tools/bench_trino.py $(TARGET_DIR)/debug \
+	  $(BENCH_DIR)/trino --items-per-day $(BENCH_TRINO_ITEMS)
 
 ## make bench-quick: a smoke benchmark, under two minutes once built: each Lambda's start-up (spawn
 ## to first response against a Runtime API emulator, peak RSS, binary size; built for this

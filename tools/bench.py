@@ -386,8 +386,9 @@ def render_steady(mem, disk, add):
             f"{landed / 1e6:,.0f} | {x['readBytes'] / 1e6:,.0f} | {y['seconds']:.1f} |")
 
 
-def update_markdown(path, table):
-    begin, end = "<!-- make bench: begin -->", "<!-- make bench: end -->"
+def update_markdown(path, table, markers=("<!-- make bench: begin -->", "<!-- make bench: end -->")):
+    """Replaces the block between `markers` in `path` with `table` (appends it when absent)."""
+    begin, end = markers
     text = open(path).read() if os.path.exists(path) else "# Benchmarks\n"
     block = f"{begin}\n{table}\n{end}"
     if begin in text and end in text:
