@@ -244,6 +244,9 @@ async fn each_machine_checks_its_own_input_before_anything_runs() {
             json!({"table": "request_item_status", "asOf": 20261120}),
             "asOf",
         ),
+        // A required field missing is Input.Invalid naming it, not States.Runtime later on.
+        ("backfill", json!({}), "table"),
+        ("backfill", json!({"asOf": "2026-11-20"}), "table"),
         ("housekeeping", json!({"tables": ["x"]}), "tables"),
         ("setup", json!({"force": true}), "force"),
         (

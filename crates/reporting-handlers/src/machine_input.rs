@@ -18,6 +18,10 @@ pub const MACHINE_INPUTS: &[(&str, &[&str])] = &[
     ("verify-cutover", &["asOf"]),
 ];
 
+/// The fields a machine cannot run without: missing, the input is refused as `Input.Invalid`
+/// naming them, before anything runs (not a `States.Runtime` failure on a missing path later).
+pub const REQUIRED_INPUTS: &[(&str, &[&str])] = &[("backfill", &["table"])];
+
 /// The fields an execution input can hold, each with its type.
 #[derive(Debug, Default, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -59,6 +63,19 @@ pub fn check_machine_input(machine: &str, input: &serde_json::Value) -> Result<(
             } else {
                 accepted.join(", ")
             }
+        )));
+    }
+    let missing: Vec<&str> = REQUIRED_INPUTS
+        .iter()
+        .filter(|(m, _)| *m == machine)
+        .flat_map(|(_, fields)| fields.iter().copied())
+        .filter(|field| object.get(*field).is_none_or(|v| v.is_null()))
+        .collect();
+    if !missing.is_empty() {
+        return Err(HandlerError::invalid(format!(
+            "{name} needs the input field(s) {}; it accepts: {}",
+            missing.join(", "),
+            accepted.join(", ")
         )));
     }
     let fields: InputFields = serde_path_to_error::deserialize(input.clone())
@@ -132,6 +149,19 @@ mod tests {
         assert!(refused("ingestion", json!({"asOf": 20261120})).contains("asOf"));
         assert!(refused("setup", json!({"asOf": "2026-11-20"})).contains("accepts: none"));
         assert!(refused("backfill", json!({"table": "x; DROP"})).contains("not a staging table"));
+        // A required field missing is named, whatever else the input holds.
+        for input in [
+            json!({}),
+            json!({"asOf": "2026-11-20"}),
+            json!({"table": null}),
+        ] {
+            let m = refused("backfill", input);
+            assert!(
+                m.starts_with("backfill needs the input field(s) table"),
+                "{m}"
+            );
+        }
+        assert!(check_machine_input("backfill", &json!({"table": "request_item_status"})).is_ok());
         assert!(
             refused("completed-comms-report", json!({"clientIds": ["a/b"]}))
                 .contains("clientIds[0]")
