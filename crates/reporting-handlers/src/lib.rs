@@ -16,9 +16,9 @@ mod write_report;
 pub use contract::{handle, LambdaName, Ports, QueryProgress};
 pub use machine_input::{check_machine_input, MACHINE_INPUTS};
 pub use plan_ingestion::{
-    check_run, list_window, plan_from, plan_ingestion, window_start, IngestionInput, IngestionMode,
-    IngestionPlan, PlanIngestion, PlanIngestionAction, SourceListing, BOUND_QUERY, CLAIM_QUERY,
-    FILES_READ_QUERY, MARK_QUERY,
+    check_run, earliest_created, list_window, plan_from, plan_ingestion, window_start,
+    IngestionInput, IngestionMode, IngestionPlan, PlanIngestion, PlanIngestionAction,
+    SourceListing, BOUND_QUERY, CLAIM_QUERY, FILES_READ_QUERY, MARK_QUERY,
 };
 pub use poll_query::{
     poll_query, publish_bytes_scanned, PollPolicy, BYTES_SCANNED, INGESTION_NAMESPACE,

@@ -34,6 +34,17 @@ use serde::{Deserialize, Serialize};
 pub const CLAIM_QUERY: &str = "ingestion/claim_source_files";
 /// The catalog probe of a run's earliest creation day, after the claim and before pass 1.
 pub const BOUND_QUERY: &str = "ingestion/earliest_created";
+/// The bound's answer, from the probe's result rows (one row, one column): the earliest creation
+/// day both passes bind as `earliestCreated`. The machine reads it by JSONPath; the bench and the
+/// property lab, which run a plan's steps themselves, read it here.
+pub fn earliest_created(rows: &[Vec<Option<String>>]) -> Result<CalendarDate, HandlerError> {
+    let day = rows
+        .first()
+        .and_then(|row| row.first().cloned().flatten())
+        .ok_or_else(|| HandlerError::invalid(format!("{BOUND_QUERY} gave no answer")))?;
+    CalendarDate::parse(&day).map_err(|e| HandlerError::invalid(format!("{BOUND_QUERY}: {e}")))
+}
+
 /// The catalog query that records a run's files in the ledger, after both passes.
 pub const MARK_QUERY: &str = "ingestion/mark_files_read";
 /// The ledger probe the machine runs before the plan.
@@ -463,6 +474,24 @@ mod tests {
         assert_eq!(p.first_pass.len(), 3);
         assert_eq!(p.second_pass.len(), 4);
         assert!(p.notes[0].contains("3 new of 6 files"), "{:?}", p.notes);
+    }
+
+    #[test]
+    fn the_bounds_answer_is_a_date_or_a_named_refusal() {
+        let day = |t: &str| vec![vec![Some(t.to_string())]];
+        assert_eq!(
+            earliest_created(&day("2026-11-02")).unwrap().to_string(),
+            "2026-11-02"
+        );
+        for bad in [
+            vec![],
+            vec![vec![None]],
+            day("2026-13-01"),
+            day("x' OR 1=1"),
+        ] {
+            let e = earliest_created(&bad).unwrap_err();
+            assert!(e.message().starts_with(BOUND_QUERY), "{}", e.message());
+        }
     }
 
     #[test]

@@ -534,12 +534,10 @@ fn steady_day(
                 let answer = engine
                     .execute(&sql, &params)
                     .map_err(|e| format!("{}: {e}", q.id))?;
-                let day = answer
-                    .rows
-                    .first()
-                    .and_then(|r| r.first().cloned().flatten())
-                    .ok_or_else(|| format!("{}: no answer", q.id))?;
-                earliest_created = Some(CalendarDate::parse(&day).map_err(|e| e.to_string())?);
+                earliest_created = Some(
+                    reporting_handlers::earliest_created(&answer.rows)
+                        .map_err(|e| e.message().to_string())?,
+                );
             } else {
                 engine
                     .execute(&sql, &params)

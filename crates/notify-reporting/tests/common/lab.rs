@@ -312,9 +312,8 @@ impl Lab {
         let mut earliest_created = None;
         for (q, values) in plan.steps().unwrap().iter().take(to).skip(from) {
             if q.id == reporting_handlers::BOUND_QUERY {
-                let rows = self.rows(q, values);
-                let day = rows[0][0].as_deref().expect("the bound is never NULL");
-                earliest_created = Some(CalendarDate::parse(day).unwrap());
+                earliest_created =
+                    Some(reporting_handlers::earliest_created(&self.rows(q, values)).unwrap());
                 continue;
             }
             self.run(
