@@ -317,6 +317,19 @@ async fn bad_input_is_refused_clearly_and_starts_nothing() {
             json!({"query": "views/completed_comms", "clientId": "C1"}),
             "takes no clientId",
         ),
+        // The run's bound: a date, and only for the passes' queries.
+        (
+            json!({"query": "ingestion/request_item_plan_status", "firstCaptureDay": "2026-11-18", "asOf": "2026-11-25", "earliestCreated": "2026-11-01' OR '1'='1"}),
+            "earliestCreated",
+        ),
+        (
+            json!({"query": "ingestion/request_item_status_summary", "asOf": "2026-11-25", "earliestCreated": "2026-13-01"}),
+            "earliestCreated",
+        ),
+        (
+            json!({"query": "ingestion/mark_files_read", "run": "r1", "earliestCreated": "2026-11-01"}),
+            "takes no earliestCreated",
+        ),
     ];
     for (input, expected) in cases {
         let (r, engine) = run(input.clone(), Some(KEY)).await;
