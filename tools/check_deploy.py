@@ -145,18 +145,35 @@ def is_wildcard(value):
     return isinstance(value, str) and (value == "*" or value.endswith(":*"))
 
 
+QUERY_LOOP = "statemachines/query.asl.json"
+START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync:2"
+
+
 def check_state_machines(template):
     functions = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {}
     for name, res in template["Resources"].items():
         if res["Type"] == "AWS::Serverless::StateMachine":
-            deployed[res["Properties"]["DefinitionUri"]] = (name, res["Properties"])
+            deployed.setdefault(res["Properties"]["DefinitionUri"], []).append((name, res["Properties"]))
+    loop_timeout = json.loads((ROOT / QUERY_LOOP).read_text())["TimeoutSeconds"]
+    loops = {name: props for name, props in deployed.get(QUERY_LOOP, [])}
+    # The query loop is deployed once per run-query purpose, each loop invoking its own.
+    loop_functions = sorted(
+        props["DefinitionSubstitutions"]["RunQueryFunctionArn"]["Fn::GetAtt"][0] for props in loops.values()
+    )
+    if loop_functions != sorted(RUN_QUERY_PURPOSES):
+        problem(f"the query loop is deployed for {loop_functions}, not once per run-query purpose")
     for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
         rel = f"statemachines/{path.name}"
         if rel not in deployed:
             problem(f"{rel} is not deployed by template.yaml")
             continue
-        name, props = deployed[rel]
+        for name, props in deployed[rel]:
+            check_deployed_machine(template, functions, loops, loop_timeout, path, rel, name, props)
+
+
+def check_deployed_machine(template, functions, loops, loop_timeout, path, rel, name, props):
+    if True:
         subs = props.get("DefinitionSubstitutions", {})
         text = path.read_text()
         for used in sorted(set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))):
@@ -181,9 +198,30 @@ def check_state_machines(template):
             if key.endswith("FunctionArn")
         }
         check_states(machine, definition["States"], timeouts)
-        check_run_query_purpose(machine, subs)
+        check_sync_timeouts(machine, definition["States"], loop_timeout)
+        if rel == QUERY_LOOP:
+            return
+        # The machine's queries run in a loop whose run-query is its purpose's; its own run-query
+        # (the input check, the ingestion plan) too.
+        loop = subs.get("QueryStateMachineArn", {}).get("Ref")
+        if START_EXECUTION_SYNC in text and loop not in loops:
+            problem(f"{machine}: QueryStateMachineArn is not a deployed query loop")
+        elif loop:
+            check_run_query_purpose(machine, loops[loop]["DefinitionSubstitutions"])
+        if "RunQueryFunctionArn" in subs:
+            check_run_query_purpose(machine, subs)
         if machine.endswith("-report"):
             check_report_clients(machine, definition["States"])
+
+
+def check_sync_timeouts(machine, states, loop_timeout):
+    """Issue 34: a Task that runs the query loop outlasts the loop's own TimeoutSeconds, so the
+    loop ends by its own Fail states (naming the query) and never leaves a query behind."""
+    for name, st in states.items():
+        if st.get("Resource") == START_EXECUTION_SYNC and not st.get("TimeoutSeconds", 0) > loop_timeout:
+            problem(f"{machine}/{name}: TimeoutSeconds must exceed the query loop's {loop_timeout} s")
+        if "ItemProcessor" in st:
+            check_sync_timeouts(machine, st["ItemProcessor"]["States"], loop_timeout)
 
 
 def function_timeout(template, arn):
@@ -221,7 +259,8 @@ def check_states(machine, states, timeouts):
             params = json.dumps(st.get("Parameters", {}))
             if "ssm:getParameter" in resource and "WithDecryption" in params:
                 problem(f"{where}: reads an SSM SecureString into state data")
-            check_task_timeout(where, st, timeouts)
+            if resource != START_EXECUTION_SYNC:
+                check_task_timeout(where, st, timeouts)
             if resource == "${PollQueryFunctionArn}":
                 check_poll(where, states, state_name, st)
         if st.get("Type") == "Fail":
@@ -290,8 +329,10 @@ def check_bound_counts(machine, states):
     for name, st in states.items():
         for rule in st.get("Choices", []):
             target = states.get(rule.get("Next"), {})
-            if "NumericGreaterThanEquals" in rule and target.get("Type") == "Fail":
-                if rule["Variable"] not in target.get("CausePath", ""):
+            # A Fail state, or a Pass that records a failed outcome (one item failing alone).
+            cause = target.get("CausePath") if target.get("Type") == "Fail" else target.get("Parameters", {}).get("cause.$")
+            if "NumericGreaterThanEquals" in rule and cause is not None:
+                if rule["Variable"] not in cause:
                     problem(
                         f"{machine}/{rule['Next']}: the count must come from {rule['Variable']}, "
                         f"the variable {name} bounds"

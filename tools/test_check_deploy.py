@@ -64,6 +64,7 @@ def template_checks(t):
 def machine_checks(name, m):
     timeouts = {"RunQueryFunctionArn": 90, "PollQueryFunctionArn": 30, "WriteReportFunctionArn": 300, "PublishMetricFunctionArn": 300}
     cd.check_states(name, m["States"], timeouts)
+    cd.check_sync_timeouts(name, m["States"], MACHINES["query"]["TimeoutSeconds"])
     if name.endswith("-report"):
         cd.check_report_clients(name, m["States"])
 
@@ -241,17 +242,21 @@ def t20f(t):
 
 
 def m8(ms):
-    poll = states(ms["ingestion"], "First Pass")["Pass 1: Poll Query"]
+    poll = states(ms["query"])["Poll Query"]
     poll["Catch"] = []
     poll["Retry"][0]["ErrorEquals"].append("Retryable.QueryFailed")
 
 
 def m9(ms):
-    states(ms["housekeeping"], "Vacuum Pass")["Vacuum: Poll Query"]["Catch"].pop(0)
+    states(ms["query"])["Poll Query"]["Catch"][0]["ErrorEquals"].remove("Retryable.CommitConflict")
+
+
+def m34(ms):
+    states(ms["watchdog"], "For Each Check")["Check: Run Query"]["TimeoutSeconds"] = 3600
 
 
 def m10(ms):
-    st = states(ms["setup"])["Ledger: Reruns Exhausted"]
+    st = states(ms["query"])["Reruns Exhausted"]
     del st["CausePath"]
     st["Cause"] = "The query lost an Iceberg commit race 4 times; see the execution history."
 
@@ -262,7 +267,7 @@ def m10b(ms):
 
 def m10c(ms):
     st = states(ms["watchdog"], "For Each Check")["Metrics Not Published"]
-    st["CausePath"] = "States.Format('{}: PutMetricData kept failing after 5 resumed attempts', $.query)"
+    st["Parameters"]["cause.$"] = "States.Format('{}: PutMetricData kept failing after 5 resumed attempts', $.query)"
 
 
 def m11(ms):
@@ -330,9 +335,10 @@ TEMPLATE_DEFECTS = [
 ]
 MACHINE_DEFECTS = [
     ("8 retryable failure polled again", m8, "by polling the same dead query"),
-    ("8 retryable failure not rerun", m8, "ingestion/Pass 1: Poll Query: does not rerun"),
-    ("9 VACUUM commit conflict fails the run", m9, "housekeeping/Vacuum: Poll Query: does not rerun"),
-    ("10 Fail state naming nothing", m10, "Ledger: Reruns Exhausted: Fail state without CausePath"),
+    ("8 retryable failure not rerun", m8, "query/Poll Query: does not rerun"),
+    ("9 a commit conflict fails the query", m9, "query/Poll Query: does not rerun"),
+    ("34 a query loop cut short by its caller", m34, "watchdog/Check: Run Query: TimeoutSeconds must exceed"),
+    ("10 Fail state naming nothing", m10, "query/Reruns Exhausted: Fail state without CausePath"),
     ("10 one client stops the others", m10b, "Deliver Report: a failure here stops every client"),
     ("10 watchdog attempt count spelt", m10c, "the count must come from $.published.interruptions"),
     ("11 Task shorter than its Lambda", m11, "Sync Saved Queries: TimeoutSeconds 30"),

@@ -67,6 +67,9 @@ pub struct Faults {
     /// Each OPTIMIZE and VACUUM first answers "more runs needed" this many times.
     #[serde(default)]
     pub more_runs_needed: u32,
+    /// Only this table's OPTIMIZE and VACUUM need more runs; absent, every table's do.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub more_runs_table: Option<String>,
     /// The first this many metric puts of a run are throttled.
     #[serde(default)]
     pub metrics_throttled: u32,
@@ -275,6 +278,7 @@ impl Home {
                 engine,
                 EngineFaults {
                     more_runs_needed: faults.more_runs_needed,
+                    more_runs_table: faults.more_runs_table.clone(),
                     throttled_starts: faults.throttled_starts,
                     commit_conflicts: faults.commit_conflicts,
                     retryable_failures: faults.retryable_failures,

@@ -1,9 +1,11 @@
 //! The repository's state machines, as the local runner knows them: the same ASL files that SAM
-//! deploys, with the Lambda ARNs substituted by local task names.
+//! deploys, with the Lambda ARNs substituted by local task names. Each runs its queries as nested
+//! executions of the query loop ([`QUERY_LOOP`]).
 
 use std::collections::BTreeMap;
 
 use reporting_handlers::LambdaName;
+use state_machine::{LoadError, StateMachine};
 
 /// One state machine the local home can run.
 pub struct MachineDef {
@@ -46,6 +48,25 @@ pub const MACHINES: &[MachineDef] = &[
     },
 ];
 
+/// The query loop every machine runs each query in (`states:startExecution.sync:2`): start, wait,
+/// poll, rerun what may pass, fail naming the query. Not started on its own.
+pub const QUERY_LOOP: MachineDef = MachineDef {
+    name: "query",
+    asl: include_str!("../../../statemachines/query.asl.json"),
+};
+
+/// What `${QueryStateMachineArn}` becomes locally.
+pub const QUERY_LOOP_ARN: &str = "local:query";
+
+/// Loads one of the repository's machines with the query loop nested, as SAM deploys them.
+pub fn load(def: &MachineDef) -> Result<StateMachine, LoadError> {
+    let substitutions = substitutions();
+    let query = StateMachine::load(QUERY_LOOP.name, QUERY_LOOP.asl, &substitutions)?;
+    let mut machine = StateMachine::load(def.name, def.asl, &substitutions)?;
+    machine.nest(QUERY_LOOP_ARN, &query);
+    Ok(machine)
+}
+
 /// The resource a Lambda's ARN becomes locally: `local:<name>`.
 pub fn local_resource(lambda: LambdaName) -> String {
     format!("local:{}", lambda.name())
@@ -78,6 +99,10 @@ pub fn substitutions() -> BTreeMap<String, String> {
             (
                 "HousekeepingRoleArn".to_string(),
                 "local:housekeeping-role".to_string(),
+            ),
+            (
+                "QueryStateMachineArn".to_string(),
+                QUERY_LOOP_ARN.to_string(),
             ),
         ])
         .collect()

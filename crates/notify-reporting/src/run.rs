@@ -11,7 +11,7 @@ use reporting_core::CalendarDate;
 use reporting_handlers::contract::{Delivered, SyncSummary};
 use reporting_handlers::{IngestionMode, IngestionPlan, LambdaName, PollPolicy, QueryProgress};
 use serde_json::Value;
-use state_machine::{Event, Observer, StateMachine};
+use state_machine::{Event, Observer};
 
 use crate::home::Home;
 use crate::machines;
@@ -192,8 +192,7 @@ pub async fn run_machine(
             source.display()
         )));
     }
-    let machine = StateMachine::load(def.name, def.asl, &machines::substitutions())
-        .map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
+    let machine = machines::load(def).map_err(|e| RunError::Setup(format!("{}: {e}", def.name)))?;
     let opened = home.open(source).await?;
     let tasks = LocalTasks {
         home: &opened,
@@ -220,6 +219,7 @@ pub async fn run_machine(
         .execute(&execution_name, input, &now_iso(), tasks, &progress)
         .await
         .map_err(|f| {
+            let f = f.root_cause();
             let hint = if f.cause.contains("Table with name") && f.cause.contains("does not exist")
             {
                 "\nhint: create the tables first with `notify-reporting run setup`"

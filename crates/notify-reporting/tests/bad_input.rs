@@ -145,10 +145,8 @@ async fn a_missing_or_unpinned_hash_key_fails_ingestion_and_writes_no_item() {
             home: &opened,
             policy: Default::default(),
         };
-        let machine = state_machine::StateMachine::load(
-            "ingestion",
-            notify_reporting::machines::find("ingestion").unwrap().asl,
-            &notify_reporting::machines::substitutions(),
+        let machine = notify_reporting::machines::load(
+            notify_reporting::machines::find("ingestion").unwrap(),
         )
         .unwrap();
         let err = machine
@@ -160,7 +158,8 @@ async fn a_missing_or_unpinned_hash_key_fails_ingestion_and_writes_no_item() {
                 &state_machine::Silent,
             )
             .await
-            .unwrap_err();
+            .unwrap_err()
+            .root_cause();
         assert_eq!(err.error, "Config.HashKeyRefused", "{says}");
         assert!(err.cause.contains(says), "{}", err.cause);
         assert!(err.cause.contains("request_item_status"), "{}", err.cause);
@@ -261,12 +260,7 @@ async fn each_machine_checks_its_own_input_before_anything_runs() {
         ),
     ] {
         let machine_def = notify_reporting::machines::find(machine).unwrap();
-        let sm = state_machine::StateMachine::load(
-            machine,
-            machine_def.asl,
-            &notify_reporting::machines::substitutions(),
-        )
-        .unwrap();
+        let sm = notify_reporting::machines::load(machine_def).unwrap();
         let progress = notify_reporting::run::Progress {
             print: false,
             finished: Default::default(),

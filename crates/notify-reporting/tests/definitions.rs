@@ -4,7 +4,6 @@ use notify_reporting::machines::{self, MACHINES};
 use reporting_core::catalog::{self, Purpose};
 use reporting_core::watchdog;
 use serde_json::Value;
-use state_machine::StateMachine;
 
 fn strings(v: &Value) -> Vec<String> {
     v.as_array()
@@ -16,13 +15,28 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[test]
 fn every_definition_loads_and_uses_only_local_tasks() {
-    for m in MACHINES {
-        let sm = StateMachine::load(m.name, m.asl, &machines::substitutions())
-            .unwrap_or_else(|e| panic!("{}: {e}", m.name));
+    for m in MACHINES.iter().chain([&machines::QUERY_LOOP]) {
+        let sm = machines::load(m).unwrap_or_else(|e| panic!("{}: {e}", m.name));
         for r in sm.resources() {
             assert!(
-                machines::lambda_of(&r).is_some() || r == machines::GLUE_COLUMN_STATISTICS,
+                machines::lambda_of(&r).is_some()
+                    || r == machines::GLUE_COLUMN_STATISTICS
+                    || r == state_machine::START_EXECUTION_SYNC,
                 "{}: {r}",
+                m.name
+            );
+        }
+        // Every nested execution is the query loop's.
+        for arn in sm.nested_arns() {
+            assert_eq!(arn, machines::QUERY_LOOP_ARN, "{}", m.name);
+        }
+    }
+    // The query loop's states are written once: no machine repeats them.
+    for m in MACHINES {
+        for state in ["Wait For Query", "Poll Query", "Rerun Allowed?"] {
+            assert!(
+                !m.asl.contains(state),
+                "{} copies the query loop's {state:?}",
                 m.name
             );
         }

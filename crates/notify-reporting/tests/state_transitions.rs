@@ -83,8 +83,8 @@ impl Tasks for SlowTasks {
         }
         if resource == "run-query" {
             return Ok(serde_json::to_value(QueryProgress {
-                query: input["query"].as_str().unwrap().to_string(),
-                query_execution_id: input["query"].as_str().unwrap().to_string(),
+                query: input["request"]["query"].as_str().unwrap().to_string(),
+                query_execution_id: input["request"]["query"].as_str().unwrap().to_string(),
                 state: QueryState::Queued,
                 poll_count: 0,
                 wait_seconds: policy.first_wait_seconds,
@@ -112,11 +112,15 @@ async fn transitions(minutes: u32) -> usize {
     let substitutions = [
         ("RunQueryFunctionArn", "run-query"),
         ("PollQueryFunctionArn", "poll-query"),
+        ("QueryStateMachineArn", "query"),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))
     .collect();
-    let machine = StateMachine::load("ingestion", asl, &substitutions).unwrap();
+    let query_loop = include_str!("../../../statemachines/query.asl.json");
+    let query_loop = StateMachine::load("query", query_loop, &substitutions).unwrap();
+    let mut machine = StateMachine::load("ingestion", asl, &substitutions).unwrap();
+    machine.nest("query", &query_loop);
     let dir = tempfile::tempdir().unwrap();
     let day = dir
         .path()

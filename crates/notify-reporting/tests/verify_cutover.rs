@@ -174,20 +174,17 @@ async fn run_recorded(t: &TestHome, machine: &str, input: serde_json::Value) -> 
         policy: Default::default(),
     };
     let recorder = Recorder(Default::default());
-    let outcome = state_machine::StateMachine::load(
-        machine,
-        notify_reporting::machines::find(machine).unwrap().asl,
-        &notify_reporting::machines::substitutions(),
-    )
-    .unwrap()
-    .execute(
-        &format!("leak-{machine}"),
-        input,
-        "2026-11-20T06:00:00Z",
-        &tasks,
-        &recorder,
-    )
-    .await;
+    let outcome =
+        notify_reporting::machines::load(notify_reporting::machines::find(machine).unwrap())
+            .unwrap()
+            .execute(
+                &format!("leak-{machine}"),
+                input,
+                "2026-11-20T06:00:00Z",
+                &tasks,
+                &recorder,
+            )
+            .await;
     let mut record = recorder.0.into_inner().unwrap();
     // A failed run's record must not leak either: it is checked first, then the outcome.
     record.push(match &outcome {

@@ -231,19 +231,69 @@ async fn publishing_gives_up_after_five_attempts_and_says_so() {
         "4 interruptions: the fifth attempt publishes"
     );
 
+    // Five throttled puts: the first check's publishing gives up; it fails alone, the other
+    // checks publish theirs, and the run fails at the end naming it.
     let t = home().await;
     t.configure(|c| c.faults.metrics_throttled = 5);
     let (error, cause) = t.run_failure("watchdog", json!({"asOf": D})).await;
     assert_eq!(error, "Retryable.Throttled");
     assert!(
-        cause.starts_with("watchdog/") && cause.contains("interrupted on all 5 attempts"),
+        cause.starts_with("1 of 5 watchdog checks failed; the others published their metrics")
+            && cause.contains("interrupted on all 5 attempts"),
         "{cause}"
     );
     assert!(cause.contains("Rate exceeded"), "the last error: {cause}");
+    let published = t.metrics();
+    let all = expected();
+    let metric_names = |m: &Metrics| {
+        m.keys()
+            .map(|(metric, _, _)| metric.clone())
+            .collect::<std::collections::BTreeSet<_>>()
+    };
+    let failed: Vec<String> = metric_names(&all)
+        .difference(&metric_names(&published))
+        .cloned()
+        .collect();
+    assert_eq!(
+        failed.len(),
+        1,
+        "one check's metrics are missing: {published:?}"
+    );
+    for (key, value) in &published {
+        assert_eq!(all.get(key), Some(value), "{key:?}");
+    }
+    assert_eq!(
+        published.len(),
+        all.keys().filter(|(m, _, _)| *m != failed[0]).count()
+    );
+}
+
+/// A check whose query fails (its SQL, here) fails alone: the other four publish, and the run
+/// names the failed check and its query's error.
+async fn a_failing_check_does_not_stop_the_others() {
+    let t = home().await;
+    t.configure(|c| c.faults.failing_query = Some("watchdog/stuck_request_items".into()));
+    let (error, cause) = t.run_failure("watchdog", json!({"asOf": D})).await;
+    assert_eq!(error, "Query.Failed", "{cause}");
+    assert!(
+        cause.starts_with("1 of 5 watchdog checks failed")
+            && cause.contains("watchdog/stuck_request_items"),
+        "{cause}"
+    );
+    let published = t.metrics();
+    assert!(published
+        .keys()
+        .all(|(m, _, _)| m != "StuckRequestItemsCount"));
+    let others = expected()
+        .into_iter()
+        .filter(|((m, _, _), _)| m != "StuckRequestItemsCount")
+        .collect::<Metrics>();
+    assert_eq!(published, others);
 }
 
 on_both_engines!(
     the_published_values_are_the_counts_built_into_the_history,
     throttled_metric_puts_are_resumed_without_duplicates,
     publishing_gives_up_after_five_attempts_and_says_so,
+    a_failing_check_does_not_stop_the_others,
 );

@@ -127,9 +127,17 @@ pub struct RunQueryInput {
     /// A catalog staging table, for housekeeping (rendered as `${table}`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub table: Option<String>,
-    /// Names this start: the state machine passes its execution and the state's entry time, so a
-    /// retried start (same entry) gets the same Athena ClientRequestToken and never runs the
-    /// query twice, while a deliberate rerun (a new entry) runs it again.
+}
+
+/// What the query loop (`statemachines/query.asl.json`) sends run-query: the query its caller
+/// asked for, unchanged, and a name for this start.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase", deny_unknown_fields)]
+pub struct StartQuery {
+    pub request: RunQueryInput,
+    /// Names this start: the loop passes its execution and the state's entry time, so a retried
+    /// start (same entry) gets the same Athena ClientRequestToken and never runs the query twice,
+    /// while a deliberate rerun (a new entry) runs it again.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub request_token: Option<String>,
 }
@@ -186,7 +194,7 @@ enum RunQueryAction {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(untagged)]
 pub enum RunQueryRequest {
-    Start(RunQueryInput),
+    Start(StartQuery),
     Sync(SyncSavedQueries),
     CheckInput(CheckInput),
     PlanIngestion(crate::PlanIngestion),
@@ -207,7 +215,7 @@ impl<'de> Deserialize<'de> for RunQueryRequest {
         };
         let value = serde_json::Value::Object(map);
         match action {
-            None => RunQueryInput::deserialize(value).map(RunQueryRequest::Start),
+            None => StartQuery::deserialize(value).map(RunQueryRequest::Start),
             Some(RunQueryAction::SyncSavedQueries) => {
                 SyncSavedQueries::deserialize(value).map(RunQueryRequest::Sync)
             }
@@ -658,8 +666,9 @@ pub async fn handle(
         serde_json::to_value(value).expect("a response serialises")
     }
     match parse(lambda, input)? {
-        Request::RunQuery(RunQueryRequest::Start(input)) => crate::run_query(
-            input,
+        Request::RunQuery(RunQueryRequest::Start(start)) => crate::run_query(
+            start.request,
+            start.request_token.as_deref(),
             ports.engine,
             ports.vault,
             ports.deployment,
@@ -745,14 +754,14 @@ mod tests {
         assert!(matches!(
             parse(
                 LambdaName::RunQuery,
-                json!({"query": "q", "asOf": "2026-11-20"})
+                json!({"request": {"query": "q", "asOf": "2026-11-20"}})
             )
             .unwrap(),
             Request::RunQuery(RunQueryRequest::Start(_))
         ));
         let m = message(
             LambdaName::RunQuery,
-            json!({"query": "q", "asof": "2026-11-20"}),
+            json!({"request": {"query": "q", "asof": "2026-11-20"}}),
         );
         assert!(m.contains("run-query input") && m.contains("asof"), "{m}");
         let m = message(

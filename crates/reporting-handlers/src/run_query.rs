@@ -12,11 +12,11 @@ use crate::PollPolicy;
 
 /// Athena's ClientRequestToken (32 to 128 characters) for one start: the caller's token and
 /// everything that makes the query what it is, hashed (FNV-1a, two seeds, 32 hex digits).
-pub fn client_request_token(input: &RunQueryInput) -> Option<String> {
-    let base = input.request_token.as_ref()?;
+pub fn client_request_token(input: &RunQueryInput, request_token: Option<&str>) -> Option<String> {
+    let base = request_token?;
     let files = input.source_files.as_ref().map(|f| f.join("\n"));
     let identity = [
-        Some(base.as_str()),
+        Some(base),
         Some(input.query.as_str()),
         input.as_of.as_deref(),
         input.client_id.as_deref(),
@@ -176,6 +176,7 @@ async fn checked_fingerprint(
 /// ([`checked_fingerprint`]) and binds the pinned fingerprint; the SQL reads the key itself.
 pub async fn run_query(
     input: RunQueryInput,
+    request_token: Option<&str>,
     engine: &dyn QueryEngine,
     vault: Option<&dyn ObjectStore>,
     deployment: &Deployment,
@@ -328,7 +329,7 @@ pub async fn run_query(
             params,
             workgroup: query.workgroup,
             output_location: None,
-            client_request_token: client_request_token(&input),
+            client_request_token: client_request_token(&input, request_token),
         })
         .await?;
     tracing::info!(query = query.id, execution_id = %execution_id, as_of = ?as_of.map(|d| d.to_string()), "query started");
@@ -348,35 +349,31 @@ pub async fn run_query(
 mod token_tests {
     use super::*;
 
-    fn input(json: serde_json::Value) -> RunQueryInput {
-        serde_json::from_value(json).unwrap()
+    fn token(json: serde_json::Value) -> Option<String> {
+        let start: crate::contract::StartQuery = serde_json::from_value(json).unwrap();
+        client_request_token(&start.request, start.request_token.as_deref())
     }
 
     #[test]
     fn a_start_is_named_by_its_entry_and_everything_that_makes_the_query() {
-        let base = serde_json::json!({"query": "ingestion/request_item_status", "asOf": "2026-11-20",
+        let base = serde_json::json!({"request": {"query": "ingestion/request_item_status", "asOf": "2026-11-20"},
             "requestToken": "arn:exec/2026-11-20T04:00:00.123Z"});
-        let token = client_request_token(&input(base.clone())).unwrap();
-        assert_eq!(token.len(), 32, "Athena wants 32 to 128 characters");
-        assert_eq!(
-            client_request_token(&input(base.clone())),
-            Some(token.clone())
-        );
+        let first = token(base.clone()).unwrap();
+        assert_eq!(first.len(), 32, "Athena wants 32 to 128 characters");
+        assert_eq!(token(base.clone()), Some(first.clone()));
+        let mut other = base.clone();
+        other["requestToken"] = serde_json::json!("arn:exec/2026-11-20T04:00:20.456Z");
+        assert_ne!(token(other).unwrap(), first, "requestToken");
         for (field, value) in [
-            ("requestToken", "arn:exec/2026-11-20T04:00:20.456Z"),
             ("query", "ingestion/request_item_plan_status"),
             ("asOf", "2026-11-21"),
         ] {
             let mut other = base.clone();
-            other[field] = serde_json::json!(value);
-            assert_ne!(
-                client_request_token(&input(other)).unwrap(),
-                token,
-                "{field}"
-            );
+            other["request"][field] = serde_json::json!(value);
+            assert_ne!(token(other).unwrap(), first, "{field}");
         }
         let mut without = base;
         without.as_object_mut().unwrap().remove("requestToken");
-        assert_eq!(client_request_token(&input(without)), None);
+        assert_eq!(token(without), None);
     }
 }

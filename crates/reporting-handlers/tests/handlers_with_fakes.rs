@@ -106,10 +106,15 @@ async fn run_with(
         source: None,
         vault: Some(&vault),
     };
-    // Through the one dispatcher, as the Lambda runs it.
-    let r = handle(LambdaName::RunQuery, input, &ports)
-        .await
-        .map(|out| serde_json::from_value(out).unwrap());
+    // Through the one dispatcher, as the Lambda runs it: the query loop hands run-query the
+    // request its caller gave.
+    let r = handle(
+        LambdaName::RunQuery,
+        serde_json::json!({"request": input}),
+        &ports,
+    )
+    .await
+    .map(|out| serde_json::from_value(out).unwrap());
     (r, engine)
 }
 

@@ -19,6 +19,9 @@ pub struct EngineFaults {
     /// Each OPTIMIZE and each VACUUM of a table first fails this many times with Athena's "more
     /// runs needed" answer, as a large Iceberg table does.
     pub more_runs_needed: u32,
+    /// Only this table's OPTIMIZE and VACUUM need more runs (`more_runs_needed`); absent, every
+    /// table's do.
+    pub more_runs_table: Option<String>,
     /// The first this many query starts are throttled (Athena's TooManyRequestsException).
     pub throttled_starts: u32,
     /// The first this many writes (MERGE, INSERT, OPTIMIZE, VACUUM, …) fail with
@@ -120,6 +123,12 @@ impl<E> FaultyEngine<E> {
             ));
         }
         let statement = housekeeping_statement(&request.sql)?;
+        if let Some(table) = &self.faults.more_runs_table {
+            let named = statement.rsplit([' ', '.']).next().unwrap_or_default();
+            if !named.trim_matches('"').eq_ignore_ascii_case(table) {
+                return None;
+            }
+        }
         let runs = given.partial_runs.entry(statement.clone()).or_insert(0);
         if *runs >= self.faults.more_runs_needed {
             return None;

@@ -146,7 +146,8 @@ fn run_query_and_poll_query_answer_the_sample_events_through_cargo_lambda() {
     let bad_event = dir.join("bad.json");
     std::fs::write(
         &bad_event,
-        json!({"query": "ingestion/request_item_status", "asof": "2026-11-20"}).to_string(),
+        json!({"request": {"query": "ingestion/request_item_status", "asof": "2026-11-20"}})
+            .to_string(),
     )
     .unwrap();
     let refused = invoke(&moto, "run-query", run_query, &bad_event);

@@ -52,7 +52,6 @@ impl Call {
                 Arg::Literal(v) => Ok(v.clone()),
                 Arg::Path(p) => p
                     .get(data, context)
-                    .cloned()
                     .ok_or_else(|| format!("{}: path {} not found", self.name, p.text())),
                 Arg::Call(c) => c.eval(data, context),
             })

@@ -55,6 +55,41 @@ pub struct ExecutionFailure {
     pub cause: String,
 }
 
+impl ExecutionFailure {
+    /// The failure that started it: a Task that ran a nested execution fails with
+    /// `States.TaskFailed` and the child's description as its cause; this follows those
+    /// descriptions down to the child that failed first, naming the executions on the way.
+    pub fn root_cause(&self) -> ExecutionFailure {
+        #[derive(serde::Deserialize)]
+        #[serde(rename_all = "PascalCase")]
+        struct Nested {
+            execution_arn: String,
+            error: String,
+            cause: String,
+        }
+        let mut current = self.clone();
+        let mut chain = Vec::new();
+        while current.error == "States.TaskFailed" {
+            let Ok(nested) = serde_json::from_str::<Nested>(&current.cause) else {
+                break;
+            };
+            chain.push(nested.execution_arn);
+            current = ExecutionFailure {
+                error: nested.error,
+                cause: nested.cause,
+            };
+        }
+        if !chain.is_empty() {
+            current.cause = format!(
+                "{} (in nested execution {})",
+                current.cause,
+                chain.join(" > ")
+            );
+        }
+        current
+    }
+}
+
 /// Where `Task` states go: the local home maps each resource to a handler.
 #[async_trait]
 pub trait Tasks: Send + Sync {
@@ -123,7 +158,18 @@ impl Observer for Recorder {
 pub struct StateMachine {
     pub name: String,
     machine: Machine,
+    /// Machines a Task may start as nested executions (`states:startExecution.sync:2`), by the
+    /// ARN its `StateMachineArn` names after substitution.
+    nested: BTreeMap<String, (String, Machine)>,
 }
+
+/// The resource of a Task that starts another state machine and waits for it, with its output
+/// as JSON (Step Functions' nested workflows).
+pub const START_EXECUTION_SYNC: &str = "arn:aws:states:::states:startExecution.sync:2";
+
+/// Step Functions' limit on one execution's history: an execution that would record more
+/// events fails.
+pub const HISTORY_EVENT_LIMIT: u64 = 25_000;
 
 /// The outcome of a successful execution.
 #[derive(Debug, Clone, PartialEq)]
@@ -131,11 +177,37 @@ pub struct Execution {
     pub output: Value,
     /// Seconds the execution would have waited (Wait states and retry delays).
     pub virtual_seconds: f64,
+    /// What Step Functions would record, for its 25,000-event history limit.
+    pub history: History,
+}
+
+/// History events as Step Functions records them (`GetExecutionHistory`): the execution's own,
+/// and those of every execution it started (nested workflows, Distributed Map iterations), each
+/// of which has its own history and its own limit.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct History {
+    /// Events in this execution's history.
+    pub events: u64,
+    /// The most events any one execution of the tree recorded (this one included).
+    pub largest: u64,
+    /// Executions started by this one, directly or not.
+    pub child_executions: u64,
+}
+
+/// Counters shared by every execution of one run.
+#[derive(Default)]
+struct Tree {
+    largest: std::sync::atomic::AtomicU64,
+    executions: std::sync::atomic::AtomicU64,
 }
 
 struct Ctx<'a> {
     tasks: &'a dyn Tasks,
     observer: &'a dyn Observer,
+    nested: &'a BTreeMap<String, (String, Machine)>,
+    tree: &'a Tree,
+    /// This execution's history events.
+    events: std::sync::atomic::AtomicU64,
     context: Value,
     clock: Mutex<f64>,
     /// The execution's start in epoch milliseconds, when `StartTime` is ISO-8601 UTC.
@@ -146,6 +218,24 @@ struct Ctx<'a> {
 }
 
 impl Ctx<'_> {
+    /// Records `n` history events.
+    fn record(&self, n: u64) {
+        self.events
+            .fetch_add(n, std::sync::atomic::Ordering::SeqCst);
+    }
+
+    /// The start time of an execution this one starts now.
+    fn now_iso(&self) -> String {
+        let waited = (*self.clock.lock().unwrap() * 1000.0) as i64;
+        match self.start_ms {
+            Some(start) => iso_millis(start + waited),
+            None => self.context["Execution"]["StartTime"]
+                .as_str()
+                .unwrap_or_default()
+                .to_string(),
+        }
+    }
+
     /// `$$.State.EnteredTime` of a state entered now: the start plus virtual time elapsed.
     fn entered_time(&self) -> Option<String> {
         let n = self
@@ -209,7 +299,45 @@ impl StateMachine {
         Ok(Self {
             name: name.to_string(),
             machine,
+            nested: BTreeMap::new(),
         })
+    }
+
+    /// Lets this machine's Tasks start `child` (and the machines `child` itself may start) as
+    /// nested executions under `arn`, the ARN its definition names after substitution.
+    pub fn nest(&mut self, arn: &str, child: &StateMachine) {
+        self.nested
+            .insert(arn.to_string(), (child.name.clone(), child.machine.clone()));
+        for (a, m) in &child.nested {
+            self.nested.insert(a.clone(), m.clone());
+        }
+    }
+
+    /// The ARNs this definition's Tasks start as nested executions.
+    pub fn nested_arns(&self) -> Vec<String> {
+        fn walk(m: &Machine, out: &mut Vec<String>) {
+            for s in m.states.values() {
+                match &s.kind {
+                    Kind::Task { resource } if resource == START_EXECUTION_SYNC => {
+                        if let Some(arn) =
+                            s.io.parameters
+                                .as_ref()
+                                .and_then(|p| p.literal_field("StateMachineArn"))
+                        {
+                            out.push(arn);
+                        }
+                    }
+                    Kind::Parallel { branches } => branches.iter().for_each(|b| walk(b, out)),
+                    Kind::Map { processor, .. } => walk(processor, out),
+                    _ => {}
+                }
+            }
+        }
+        let mut out = Vec::new();
+        walk(&self.machine, &mut out);
+        out.sort();
+        out.dedup();
+        out
     }
 
     /// Every `Resource` the definition's Task states use.
@@ -240,25 +368,107 @@ impl StateMachine {
         tasks: &dyn Tasks,
         observer: &dyn Observer,
     ) -> Result<Execution, ExecutionFailure> {
-        let ctx = Ctx {
+        let tree = Tree::default();
+        let run = Run {
             tasks,
             observer,
-            context: json!({
-                "Execution": {"Id": format!("local:{}:{execution_name}", self.name), "Name": execution_name,
-                              "StartTime": start_time, "Input": input.clone()},
-                "StateMachine": {"Id": format!("local:{}", self.name), "Name": self.name},
-                "State": {"EnteredTime": start_time},
-            }),
-            clock: Mutex::new(0.0),
-            start_ms: parse_iso_millis(start_time),
-            entries: std::sync::atomic::AtomicI64::new(0),
+            nested: &self.nested,
+            tree: &tree,
         };
-        let output = run_machine(&self.machine, input, &ctx, ctx.context.clone()).await?;
-        let virtual_seconds = *ctx.clock.lock().unwrap();
+        let (output, virtual_seconds, events) = run
+            .execution(&self.name, &self.machine, execution_name, input, start_time)
+            .await?;
         Ok(Execution {
             output,
             virtual_seconds,
+            history: History {
+                events,
+                largest: tree.largest.load(std::sync::atomic::Ordering::SeqCst),
+                child_executions: tree.executions.load(std::sync::atomic::Ordering::SeqCst),
+            },
         })
+    }
+}
+
+/// What every execution of one run shares.
+#[derive(Clone, Copy)]
+struct Run<'a> {
+    tasks: &'a dyn Tasks,
+    observer: &'a dyn Observer,
+    nested: &'a BTreeMap<String, (String, Machine)>,
+    tree: &'a Tree,
+}
+
+impl<'a> Run<'a> {
+    /// One execution with its own history: its output, virtual seconds and history events.
+    fn execution(
+        self,
+        machine_name: &'a str,
+        machine: &'a Machine,
+        execution_name: &'a str,
+        input: Value,
+        start_time: &'a str,
+    ) -> BoxFuture<'a, Result<(Value, f64, u64), Failure>> {
+        Box::pin(async move {
+            let ctx = Ctx {
+                tasks: self.tasks,
+                observer: self.observer,
+                nested: self.nested,
+                tree: self.tree,
+                events: std::sync::atomic::AtomicU64::new(0),
+                context: json!({
+                    "Execution": {"Id": format!("local:{machine_name}:{execution_name}"), "Name": execution_name,
+                                  "StartTime": start_time, "Input": input.clone()},
+                    "StateMachine": {"Id": format!("local:{machine_name}"), "Name": machine_name},
+                    "State": {"EnteredTime": start_time},
+                }),
+                clock: Mutex::new(0.0),
+                start_ms: parse_iso_millis(start_time),
+                entries: std::sync::atomic::AtomicI64::new(0),
+            };
+            // ExecutionStarted, and ExecutionSucceeded or ExecutionFailed.
+            ctx.record(2);
+            let result = run_machine(machine, input, &ctx, ctx.context.clone()).await;
+            let events = ctx.events.load(std::sync::atomic::Ordering::SeqCst);
+            self.tree
+                .largest
+                .fetch_max(events, std::sync::atomic::Ordering::SeqCst);
+            let seconds = *ctx.clock.lock().unwrap();
+            result.map(|output| (output, seconds, events))
+        })
+    }
+}
+
+/// Runs `machine` as an execution started by `parent` now: its own history, the parent's clock
+/// moved on by the time it took.
+async fn child_execution(
+    parent: &Ctx<'_>,
+    machine_name: &str,
+    machine: &Machine,
+    input: Value,
+) -> Result<Value, Failure> {
+    let n = parent
+        .tree
+        .executions
+        .fetch_add(1, std::sync::atomic::Ordering::SeqCst)
+        + 1;
+    let run = Run {
+        tasks: parent.tasks,
+        observer: parent.observer,
+        nested: parent.nested,
+        tree: parent.tree,
+    };
+    let name = format!("child-{n}");
+    let start = parent.now_iso();
+    let outcome = run
+        .execution(machine_name, machine, &name, input, &start)
+        .await;
+    match outcome {
+        Ok((output, seconds, _)) => {
+            *parent.clock.lock().unwrap() += seconds;
+            Ok(output)
+        }
+        Err(f) => Err(f),
     }
 }
 
@@ -312,7 +522,9 @@ fn run_machine<'a>(
             if let Some(entered) = ctx.entered_time() {
                 context["State"]["EnteredTime"] = json!(entered);
             }
-            match run_state(current, state, data.clone(), ctx, &context).await {
+            let outcome = run_state(current, state, data.clone(), ctx, &context).await;
+            ctx.record(state_events(&state.kind, outcome.is_ok()));
+            match outcome {
                 Ok((output, Some(next))) => {
                     current = next;
                     data = output;
@@ -340,6 +552,17 @@ fn run_machine<'a>(
     })
 }
 
+/// The events a state records besides its attempts: entered and exited, and for Map and Parallel
+/// their start and end. A failed state records no exit; a Fail state records only its entry.
+fn state_events(kind: &Kind, succeeded: bool) -> u64 {
+    let exit = u64::from(succeeded);
+    match kind {
+        Kind::Fail { .. } => 1,
+        Kind::Map { .. } | Kind::Parallel { .. } => 3 + exit,
+        _ => 1 + exit,
+    }
+}
+
 fn kind_name(k: &Kind) -> &'static str {
     match k {
         Kind::Pass { .. } => "Pass",
@@ -362,7 +585,7 @@ fn select(
     match path {
         None => Ok(data),
         Some(None) => Ok(json!({})),
-        Some(Some(p)) => p.get(&data, context).cloned().ok_or_else(|| {
+        Some(Some(p)) => p.get(&data, context).ok_or_else(|| {
             runtime(format!(
                 "{field} {} matched nothing in the state's data",
                 p.text()
@@ -486,7 +709,7 @@ async fn run_state<'a>(
                 WaitFor::Seconds(s) => *s as f64,
                 WaitFor::SecondsPath(p) => p
                     .get(&input, context)
-                    .and_then(Value::as_f64)
+                    .and_then(|v| v.as_f64())
                     .filter(|s| *s >= 0.0)
                     .ok_or_else(|| {
                         runtime(format!(
@@ -505,9 +728,21 @@ async fn run_state<'a>(
                 next_of(state),
             ))
         }
+        Kind::Task { resource } if resource == START_EXECUTION_SYNC => {
+            let effective = effective_input(&state.io, &raw, context)?;
+            let result = with_retry(name, state, ctx, || async {
+                // TaskScheduled, TaskStarted, TaskSubmitted, and TaskSucceeded or TaskFailed.
+                ctx.record(4);
+                start_execution_sync(name, &effective, ctx).await
+            })
+            .await?;
+            Ok((finish(&state.io, raw, result, context)?, next_of(state)))
+        }
         Kind::Task { resource } => {
             let effective = effective_input(&state.io, &raw, context)?;
             let result = with_retry(name, state, ctx, || async {
+                // TaskScheduled, TaskStarted, and TaskSucceeded or TaskFailed.
+                ctx.record(3);
                 match ctx.tasks.invoke(resource, effective.clone()).await {
                     Ok(out) => {
                         ctx.observer.event(&Event::TaskSucceeded {
@@ -547,15 +782,15 @@ async fn run_state<'a>(
         Kind::Map {
             items_path,
             item_selector,
+            item_reader,
             processor,
-            ..
         } => {
             let input = select(&state.io.input_path, raw.clone(), context, "InputPath")?;
-            let items = match items_path {
-                None => input.clone(),
-                Some(p) => p
+            let items = match (item_reader, items_path) {
+                (Some(reader), _) => read_items(name, reader, &input, ctx, context).await?,
+                (None, None) => input.clone(),
+                (None, Some(p)) => p
                     .get(&input, context)
-                    .cloned()
                     .ok_or_else(|| runtime(format!("ItemsPath {} matched nothing", p.text())))?,
             };
             let items = items
@@ -573,7 +808,26 @@ async fn run_state<'a>(
                             failure("States.ParameterPathFailure", format!("ItemSelector: {e}"))
                         })?,
                     };
-                    outputs.push(run_machine(processor, iteration_input, ctx, item_context).await?);
+                    if processor.distributed {
+                        // Each iteration is a child execution; the Map fails when one does (a
+                        // tolerated failure percentage of 0), as its Map Run reports it.
+                        let output = child_execution(ctx, name, processor, iteration_input)
+                            .await
+                            .map_err(|f| {
+                                failure(
+                                    "States.ExceedToleratedFailureThreshold",
+                                    format!(
+                                        "{name}: iteration {index} failed ({}: {}); the Map Run tolerates no failure",
+                                        f.error, f.cause
+                                    ),
+                                )
+                            })?;
+                        outputs.push(output);
+                    } else {
+                        // MapIterationStarted, and MapIterationSucceeded or MapIterationFailed.
+                        ctx.record(2);
+                        outputs.push(run_machine(processor, iteration_input, ctx, item_context).await?);
+                    }
                 }
                 Ok(Value::Array(outputs))
             })
@@ -581,6 +835,92 @@ async fn run_state<'a>(
             Ok((finish(&state.io, raw, result, context)?, next_of(state)))
         }
     }
+}
+
+/// A Distributed Map's items from S3: the object the reader's Parameters name, one JSON array.
+async fn read_items(
+    name: &str,
+    reader: &model::ItemReader,
+    input: &Value,
+    ctx: &Ctx<'_>,
+    context: &Value,
+) -> Result<Value, Failure> {
+    let parameters = reader
+        .parameters
+        .apply(input, context)
+        .map_err(|e| failure("States.ParameterPathFailure", format!("ItemReader: {e}")))?;
+    let body = ctx
+        .tasks
+        .invoke(&reader.resource, parameters)
+        .await
+        .map_err(|TaskFailure { error, cause }| {
+            failure(
+                "States.ItemReaderFailed",
+                format!("{name}: reading the items failed ({error}: {cause})"),
+            )
+        })?;
+    if !body.is_array() {
+        return Err(failure(
+            "States.ItemReaderFailed",
+            format!("{name}: the item file is not a JSON array"),
+        ));
+    }
+    Ok(body)
+}
+
+/// `states:startExecution.sync:2`: starts the machine `StateMachineArn` names with `Input` and
+/// waits for it. Its output is what Step Functions returns (`Output` as JSON); its failure is
+/// `States.TaskFailed` with the child's description, `Error` and `Cause` included, as the cause.
+async fn start_execution_sync(
+    state: &str,
+    parameters: &Value,
+    ctx: &Ctx<'_>,
+) -> Result<Value, Failure> {
+    let arn = parameters["StateMachineArn"].as_str().ok_or_else(|| {
+        failure(
+            "States.Runtime",
+            format!("{state}: StateMachineArn must be a string"),
+        )
+    })?;
+    let (child_name, machine) = ctx.nested.get(arn).ok_or_else(|| {
+        failure(
+            "StepFunctions.StateMachineDoesNotExistException",
+            format!("{state}: no state machine {arn} to start"),
+        )
+    })?;
+    let input = parameters.get("Input").cloned().unwrap_or(json!({}));
+    let started = parent_started(ctx);
+    match child_execution(ctx, child_name, machine, input.clone()).await {
+        Ok(output) => Ok(json!({
+            "ExecutionArn": format!("{arn}:{started}"),
+            "StateMachineArn": arn,
+            "Input": input,
+            "Output": output,
+            "Status": "SUCCEEDED",
+        })),
+        Err(f) => Err(failure(
+            "States.TaskFailed",
+            json!({
+                "ExecutionArn": format!("{arn}:{started}"),
+                "StateMachineArn": arn,
+                "Status": "FAILED",
+                "Error": f.error,
+                "Cause": f.cause,
+            })
+            .to_string(),
+        )),
+    }
+}
+
+/// The name the next child execution will get (for its ARN).
+fn parent_started(ctx: &Ctx<'_>) -> String {
+    format!(
+        "child-{}",
+        ctx.tree
+            .executions
+            .load(std::sync::atomic::Ordering::SeqCst)
+            + 1
+    )
 }
 
 async fn with_retry<'a, F, Fut>(

@@ -13,7 +13,21 @@ use crate::LoadError;
 pub struct Machine {
     pub start_at: String,
     pub states: BTreeMap<String, State>,
+    /// A Map's processor in `DISTRIBUTED` mode: each iteration is a child execution with its own
+    /// history (`ProcessorConfig.ExecutionType` `STANDARD`).
+    pub distributed: bool,
 }
+
+/// Where a Distributed Map reads its items: one JSON array in S3 (`s3:getObject`, `InputType`
+/// `JSON`), fetched through [`crate::Tasks`] with the `Bucket` and `Key` the template gives.
+#[derive(Clone, Debug)]
+pub struct ItemReader {
+    pub resource: String,
+    pub parameters: Template,
+}
+
+/// The resource a Distributed Map's ItemReader may name.
+pub const S3_GET_OBJECT: &str = "arn:aws:states:::s3:getObject";
 
 #[derive(Clone, Debug)]
 pub enum Transition {
@@ -77,6 +91,7 @@ pub enum Kind {
     Map {
         items_path: Option<Path>,
         item_selector: Option<Template>,
+        item_reader: Option<ItemReader>,
         processor: Box<Machine>,
     },
 }
@@ -192,17 +207,27 @@ pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
             return Err(at.err(key, "is not supported here"));
         }
     }
+    let mut distributed = false;
     if let Some(cfg) = obj.get("ProcessorConfig") {
         let mode = cfg.get("Mode").and_then(Value::as_str).unwrap_or("INLINE");
-        if mode != "INLINE"
-            || cfg
-                .as_object()
-                .is_some_and(|m| m.keys().any(|k| k != "Mode"))
-        {
-            return Err(at.err(
-                "ProcessorConfig",
-                "only {\"Mode\": \"INLINE\"} is supported",
-            ));
+        let keys: Vec<&str> = cfg
+            .as_object()
+            .map(|m| m.keys().map(String::as_str).collect())
+            .unwrap_or_default();
+        match mode {
+            "INLINE" if keys.iter().all(|k| *k == "Mode") => {}
+            "DISTRIBUTED"
+                if cfg.get("ExecutionType").and_then(Value::as_str) == Some("STANDARD")
+                    && keys.iter().all(|k| ["Mode", "ExecutionType"].contains(k)) =>
+            {
+                distributed = true
+            }
+            _ => {
+                return Err(at.err(
+                    "ProcessorConfig",
+                    "supported: {\"Mode\": \"INLINE\"} or {\"Mode\": \"DISTRIBUTED\", \"ExecutionType\": \"STANDARD\"} (an Express child cannot outlast 5 minutes)",
+                ))
+            }
         }
     }
     let start_at = obj
@@ -248,7 +273,11 @@ pub fn parse_machine(value: &Value, scope: &str) -> Result<Machine, LoadError> {
             .filter(|s| *s > 0)
             .ok_or_else(|| at.err("TimeoutSeconds", "must be a positive whole number"))?;
     }
-    Ok(Machine { start_at, states })
+    Ok(Machine {
+        start_at,
+        states,
+        distributed,
+    })
 }
 
 /// Fields of a state that moves on (`Next`/`End`) and filters its input and output.
@@ -296,7 +325,10 @@ fn allowed_fields(kind: &str) -> Option<Vec<&'static str>> {
                 "ItemsPath",
                 "ItemSelector",
                 "ItemProcessor",
+                "ItemReader",
                 "MaxConcurrency",
+                "ToleratedFailurePercentage",
+                "Label",
             ],
         ),
         _ => return None,
@@ -475,10 +507,61 @@ fn parse_state(name: &str, value: &Value) -> Result<State, LoadError> {
             {
                 return Err(at.err("MaxConcurrency", "must be a whole number"));
             }
+            let processor = parse_machine(processor, &format!("{name}.ItemProcessor"))?;
+            if !processor.distributed
+                && ["ItemReader", "ToleratedFailurePercentage", "Label"]
+                    .iter()
+                    .any(|f| obj.contains_key(*f))
+            {
+                return Err(at.err(
+                    "ItemReader",
+                    "ItemReader, ToleratedFailurePercentage and Label belong to a DISTRIBUTED Map",
+                ));
+            }
+            if obj
+                .get("ToleratedFailurePercentage")
+                .is_some_and(|v| v.as_f64() != Some(0.0))
+            {
+                return Err(at.err(
+                    "ToleratedFailurePercentage",
+                    "only 0 is supported: one failed iteration fails the Map",
+                ));
+            }
+            let item_reader = match obj.get("ItemReader") {
+                None => None,
+                Some(r) => {
+                    let resource = r.get("Resource").and_then(Value::as_str);
+                    let input_type = r
+                        .get("ReaderConfig")
+                        .and_then(|c| c.get("InputType"))
+                        .and_then(Value::as_str);
+                    if resource != Some(S3_GET_OBJECT) || input_type != Some("JSON") {
+                        return Err(at.err(
+                            "ItemReader",
+                            format!("only {S3_GET_OBJECT} with ReaderConfig.InputType JSON is supported"),
+                        ));
+                    }
+                    let parameters = r
+                        .get("Parameters")
+                        .ok_or_else(|| at.err("ItemReader", "needs Parameters (Bucket, Key)"))?;
+                    Some(ItemReader {
+                        resource: S3_GET_OBJECT.to_string(),
+                        parameters: Template::parse(parameters)
+                            .map_err(|e| at.err("ItemReader.Parameters", e))?,
+                    })
+                }
+            };
+            if item_reader.is_some() && obj.contains_key("ItemsPath") {
+                return Err(at.err(
+                    "ItemsPath",
+                    "a Map reads its items from ItemsPath or ItemReader, not both",
+                ));
+            }
             Kind::Map {
                 items_path: opt_path(&at, obj, "ItemsPath")?.flatten(),
                 item_selector: opt_template(&at, obj, "ItemSelector")?,
-                processor: Box::new(parse_machine(processor, &format!("{name}.ItemProcessor"))?),
+                item_reader,
+                processor: Box::new(processor),
             }
         }
         _ => unreachable!("allowed_fields checked the type"),
@@ -680,28 +763,31 @@ impl Rule {
                     Operand::Value(v) => v.clone(),
                     Operand::Path(p) => p
                         .get(data, context)
-                        .cloned()
                         .ok_or_else(|| format!("path {} not found", p.text()))?,
                 };
                 match op {
                     Op::IsPresent => value.is_some() == operand.as_bool().unwrap_or(true),
                     Op::IsNull => {
-                        value.is_some_and(Value::is_null) == operand.as_bool().unwrap_or(true)
+                        value.as_ref().is_some_and(Value::is_null)
+                            == operand.as_bool().unwrap_or(true)
                     }
                     Op::IsString => {
-                        value.is_some_and(Value::is_string) == operand.as_bool().unwrap_or(true)
+                        value.as_ref().is_some_and(Value::is_string)
+                            == operand.as_bool().unwrap_or(true)
                     }
                     Op::IsNumeric => {
-                        value.is_some_and(Value::is_number) == operand.as_bool().unwrap_or(true)
+                        value.as_ref().is_some_and(Value::is_number)
+                            == operand.as_bool().unwrap_or(true)
                     }
                     Op::IsBoolean => {
-                        value.is_some_and(Value::is_boolean) == operand.as_bool().unwrap_or(true)
+                        value.as_ref().is_some_and(Value::is_boolean)
+                            == operand.as_bool().unwrap_or(true)
                     }
                     _ => {
                         let Some(value) = value else {
                             return Err(format!("Invalid path '{}': the choice state's condition path references an invalid value", variable.text()));
                         };
-                        compare(*op, value, &operand)
+                        compare(*op, &value, &operand)
                     }
                 }
             }

@@ -1,5 +1,7 @@
 //! JSONPath as ASL uses it: reference paths (`$`, `$.a.b`, `$.a[0]`, `$['a b']`) on the state's
-//! data or, with `$$`, on the context object.
+//! data or, with `$$`, on the context object; and, where Step Functions allows JSONPath beyond
+//! reference paths (Parameters, ItemsPath, intrinsic arguments, Choice variables), one filter:
+//! `[?(@.field == 'text')]`, the elements of an array whose field equals a string, as an array.
 
 use serde_json::{Map, Value};
 
@@ -7,6 +9,11 @@ use serde_json::{Map, Value};
 enum Segment {
     Field(String),
     Index(usize),
+    /// `[?(@.field == 'value')]`: the array's elements whose `field` is the string `value`.
+    Equals {
+        field: String,
+        value: String,
+    },
 }
 
 /// A parsed reference path.
@@ -42,6 +49,31 @@ impl Path {
                     .ok_or_else(|| format!("path {text:?}: unclosed ['"))?;
                 segments.push(Segment::Field(r[..end].to_string()));
                 rest = &r[end + 2..];
+            } else if let Some(r) = rest.strip_prefix("[?(@.") {
+                let end = r
+                    .find(")]")
+                    .ok_or_else(|| format!("path {text:?}: unclosed [?("))?;
+                let (field, value) = r[..end]
+                    .split_once(" == ")
+                    .map(|(f, v)| (f.trim(), v.trim()))
+                    .filter(|(f, v)| {
+                        !f.is_empty()
+                            && f.chars().all(|c| c.is_ascii_alphanumeric() || c == '_')
+                            && v.len() >= 2
+                            && v.starts_with('\'')
+                            && v.ends_with('\'')
+                            && !v[1..v.len() - 1].contains('\'')
+                    })
+                    .ok_or_else(|| {
+                        format!(
+                            "path {text:?}: the only filter supported is [?(@.field == 'text')]"
+                        )
+                    })?;
+                segments.push(Segment::Equals {
+                    field: field.to_string(),
+                    value: value[1..value.len() - 1].to_string(),
+                });
+                rest = &r[end + 2..];
             } else if let Some(r) = rest.strip_prefix('[') {
                 let end = r
                     .find(']')
@@ -66,16 +98,38 @@ impl Path {
         &self.text
     }
 
-    /// The value at this path, `None` when absent.
-    pub fn get<'a>(&self, data: &'a Value, context: &'a Value) -> Option<&'a Value> {
-        let mut v = if self.context { context } else { data };
+    /// The value at this path, `None` when absent. A filter gives a new array (possibly empty).
+    pub fn get(&self, data: &Value, context: &Value) -> Option<Value> {
+        let root = if self.context { context } else { data };
+        let mut v = std::borrow::Cow::Borrowed(root);
         for s in &self.segments {
             v = match s {
-                Segment::Field(f) => v.as_object()?.get(f)?,
-                Segment::Index(i) => v.as_array()?.get(*i)?,
+                Segment::Field(f) => match v {
+                    std::borrow::Cow::Borrowed(b) => {
+                        std::borrow::Cow::Borrowed(b.as_object()?.get(f)?)
+                    }
+                    std::borrow::Cow::Owned(o) => {
+                        std::borrow::Cow::Owned(o.as_object()?.get(f)?.clone())
+                    }
+                },
+                Segment::Index(i) => match v {
+                    std::borrow::Cow::Borrowed(b) => {
+                        std::borrow::Cow::Borrowed(b.as_array()?.get(*i)?)
+                    }
+                    std::borrow::Cow::Owned(o) => {
+                        std::borrow::Cow::Owned(o.as_array()?.get(*i)?.clone())
+                    }
+                },
+                Segment::Equals { field, value } => std::borrow::Cow::Owned(Value::Array(
+                    v.as_array()?
+                        .iter()
+                        .filter(|e| e.get(field).and_then(Value::as_str) == Some(value.as_str()))
+                        .cloned()
+                        .collect(),
+                )),
             };
         }
-        Some(v)
+        Some(v.into_owned())
     }
 
     /// Puts `value` at this path inside `data` (ResultPath semantics: `$` replaces everything;
@@ -113,7 +167,7 @@ impl Path {
                         .entry(f.clone())
                         .or_insert_with(|| Value::Object(Map::new()));
                 }
-                Segment::Index(_) => {
+                Segment::Index(_) | Segment::Equals { .. } => {
                     return Err(format!("ResultPath {} cannot index arrays", self.text))
                 }
             }
@@ -133,17 +187,17 @@ mod tests {
         let ctx = json!({"Execution": {"StartTime": "2026-11-25T17:00:00Z"}});
         assert_eq!(
             Path::parse("$.a.b[1].c").unwrap().get(&data, &ctx),
-            Some(&json!("x"))
+            Some(json!("x"))
         );
         assert_eq!(
             Path::parse("$['d e']").unwrap().get(&data, &ctx),
-            Some(&json!(1))
+            Some(json!(1))
         );
         assert_eq!(
             Path::parse("$$.Execution.StartTime")
                 .unwrap()
                 .get(&data, &ctx),
-            Some(&json!("2026-11-25T17:00:00Z"))
+            Some(json!("2026-11-25T17:00:00Z"))
         );
         assert_eq!(Path::parse("$.missing").unwrap().get(&data, &ctx), None);
         let set = Path::parse("$.x.y")
@@ -159,6 +213,27 @@ mod tests {
             json!(3)
         );
         assert!(Path::parse("$.a[*]").is_err());
+        let outcomes = json!({"o": [{"s": "failed", "t": "a"}, {"s": "done", "t": "b"}, {"s": "failed", "t": "c"}]});
+        assert_eq!(
+            Path::parse("$.o[?(@.s == 'failed')]")
+                .unwrap()
+                .get(&outcomes, &ctx),
+            Some(json!([{"s": "failed", "t": "a"}, {"s": "failed", "t": "c"}]))
+        );
+        assert_eq!(
+            Path::parse("$.o[?(@.s == 'failed')][1].t")
+                .unwrap()
+                .get(&outcomes, &ctx),
+            Some(json!("c"))
+        );
+        assert_eq!(
+            Path::parse("$.o[?(@.s == 'gone')]")
+                .unwrap()
+                .get(&outcomes, &ctx),
+            Some(json!([]))
+        );
+        assert!(Path::parse("$.o[?(@.s > 1)]").is_err());
+        assert!(Path::parse("$.o[?(@.s == failed)]").is_err());
         assert!(Path::parse("a.b").is_err());
     }
 }

@@ -52,6 +52,17 @@ impl Template {
         })
     }
 
+    /// A literal string field of an object template (e.g. a Task's `StateMachineArn`).
+    pub fn literal_field(&self, name: &str) -> Option<String> {
+        match self {
+            Template::Object(fields) => fields.iter().find_map(|(k, v)| match v {
+                Template::Literal(Value::String(s)) if k == name => Some(s.clone()),
+                _ => None,
+            }),
+            _ => None,
+        }
+    }
+
     pub fn apply(&self, data: &Value, context: &Value) -> Result<Value, String> {
         Ok(match self {
             Template::Literal(v) => v.clone(),
@@ -70,7 +81,6 @@ impl Template {
             ),
             Template::Path(p) => p
                 .get(data, context)
-                .cloned()
                 .ok_or_else(|| format!("the path {} was not found in the input", p.text()))?,
             Template::Intrinsic(c) => c.eval(data, context)?,
         })

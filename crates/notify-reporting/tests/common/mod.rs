@@ -327,6 +327,37 @@ impl TestHome {
         }
     }
 
+    /// Runs a machine through the interpreter itself: its outcome (a failure as the machine
+    /// raised it, nested executions unwrapped) and every event, nested executions' included.
+    pub async fn run_recorded(
+        &self,
+        machine: &str,
+        input: Value,
+    ) -> (
+        Result<state_machine::Execution, state_machine::ExecutionFailure>,
+        Vec<state_machine::Event>,
+    ) {
+        let opened = self.home.open(&self.source()).await.unwrap();
+        let tasks = notify_reporting::tasks::LocalTasks {
+            home: &opened,
+            policy: Default::default(),
+        };
+        let recorder = state_machine::Recorder(Default::default());
+        let def = notify_reporting::machines::find(machine).unwrap();
+        let outcome = notify_reporting::machines::load(def)
+            .unwrap()
+            .execute(
+                &format!("recorded-{machine}"),
+                input,
+                &notify_reporting::run::now_iso(),
+                &tasks,
+                &recorder,
+            )
+            .await
+            .map_err(|f| f.root_cause());
+        (outcome, recorder.0.into_inner().unwrap())
+    }
+
     pub async fn setup_and_ingest(&self, as_of: &str) -> RunReport {
         self.run("setup", json!({})).await;
         self.run("ingestion", json!({"asOf": as_of})).await
