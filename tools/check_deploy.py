@@ -199,6 +199,7 @@ def check_deployed_machine(template, functions, loops, loop_timeout, path, rel, 
         }
         check_states(machine, definition["States"], timeouts)
         check_sync_timeouts(machine, definition["States"], loop_timeout)
+        check_machine_timeout(machine, definition)
         if rel == QUERY_LOOP:
             return
         # The machine's queries run in a loop whose run-query is its purpose's; its own run-query
@@ -212,6 +213,91 @@ def check_deployed_machine(template, functions, loops, loop_timeout, path, rel, 
             check_run_query_purpose(machine, subs)
         if machine.endswith("-report"):
             check_report_clients(machine, definition["States"])
+
+
+def literal_lists(states):
+    """Lists a Pass state sets from literals (the tables, the checks): their lengths by path."""
+    lists = {}
+    for st in states.values():
+        if st.get("Type") == "Pass":
+            for key, value in st.get("Parameters", {}).items():
+                if isinstance(value, list):
+                    lists[f"$.{key}"] = len(value)
+    return lists
+
+
+# poll-query's budget (PollPolicy's timeout_seconds): the waits of one query attempt.
+POLL_BUDGET_SECONDS = 3600
+
+
+def task_seconds(st):
+    """A Task's longest time: every attempt its Retry allows, each cut at TimeoutSeconds, and the
+    back-off between them. A nested execution's Task retries only a refused start (throttling,
+    limits), so it runs at most once."""
+    timeout = st.get("TimeoutSeconds", 60)
+    attempts, delays = 1, 0.0
+    if st.get("Resource") == START_EXECUTION_SYNC:
+        attempts = 0
+    for r in st.get("Retry", []):
+        interval, rate, cap = r.get("IntervalSeconds", 1), r.get("BackoffRate", 2.0), r.get("MaxDelaySeconds")
+        for k in range(r.get("MaxAttempts", 3)):
+            attempts += 0 if st.get("Resource") == START_EXECUTION_SYNC else 1
+            delay = interval * rate**k
+            delays += min(delay, cap) if cap else delay
+    if st.get("Resource") == START_EXECUTION_SYNC:
+        return timeout + delays
+    return attempts * timeout + delays
+
+
+def longest_path_seconds(states, start, lists):
+    """The longest way through one scope, in seconds: each Task at its longest, each Wait at its
+    Seconds, each Map as rounds of its longest iteration (items from a literal list, MaxConcurrency
+    at a time; a list from data, one round). A repeat (a back edge) is taken once."""
+    best = {}
+
+    def walk(name, on_path):
+        if name is None or name not in states or name in on_path:
+            return 0.0
+        if name in best:
+            return best[name]
+        st = states[name]
+        kind = st.get("Type")
+        if kind == "Task":
+            own = task_seconds(st)
+        elif kind == "Wait":
+            # A wait from the data is a query's poll back-off: its waits add up to the budget.
+            own = st.get("Seconds", POLL_BUDGET_SECONDS if "SecondsPath" in st else 0)
+        elif kind == "Map":
+            proc = st["ItemProcessor"]
+            inner = longest_path_seconds(proc["States"], proc["StartAt"], lists)
+            items = lists.get(st.get("ItemsPath"), 1)
+            concurrency = st.get("MaxConcurrency", 0) or items
+            own = -(-items // concurrency) * inner
+        elif kind == "Parallel":
+            own = max(longest_path_seconds(b["States"], b["StartAt"], lists) for b in st["Branches"])
+        else:
+            own = 0
+        nexts = [st.get("Next"), st.get("Default")] + [c.get("Next") for c in st.get("Choices", [])]
+        nexts += [c.get("Next") for c in st.get("Catch", [])]
+        then = max([walk(n, on_path | {name}) for n in nexts if n] or [0.0])
+        best[name] = own + then
+        return best[name]
+
+    return walk(start, frozenset())
+
+
+def check_machine_timeout(machine, definition):
+    """Issue 34: an execution ends by its own states, naming what failed, never by its timeout
+    (which ends it with no cause and leaves a query running)."""
+    longest = longest_path_seconds(definition["States"], definition["StartAt"], literal_lists(definition["States"]))
+    # The query loop's one repeat that is not cut short: a query rerun from its start, a bounded
+    # number of times, each attempt as long as the first.
+    rerun = definition["States"].get("Rerun Allowed?")
+    if rerun:
+        bound = max(c.get("NumericGreaterThanEquals", 0) for c in rerun["Choices"])
+        longest *= bound + 1
+    if not definition.get("TimeoutSeconds", 0) > longest:
+        problem(f"{machine}: TimeoutSeconds {definition.get('TimeoutSeconds')} does not outlast its longest path, {longest:.0f} s")
 
 
 def check_sync_timeouts(machine, states, loop_timeout):

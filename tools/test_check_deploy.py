@@ -65,6 +65,7 @@ def machine_checks(name, m):
     timeouts = {"RunQueryFunctionArn": 90, "PollQueryFunctionArn": 30, "WriteReportFunctionArn": 300, "PublishMetricFunctionArn": 300}
     cd.check_states(name, m["States"], timeouts)
     cd.check_sync_timeouts(name, m["States"], MACHINES["query"]["TimeoutSeconds"])
+    cd.check_machine_timeout(name, m)
     if name.endswith("-report"):
         cd.check_report_clients(name, m["States"])
 
@@ -255,6 +256,14 @@ def m34(ms):
     states(ms["watchdog"], "For Each Check")["Check: Run Query"]["TimeoutSeconds"] = 3600
 
 
+def m34b(ms):
+    ms["watchdog"]["TimeoutSeconds"] = 3600
+
+
+def m34c(ms):
+    ms["query"]["TimeoutSeconds"] = 3600
+
+
 def m10(ms):
     st = states(ms["query"])["Reruns Exhausted"]
     del st["CausePath"]
@@ -338,6 +347,8 @@ MACHINE_DEFECTS = [
     ("8 retryable failure not rerun", m8, "query/Poll Query: does not rerun"),
     ("9 a commit conflict fails the query", m9, "query/Poll Query: does not rerun"),
     ("34 a query loop cut short by its caller", m34, "watchdog/Check: Run Query: TimeoutSeconds must exceed"),
+    ("34 the watchdog cut off by its timeout", m34b, "watchdog: TimeoutSeconds 3600 does not outlast its longest path"),
+    ("34 a query loop cut off by its timeout", m34c, "query: TimeoutSeconds 3600 does not outlast its longest path"),
     ("10 Fail state naming nothing", m10, "query/Reruns Exhausted: Fail state without CausePath"),
     ("10 one client stops the others", m10b, "Deliver Report: a failure here stops every client"),
     ("10 watchdog attempt count spelt", m10c, "the count must come from $.published.interruptions"),

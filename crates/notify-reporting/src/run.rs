@@ -105,6 +105,20 @@ impl Observer for Progress {
                 Some(LambdaName::WriteReport) => {
                     if let Ok(delivered) = serde_json::from_value::<Delivered>(output.clone()) {
                         self.deliveries.lock().unwrap().push(delivered);
+                    } else if let Ok(found) = serde_json::from_value::<
+                        reporting_handlers::contract::FoundReport,
+                    >(output.clone())
+                    {
+                        // A report delivered by an earlier run: the machine leaves it as it is.
+                        if found.exists {
+                            self.deliveries.lock().unwrap().push(Delivered {
+                                status: reporting_handlers::contract::DeliveryStatus::Exists,
+                                bucket: String::new(),
+                                key: found.key,
+                                rows: None,
+                                bytes: 0,
+                            });
+                        }
                     }
                     None
                 }

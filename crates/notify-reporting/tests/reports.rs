@@ -234,6 +234,13 @@ async fn rerunning_writes_nothing_new_and_leftovers_never_block_a_report() {
     let first = t.ingress();
     let again = t.run("completed-comms-report", input.clone()).await;
     assert_eq!(again.output["reports"][0]["status"], "exists");
+    // The run says, per client, that the report was already delivered, and where.
+    assert_eq!(again.deliveries.len(), 1, "{:?}", again.deliveries);
+    assert_eq!(
+        again.deliveries[0].status,
+        reporting_handlers::contract::DeliveryStatus::Exists
+    );
+    assert_eq!(again.deliveries[0].key, COMMS_KEY);
     assert_eq!(t.ingress(), first);
     assert!(
         !again

@@ -230,18 +230,15 @@ pub fn summarise(request: &SummariseRequest) -> ReportSummary {
         let each: Vec<String> = failed
             .iter()
             .map(|c| {
-                let why: String = c
-                    .cause
-                    .as_deref()
-                    .unwrap_or("no cause given")
-                    .chars()
-                    .take(CAUSE_PER_CLIENT)
-                    .collect();
-                format!(
-                    "{} ({}: {why})",
-                    c.client_id,
-                    c.error.as_deref().unwrap_or("error")
-                )
+                // A query's failure arrives as the query loop's (a nested execution's): its own
+                // error and cause, "after N reruns" included, are what the client is told.
+                let failure = state_machine::ExecutionFailure {
+                    error: c.error.clone().unwrap_or_else(|| "error".into()),
+                    cause: c.cause.clone().unwrap_or_else(|| "no cause given".into()),
+                }
+                .root_cause();
+                let why: String = failure.cause.chars().take(CAUSE_PER_CLIENT).collect();
+                format!("{} ({}: {why})", c.client_id, failure.error)
             })
             .collect();
         format!(
@@ -651,6 +648,19 @@ mod tests {
             "{cause}"
         );
         assert!(cause.contains("d (Retryable.QueryFailed: "), "{cause}");
+        // A query that failed in the query loop: the loop's error and cause, not the nesting.
+        let nested: SummariseRequest = serde_json::from_value(serde_json::json!({
+            "report": "completed-batch-report",
+            "clients": [{"clientId": "e", "status": "failed", "error": "States.TaskFailed",
+                "cause": serde_json::json!({"ExecutionArn": "arn:q:1", "Status": "FAILED", "Error": "Retryable.CommitConflict",
+                    "Cause": "Failed again after 3 reruns with a new request token: ICEBERG_COMMIT_ERROR"}).to_string()}]
+        }))
+        .unwrap();
+        let cause = summarise(&nested).cause.unwrap();
+        assert!(
+            cause.contains("e (Retryable.CommitConflict: Failed again after 3 reruns"),
+            "{cause}"
+        );
         assert!(
             cause.len() < 700,
             "one client's cause is cut short: {}",

@@ -19,6 +19,7 @@ use std::pin::Pin;
 use std::sync::Mutex;
 
 use async_trait::async_trait;
+pub use model::S3_GET_OBJECT;
 use model::{Io, Kind, Machine, State, Transition, WaitFor};
 use path::Path;
 use serde_json::{json, Value};

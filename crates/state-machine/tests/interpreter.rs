@@ -35,6 +35,7 @@ impl Tasks for Scripted {
                 Ok(json!("ok"))
             }
             "counter" => Ok(json!({"n": input["n"].as_i64().unwrap_or(0) + 1})),
+            state_machine::S3_GET_OBJECT => Ok(json!([{"id": "a"}, {"id": "b"}, {"id": "c"}])),
             "broken" => Err(TaskFailure {
                 error: "Query.Failed".into(),
                 cause: "SYNTAX_ERROR".into(),
@@ -304,4 +305,104 @@ fn substitutions_are_applied_and_missing_ones_refused() {
         StateMachine::load("s", "{not json", &subs),
         Err(LoadError::Json(_))
     ));
+}
+
+/// A child that echoes its input, or fails when asked to.
+fn child() -> StateMachine {
+    let def = json!({"StartAt": "Fail?", "States": {
+        "Fail?": {"Type": "Choice", "Choices": [{"Variable": "$.fail", "IsPresent": true, "Next": "Broken"}], "Default": "Echo"},
+        "Echo": {"Type": "Task", "Resource": "echo", "End": true},
+        "Broken": {"Type": "Task", "Resource": "broken", "End": true}
+    }});
+    StateMachine::load("child", &def.to_string(), &BTreeMap::new()).unwrap()
+}
+
+#[tokio::test]
+async fn a_nested_execution_has_its_own_history_and_its_failure_names_it() {
+    let def = json!({"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": state_machine::START_EXECUTION_SYNC,
+                "Parameters": {"StateMachineArn": "arn:child", "Input": {"x.$": "$.x"}},
+                "ResultSelector": {"out.$": "$.Output"}, "End": true}
+    }});
+    let mut parent = load(def);
+    parent.nest("arn:child", &child());
+    assert_eq!(parent.nested_arns(), ["arn:child"]);
+    let tasks = Scripted::default();
+    let done = parent
+        .execute(
+            "e",
+            json!({"x": 1}),
+            "2026-11-25T17:40:24.123Z",
+            &tasks,
+            &Silent,
+        )
+        .await
+        .unwrap();
+    assert_eq!(done.output, json!({"out": {"echo": {"x": 1}}}));
+    // The parent: started, the Task (entered, scheduled, started, submitted, succeeded, exited),
+    // ended. The child: started, Choice (2), Task (5), ended.
+    assert_eq!(done.history.events, 8);
+    assert_eq!(done.history.largest, 9);
+    assert_eq!(done.history.child_executions, 1);
+
+    let failing = json!({"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": state_machine::START_EXECUTION_SYNC,
+                "Parameters": {"StateMachineArn": "arn:child", "Input": {"fail": true}}, "End": true}
+    }});
+    let mut parent = load(failing);
+    parent.nest("arn:child", &child());
+    let failure = parent
+        .execute("e", json!({}), "2026-11-25T17:40:24.123Z", &tasks, &Silent)
+        .await
+        .unwrap_err();
+    assert_eq!(failure.error, "States.TaskFailed");
+    let description: Value = serde_json::from_str(&failure.cause).unwrap();
+    assert_eq!(description["Error"], "Query.Failed");
+    let root = failure.root_cause();
+    assert_eq!(root.error, "Query.Failed");
+    assert!(
+        root.cause
+            .starts_with("SYNTAX_ERROR (in nested execution arn:child:"),
+        "{}",
+        root.cause
+    );
+}
+
+#[tokio::test]
+async fn a_distributed_map_reads_its_items_from_s3_and_runs_each_as_a_child() {
+    let def = json!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map",
+                 "ItemReader": {"Resource": "arn:aws:states:::s3:getObject", "ReaderConfig": {"InputType": "JSON"},
+                                "Parameters": {"Bucket": "b", "Key.$": "$.key"}},
+                 "ItemSelector": {"id.$": "$$.Map.Item.Value.id", "client.$": "$.client"},
+                 "ItemProcessor": {"ProcessorConfig": {"Mode": "DISTRIBUTED", "ExecutionType": "STANDARD"},
+                                   "StartAt": "Echo", "States": {"Echo": {"Type": "Task", "Resource": "echo", "End": true}}},
+                 "MaxConcurrency": 10, "ToleratedFailurePercentage": 0, "End": true}
+    }});
+    let tasks = Scripted::default();
+    let done = run(def, json!({"key": "k", "client": "C"}), &tasks)
+        .await
+        .unwrap();
+    assert_eq!(done.output.as_array().unwrap().len(), 3);
+    assert_eq!(done.output[2], json!({"echo": {"id": "c", "client": "C"}}));
+    // The parent records the Map, not its iterations: each is a child with its own history.
+    assert_eq!(done.history.events, 2 + 4);
+    assert_eq!(done.history.child_executions, 3);
+    assert_eq!(
+        tasks.calls.lock().unwrap()[0],
+        (
+            state_machine::S3_GET_OBJECT.to_string(),
+            json!({"Bucket": "b", "Key": "k"})
+        )
+    );
+    // Inline, the same three iterations are the parent's events.
+    let inline = json!({"StartAt": "Each", "States": {
+        "Each": {"Type": "Map", "ItemsPath": "$.items",
+                 "ItemProcessor": {"StartAt": "Echo", "States": {"Echo": {"Type": "Task", "Resource": "echo", "End": true}}},
+                 "End": true}
+    }});
+    let done = run(inline, json!({"items": [1, 2, 3]}), &tasks)
+        .await
+        .unwrap();
+    assert_eq!(done.history.events, 2 + 4 + 3 * (2 + 5));
 }

@@ -75,15 +75,16 @@ impl RunCommand {
             if report.deliveries.is_empty() {
                 println!("\nno reports: no clients, or nothing completed");
             } else {
-                println!("\n{:<10} {:>8}  report", "status", "rows");
+                println!("\n{:<18} {:>8}  report", "status", "rows");
                 let bucket = home.objects().join("ingress");
                 for d in &report.deliveries {
                     let status = match d.status {
-                        DeliveryStatus::Created => "created",
-                        DeliveryStatus::Exists => "exists",
+                        DeliveryStatus::Created => "delivered",
+                        // An earlier run delivered it; this run left it as it was.
+                        DeliveryStatus::Exists => "already delivered",
                     };
                     println!(
-                        "{status:<10} {:>8}  {}",
+                        "{status:<18} {:>8}  {}",
                         d.rows.map_or("-".into(), |r| r.to_string()),
                         bucket.join(&d.key).display()
                     );
