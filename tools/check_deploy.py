@@ -67,7 +67,7 @@ RUN_QUERY_PURPOSES = {
     "RunIngestionQueryFunction": ({"ingestion", "backfill", "verify-cutover"}, {"IngestionWorkgroup"}),
     "RunHousekeepingQueryFunction": ({"housekeeping"}, {"HousekeepingWorkgroup"}),
     "RunReportQueryFunction": (
-        {"watchdog", "completed-comms-report", "completed-batch-report"},
+        {"watchdog", "completed-comms-report", "completed-batch-report", "batch-reports"},
         # A workgroup of their own: never the user workgroup Power BI users share and may stop
         # queries in.
         {"CoreWorkgroup"},
@@ -155,7 +155,6 @@ def check_state_machines(template):
     for name, res in template["Resources"].items():
         if res["Type"] == "AWS::Serverless::StateMachine":
             deployed.setdefault(res["Properties"]["DefinitionUri"], []).append((name, res["Properties"]))
-    loop_timeout = json.loads((ROOT / QUERY_LOOP).read_text())["TimeoutSeconds"]
     loops = {name: props for name, props in deployed.get(QUERY_LOOP, [])}
     # The query loop is deployed once per run-query purpose, each loop invoking its own.
     loop_functions = sorted(
@@ -169,10 +168,10 @@ def check_state_machines(template):
             problem(f"{rel} is not deployed by template.yaml")
             continue
         for name, props in deployed[rel]:
-            check_deployed_machine(template, functions, loops, loop_timeout, path, rel, name, props)
+            check_deployed_machine(template, functions, loops, path, rel, name, props)
 
 
-def check_deployed_machine(template, functions, loops, loop_timeout, path, rel, name, props):
+def check_deployed_machine(template, functions, loops, path, rel, name, props):
     if True:
         subs = props.get("DefinitionSubstitutions", {})
         text = path.read_text()
@@ -198,7 +197,7 @@ def check_deployed_machine(template, functions, loops, loop_timeout, path, rel, 
             if key.endswith("FunctionArn")
         }
         check_states(machine, definition["States"], timeouts)
-        check_sync_timeouts(machine, definition["States"], loop_timeout)
+        check_sync_timeouts(machine, definition["States"], nested_timeouts())
         check_machine_timeout(machine, definition)
         if rel == QUERY_LOOP:
             return
@@ -300,15 +299,33 @@ def check_machine_timeout(machine, definition):
         problem(f"{machine}: TimeoutSeconds {definition.get('TimeoutSeconds')} does not outlast its longest path, {longest:.0f} s")
 
 
-def check_sync_timeouts(machine, states, loop_timeout):
-    """Issue 34: a Task that runs the query loop outlasts the loop's own TimeoutSeconds, so the
-    loop ends by its own Fail states (naming the query) and never leaves a query behind."""
-    for name, st in states.items():
-        if st.get("Resource") == START_EXECUTION_SYNC and not st.get("TimeoutSeconds", 0) > loop_timeout:
-            problem(f"{machine}/{name}: TimeoutSeconds must exceed the query loop's {loop_timeout} s")
-        if "ItemProcessor" in st:
-            check_sync_timeouts(machine, st["ItemProcessor"]["States"], loop_timeout)
+# The machines a Task may start as nested executions, by the substitution that names them.
+NESTED_MACHINES = {
+    "${QueryStateMachineArn}": "query.asl.json",
+    "${BatchReportsStateMachineArn}": "batch-reports.asl.json",
+}
 
+
+def nested_timeouts():
+    return {
+        placeholder: json.loads((ROOT / "statemachines" / name).read_text())["TimeoutSeconds"]
+        for placeholder, name in NESTED_MACHINES.items()
+    }
+
+
+def check_sync_timeouts(machine, states, timeouts):
+    """Issue 34: a Task that runs a nested execution (the query loop, a page of batch reports)
+    outlasts that machine's own TimeoutSeconds, so the nested execution ends by its own Fail
+    states (naming the query) and never leaves a query behind."""
+    for name, st in states.items():
+        if st.get("Resource") == START_EXECUTION_SYNC:
+            target = st.get("Parameters", {}).get("StateMachineArn")
+            if target not in timeouts:
+                problem(f"{machine}/{name}: starts {target}, not a nested machine of ours")
+            elif not st.get("TimeoutSeconds", 0) > timeouts[target]:
+                problem(f"{machine}/{name}: TimeoutSeconds must exceed {target}'s {timeouts[target]} s")
+        if "ItemProcessor" in st:
+            check_sync_timeouts(machine, st["ItemProcessor"]["States"], timeouts)
 
 def function_timeout(template, arn):
     """The Timeout of the function an ARN substitution points at (or the Globals' default)."""

@@ -64,7 +64,7 @@ def template_checks(t):
 def machine_checks(name, m):
     timeouts = {"RunQueryFunctionArn": 90, "PollQueryFunctionArn": 30, "WriteReportFunctionArn": 300, "PublishMetricFunctionArn": 300}
     cd.check_states(name, m["States"], timeouts)
-    cd.check_sync_timeouts(name, m["States"], MACHINES["query"]["TimeoutSeconds"])
+    cd.check_sync_timeouts(name, m["States"], cd.nested_timeouts())
     cd.check_machine_timeout(name, m)
     if name.endswith("-report"):
         cd.check_report_clients(name, m["States"])
@@ -346,7 +346,7 @@ MACHINE_DEFECTS = [
     ("8 retryable failure polled again", m8, "by polling the same dead query"),
     ("8 retryable failure not rerun", m8, "query/Poll Query: does not rerun"),
     ("9 a commit conflict fails the query", m9, "query/Poll Query: does not rerun"),
-    ("34 a query loop cut short by its caller", m34, "watchdog/Check: Run Query: TimeoutSeconds must exceed"),
+    ("34 a query loop cut short by its caller", m34, "watchdog/Check: Run Query: TimeoutSeconds must exceed ${QueryStateMachineArn}'s"),
     ("34 the watchdog cut off by its timeout", m34b, "watchdog: TimeoutSeconds 3600 does not outlast its longest path"),
     ("34 a query loop cut off by its timeout", m34c, "query: TimeoutSeconds 3600 does not outlast its longest path"),
     ("10 Fail state naming nothing", m10, "query/Reruns Exhausted: Fail state without CausePath"),

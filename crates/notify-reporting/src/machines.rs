@@ -58,12 +58,32 @@ pub const QUERY_LOOP: MachineDef = MachineDef {
 /// What `${QueryStateMachineArn}` becomes locally.
 pub const QUERY_LOOP_ARN: &str = "local:query";
 
-/// Loads one of the repository's machines with the query loop nested, as SAM deploys them.
+/// One page of a client's batch reports, which completed-batch-report runs as a nested execution
+/// per page. Not started on its own.
+pub const BATCH_REPORTS: MachineDef = MachineDef {
+    name: "batch-reports",
+    asl: include_str!("../../../statemachines/batch-reports.asl.json"),
+};
+
+/// What `${BatchReportsStateMachineArn}` becomes locally.
+pub const BATCH_REPORTS_ARN: &str = "local:batch-reports";
+
+/// The machines that only run nested in others, with the ARNs their callers name.
+pub const NESTED: [(&MachineDef, &str); 2] = [
+    (&QUERY_LOOP, QUERY_LOOP_ARN),
+    (&BATCH_REPORTS, BATCH_REPORTS_ARN),
+];
+
+/// Loads one of the repository's machines with the machines it nests (the query loop, a batch
+/// report page) as SAM deploys them.
 pub fn load(def: &MachineDef) -> Result<StateMachine, LoadError> {
     let substitutions = substitutions();
     let query = StateMachine::load(QUERY_LOOP.name, QUERY_LOOP.asl, &substitutions)?;
+    let mut pages = StateMachine::load(BATCH_REPORTS.name, BATCH_REPORTS.asl, &substitutions)?;
+    pages.nest(QUERY_LOOP_ARN, &query);
     let mut machine = StateMachine::load(def.name, def.asl, &substitutions)?;
     machine.nest(QUERY_LOOP_ARN, &query);
+    machine.nest(BATCH_REPORTS_ARN, &pages);
     Ok(machine)
 }
 
@@ -103,6 +123,10 @@ pub fn substitutions() -> BTreeMap<String, String> {
             (
                 "QueryStateMachineArn".to_string(),
                 QUERY_LOOP_ARN.to_string(),
+            ),
+            (
+                "BatchReportsStateMachineArn".to_string(),
+                BATCH_REPORTS_ARN.to_string(),
             ),
         ])
         .collect()

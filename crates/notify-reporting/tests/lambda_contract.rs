@@ -4,7 +4,7 @@
 //! or a retry on an error nobody raises, fails here rather than in AWS. A query a machine runs
 //! through the query loop (a nested execution) is checked as the request the loop hands run-query.
 
-use notify_reporting::machines::{MachineDef, MACHINES, QUERY_LOOP};
+use notify_reporting::machines::{MachineDef, MACHINES, NESTED};
 use reporting_core::error::ErrorKind;
 use reporting_handlers::contract::{self, LambdaName};
 use serde_json::{json, Map, Value};
@@ -33,7 +33,7 @@ fn tasks<'a>(states: &'a Map<String, Value>, out: &mut Vec<(&'a str, &'a Value)>
 
 /// Every definition: the machines and the query loop they run their queries in.
 fn definitions() -> impl Iterator<Item = &'static MachineDef> {
-    MACHINES.iter().chain(std::iter::once(&QUERY_LOOP))
+    MACHINES.iter().chain(NESTED.map(|(m, _)| m))
 }
 
 /// A plausible value for a field the state machine fills from its data.
@@ -48,7 +48,7 @@ fn sample(field: &str) -> Value {
             {"clientId": "C2", "status": "failed", "error": "Query.Failed", "cause": "why"},
             {"clientId": "C3", "status": "done", "reports": [], "rejected": []}
         ]),
-        "nextRow" | "published" | "interruptions" => json!(0),
+        "nextRow" | "published" | "interruptions" | "page" => json!(0),
         "asOf" | "completedDate" | "firstCaptureDay" => json!("2026-11-20"),
         "startedAt" => json!("2026-11-20T04:00:00.000Z"),
         "sourceFiles" => {
@@ -88,7 +88,10 @@ fn every_task_sends_what_its_lambda_accepts() {
         tasks(asl["States"].as_object().unwrap(), &mut found);
         for (state, task) in found {
             let resource = task["Resource"].as_str().unwrap();
-            if resource == state_machine::START_EXECUTION_SYNC {
+            let nested = task["Parameters"]["StateMachineArn"].as_str();
+            if resource == state_machine::START_EXECUTION_SYNC
+                && nested == Some("${QueryStateMachineArn}")
+            {
                 // What the loop's Start Query will send run-query.
                 let input = &task["Parameters"]["Input"];
                 let request = json!({"request": filled(&input["request"]), "requestToken": "t"});

@@ -300,9 +300,26 @@ async fn the_batch_report_covers_every_recently_completed_batch_once() {
     assert!(files[1].1.contains("\"E1\""));
     assert_eq!(files[2].1, HEADER);
     assert_eq!(run.output["clients"][0]["rejected"], json!([]));
-    // Again: nothing new.
+    // One page of batch reports, in a nested execution of its own.
+    let page = &run.output["clients"][0]["reports"][0];
+    assert_eq!(
+        (
+            &page["page"],
+            &page["batches"],
+            &page["delivered"],
+            &page["alreadyDelivered"]
+        ),
+        (&json!(0), &json!(3), &json!(3), &json!(0)),
+        "{page}"
+    );
+    // Again: nothing new, and the run says each report was already delivered.
     let again = t.run("completed-batch-report", json!({})).await;
     assert_eq!(t.ingress(), files);
+    assert_eq!(
+        again.output["clients"][0]["reports"][0]["alreadyDelivered"],
+        3
+    );
+    assert_eq!(again.deliveries.len(), 3);
     assert!(again
         .queries
         .iter()

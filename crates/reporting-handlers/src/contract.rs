@@ -433,6 +433,10 @@ pub struct ReportSummary {
 pub struct BatchesRequest {
     pub query_execution_id: String,
     pub client_id: String,
+    /// Absent: count the batches into pages, and set aside (and count in `SkippedBatches`) those
+    /// that cannot be reported. Given: that page's batches, from 0.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub page: Option<usize>,
 }
 
 /// A finished query whose result is to be read.
@@ -503,9 +507,14 @@ pub struct RejectedBatch {
     pub reason: String,
 }
 
+/// A client's completed batches. Counted (no `page` asked): how many can be reported, in how many
+/// pages, and those set aside. A page: its batches. Pages keep a state's payload small (Step
+/// Functions allows 256 KiB) and one page's reports within one execution's history.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct BatchesFound {
+    pub count: usize,
+    pub pages: usize,
     pub batches: Vec<Batch>,
     pub rejected: Vec<RejectedBatch>,
 }

@@ -28,7 +28,7 @@ pub use run_query::{client_request_token, run_query};
 pub use sync_saved_queries::sync_saved_queries;
 pub use write_report::{
     client_ids, write_report, write_streamed, ReportPorts, ReportTarget, WrittenReport,
-    REPORT_PART_BYTES,
+    BATCHES_PER_PAGE, REPORT_PART_BYTES,
 };
 
 use reporting_core::ports::QueryEngine;

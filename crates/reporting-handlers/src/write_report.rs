@@ -333,6 +333,34 @@ fn refuse(
     }
 }
 
+/// At most this many batches in one page: a page's reports run inline in one execution of
+/// `batch-reports.asl.json`, about 22 history events each.
+pub const BATCHES_PER_PAGE: usize = 500;
+/// At most this many bytes of batch ids in one page, well under a state's 256 KiB.
+pub const PAGE_BYTES: usize = 96 * 1024;
+
+/// Splits batches into pages: at most [`BATCHES_PER_PAGE`] and [`PAGE_BYTES`] each, in order, so
+/// the same rows always give the same pages.
+fn pages(batches: Vec<Batch>) -> Vec<Vec<Batch>> {
+    let mut pages: Vec<Vec<Batch>> = Vec::new();
+    let mut bytes = 0;
+    for batch in batches {
+        // The ids and the JSON around them.
+        let size = batch.request_id.len() + batch.request_ref_id.len() + 40;
+        match pages.last_mut() {
+            Some(page) if page.len() < BATCHES_PER_PAGE && bytes + size <= PAGE_BYTES => {
+                page.push(batch);
+                bytes += size;
+            }
+            _ => {
+                pages.push(vec![batch]);
+                bytes = size;
+            }
+        }
+    }
+    pages
+}
+
 async fn batches(
     request: &BatchesRequest,
     ports: &ReportPorts<'_>,
@@ -355,9 +383,30 @@ async fn batches(
                 request_id: request_id.expect("a target has ids"),
                 request_ref_id: request_ref_id.expect("a target has ids"),
             }),
-            Err(reason) => rejected.push(refuse(&request_id, &request_ref_id, reason)),
+            Err(reason) => rejected.push((request_id, request_ref_id, reason)),
         }
     }
+    let count = accepted.len();
+    let mut pages = pages(accepted);
+    let total = pages.len();
+    if let Some(page) = request.page {
+        // A page of the count the machine already made: its batches only.
+        if page >= total {
+            return Err(HandlerError::invalid(format!(
+                "page: {page} is past the last page of {total} for client {client_id}"
+            )));
+        }
+        return Ok(BatchesFound {
+            count,
+            pages: total,
+            batches: pages.swap_remove(page),
+            rejected: vec![],
+        });
+    }
+    let rejected: Vec<RejectedBatch> = rejected
+        .into_iter()
+        .map(|(r, f, reason)| refuse(&r, &f, reason))
+        .collect();
     if !rejected.is_empty() {
         // Never skipped in silence: one datum per batch, and an alarm on any.
         let datum = MetricDatum {
@@ -373,7 +422,9 @@ async fn batches(
         ports.metrics.put(vec![datum; rejected.len()]).await?;
     }
     Ok(BatchesFound {
-        batches: accepted,
+        count,
+        pages: total,
+        batches: vec![],
         rejected,
     })
 }

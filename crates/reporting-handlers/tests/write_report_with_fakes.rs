@@ -152,9 +152,46 @@ async fn batches_come_from_every_page_and_only_what_cannot_be_a_key_is_set_aside
     )
     .await
     .unwrap();
-    assert_eq!(out["batches"].as_array().unwrap().len(), 2501);
-    assert_eq!(out["batches"][2499]["requestId"], "R2499");
-    assert_eq!(out["batches"][2500]["requestId"], "R/9 it's");
+    // Counted: 2,501 batches in 6 pages of at most 500; none listed yet.
+    assert_eq!(out["count"], 2501);
+    assert_eq!(out["pages"], 6);
+    assert_eq!(out["batches"], json!([]));
+    let page = |n: usize| {
+        let ports = &ports;
+        async move {
+            call(
+                json!({"action": "batches", "queryExecutionId": "q1", "clientId": "C1", "page": n}),
+                ports,
+            )
+            .await
+            .unwrap()
+        }
+    };
+    let mut listed = Vec::new();
+    for n in 0..6 {
+        let out = page(n).await;
+        assert_eq!(
+            out["rejected"],
+            json!([]),
+            "a page sets nothing aside twice"
+        );
+        listed.extend(out["batches"].as_array().unwrap().iter().cloned());
+    }
+    assert_eq!(listed.len(), 2501);
+    assert_eq!(listed[2499]["requestId"], "R2499");
+    assert_eq!(listed[2500]["requestId"], "R/9 it's");
+    let past = call(
+        json!({"action": "batches", "queryExecutionId": "q1", "clientId": "C1", "page": 6}),
+        &ports,
+    )
+    .await
+    .unwrap_err();
+    assert!(
+        past.message()
+            .contains("page: 6 is past the last page of 6"),
+        "{}",
+        past.message()
+    );
     let rejected = out["rejected"].as_array().unwrap();
     assert_eq!(rejected.len(), 3, "{rejected:?}");
     assert!(rejected[1]["reason"]
@@ -166,13 +203,18 @@ async fn batches_come_from_every_page_and_only_what_cannot_be_a_key_is_set_aside
         .unwrap()
         .contains("S3 allows 1024"));
     let data = metrics.0.lock().unwrap();
-    assert_eq!(data.len(), 3, "one SkippedBatches datum per skipped batch");
+    assert_eq!(
+        data.len(),
+        3,
+        "one SkippedBatches datum per skipped batch, counted once"
+    );
     assert!(data.iter().all(|d| d.namespace == "Notify/Reports"
         && d.name == "SkippedBatches"
         && d.value == 1.0
         && d.dimensions
             .contains(&("clientid".to_string(), "C1".to_string()))));
-    assert_eq!(engine.pages_read.load(Ordering::SeqCst), 3);
+    // Three result pages per read: the count and each of the six batch pages.
+    assert_eq!(engine.pages_read.load(Ordering::SeqCst), 3 * 8);
 }
 
 #[tokio::test]

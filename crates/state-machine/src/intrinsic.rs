@@ -11,6 +11,7 @@ pub const SUPPORTED: &[&str] = &[
     "States.Array",
     "States.ArrayGetItem",
     "States.ArrayLength",
+    "States.ArrayRange",
     "States.ArrayUnique",
     "States.StringSplit",
     "States.MathAdd",
@@ -116,6 +117,23 @@ impl Call {
                     .ok_or_else(|| fail("index out of range"))?
             }
             "States.ArrayLength" => Value::from(arr_arg(0)?.len()),
+            // start, end (inclusive), step; Step Functions allows at most 1,000 items.
+            "States.ArrayRange" => {
+                let (start, end, step) = (int_arg(0)?, int_arg(1)?, int_arg(2)?);
+                if step == 0 {
+                    return Err(fail("the step must not be 0"));
+                }
+                let mut items = Vec::new();
+                let mut i = start;
+                while (step > 0 && i <= end) || (step < 0 && i >= end) {
+                    items.push(Value::from(i));
+                    if items.len() > 1000 {
+                        return Err(fail("more than 1,000 items"));
+                    }
+                    i += step;
+                }
+                Value::Array(items)
+            }
             "States.ArrayUnique" => {
                 let mut seen = Vec::new();
                 for v in arr_arg(0)? {
@@ -234,11 +252,20 @@ impl Parser<'_> {
                 Ok(Arg::Literal(Value::String(out)))
             }
             Some(b'$') => {
+                // A path ends at a comma, a closing parenthesis or a space outside brackets and
+                // quotes (a filter `[?(@.s == 'x')]` has all three inside).
                 let start = self.i;
-                while self.i < self.s.len()
-                    && !matches!(self.s[self.i], b',' | b')')
-                    && !self.s[self.i].is_ascii_whitespace()
-                {
+                let (mut depth, mut quoted) = (0usize, false);
+                while self.i < self.s.len() {
+                    let c = self.s[self.i];
+                    match c {
+                        b'\'' if depth > 0 => quoted = !quoted,
+                        b'[' if !quoted => depth += 1,
+                        b']' if !quoted => depth = depth.saturating_sub(1),
+                        b',' | b')' if depth == 0 => break,
+                        c if c.is_ascii_whitespace() && depth == 0 => break,
+                        _ => {}
+                    }
                     self.i += 1;
                 }
                 Ok(Arg::Path(Path::parse(&self.text[start..self.i])?))
@@ -313,6 +340,23 @@ mod tests {
         assert_eq!(
             eval("States.JsonToString($.o)", json!({"o": {"k": 1}})).unwrap(),
             json!("{\"k\":1}")
+        );
+        assert_eq!(
+            eval(
+                "States.ArrayRange(0, States.MathAdd($.n, -1), 1)",
+                json!({"n": 3})
+            )
+            .unwrap(),
+            json!([0, 1, 2])
+        );
+        assert!(eval("States.ArrayRange(0, 2000, 1)", json!({})).is_err());
+        assert_eq!(
+            eval(
+                "States.ArrayLength($.r[?(@.s == 'created')])",
+                json!({"r": [{"s": "created"}, {"s": "exists"}, {"s": "created"}]})
+            )
+            .unwrap(),
+            json!(2)
         );
         assert_eq!(
             eval("States.MathAdd($.n, 1)", json!({"n": 2})).unwrap(),
