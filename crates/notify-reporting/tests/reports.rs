@@ -326,6 +326,56 @@ async fn the_batch_report_covers_every_recently_completed_batch_once() {
         .all(|q| q.query == "reports/completed_batches"));
 }
 
+/// A client whose report query fails on every rerun fails alone, and the run says so as every
+/// query loop does: the query, its error, and "after N reruns". Run again, the report is delivered.
+async fn a_client_whose_reruns_run_out_is_named_with_its_reruns() {
+    let t = ingested().await;
+    t.configure(|c| c.faults.retryable_failures = 4);
+    let input = json!({"completedDate": DAY, "clientIds": ["C1"]});
+    let (error, cause) = t.run_failure("completed-comms-report", input.clone()).await;
+    assert_eq!(error, "Report.ClientsFailed");
+    assert!(
+        cause.contains(
+            "C1 (Retryable.QueryFailed: Failed again after 3 reruns with a new request token: "
+        ) && cause.contains("reports/completed_comms_report"),
+        "{cause}"
+    );
+    assert_eq!(t.ingress(), vec![]);
+    t.configure(|c| c.faults.retryable_failures = 0);
+    t.run("completed-comms-report", input).await;
+    assert_eq!(t.ingress().len(), 1);
+}
+
+/// Run twice from the command line (as `make run` does), the second run says, per client, that
+/// the report was already delivered and where.
+async fn a_rerun_from_the_command_line_says_each_report_was_already_delivered_and_where() {
+    let t = ingested().await;
+    let source = t.source().to_string_lossy().to_string();
+    let input = json!({"completedDate": DAY, "clientIds": ["C1"]}).to_string();
+    let mut args = vec![
+        "run",
+        "completed-comms-report",
+        "--input",
+        &input,
+        "--source",
+        &source,
+    ];
+    let trino;
+    if test_engine() == TestEngine::Trino {
+        trino = test_services::Trino::shared().unwrap_or_else(|e| panic!("{e}"));
+        args.extend(["--engine", "trino", "--trino-url", trino.url()]);
+    }
+    let first = cli(&t.home.root, &[], &args);
+    assert!(first.contains("delivered"), "{first}");
+    let again = cli(&t.home.root, &[], &args);
+    let line = again
+        .lines()
+        .find(|l| l.starts_with("already delivered"))
+        .unwrap_or_else(|| panic!("{again}"));
+    assert!(line.ends_with(COMMS_KEY), "{line}");
+    assert!(!again.contains("no reports"), "{again}");
+}
+
 async fn refused(t: &TestHome, machine: &str, input: Value) -> String {
     match run_machine(&t.home, &t.source(), machine, input.clone(), false).await {
         Ok(_) => panic!("{machine} accepted {input}"),
@@ -513,4 +563,6 @@ on_both_engines!(
     rerunning_writes_nothing_new_and_leftovers_never_block_a_report,
     the_batch_report_covers_every_recently_completed_batch_once,
     hostile_report_input_is_refused_with_a_clear_error_and_writes_nothing,
+    a_client_whose_reruns_run_out_is_named_with_its_reruns,
+    a_rerun_from_the_command_line_says_each_report_was_already_delivered_and_where,
 );
