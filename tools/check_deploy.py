@@ -149,7 +149,14 @@ QUERY_LOOP = "statemachines/query.asl.json"
 START_EXECUTION_SYNC = "arn:aws:states:::states:startExecution.sync:2"
 
 
-def check_state_machines(template):
+def machine_texts():
+    """Every definition in statemachines/, by its path from the repository's root."""
+    return {f"statemachines/{p.name}": p.read_text() for p in sorted((ROOT / "statemachines").glob("*.asl.json"))}
+
+
+def check_state_machines(template, texts=None):
+    """`texts`: the definitions by path (default: those in statemachines/)."""
+    texts = machine_texts() if texts is None else texts
     functions = {n for n, r in template["Resources"].items() if r["Type"] == "AWS::Serverless::Function"}
     deployed = {}
     for name, res in template["Resources"].items():
@@ -162,56 +169,53 @@ def check_state_machines(template):
     )
     if loop_functions != sorted(RUN_QUERY_PURPOSES):
         problem(f"the query loop is deployed for {loop_functions}, not once per run-query purpose")
-    for path in sorted((ROOT / "statemachines").glob("*.asl.json")):
-        rel = f"statemachines/{path.name}"
+    for rel, text in texts.items():
         if rel not in deployed:
             problem(f"{rel} is not deployed by template.yaml")
             continue
         for name, props in deployed[rel]:
-            check_deployed_machine(template, functions, loops, path, rel, name, props)
+            check_deployed_machine(template, functions, loops, text, rel, name, props)
 
 
-def check_deployed_machine(template, functions, loops, path, rel, name, props):
-    if True:
-        subs = props.get("DefinitionSubstitutions", {})
-        text = path.read_text()
-        for used in sorted(set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))):
-            if used not in subs:
-                problem(f"{name}: ${{{used}}} has no substitution")
-        for key, value in subs.items():
-            if key.endswith("FunctionArn"):
-                target = value.get("Fn::GetAtt", [None])[0] if isinstance(value, dict) else None
-                if target not in functions:
-                    problem(f"{name}: {key} does not point at a function of the template")
-        if props.get("Logging", {}).get("IncludeExecutionData") is not False:
-            problem(f"{name}: logs execution data (hash key, ids) - set IncludeExecutionData: false")
-        definition = json.loads(text)
-        machine = path.name[: -len(".asl.json")]
-        timeout = definition.get("TimeoutSeconds")
-        if not isinstance(timeout, int) or timeout <= 0:
-            # Item 7: without it an execution can run forever and the timed-out alarm never fires.
-            problem(f"{rel}: no top-level TimeoutSeconds")
-        timeouts = {
-            key: function_timeout(template, value)
-            for key, value in subs.items()
-            if key.endswith("FunctionArn")
-        }
-        check_states(machine, definition["States"], timeouts)
-        check_sync_timeouts(machine, definition["States"], nested_timeouts())
-        check_machine_timeout(machine, definition)
-        if rel == QUERY_LOOP:
-            return
-        # The machine's queries run in a loop whose run-query is its purpose's; its own run-query
-        # (the input check, the ingestion plan) too.
-        loop = subs.get("QueryStateMachineArn", {}).get("Ref")
-        if START_EXECUTION_SYNC in text and loop not in loops:
-            problem(f"{machine}: QueryStateMachineArn is not a deployed query loop")
-        elif loop:
-            check_run_query_purpose(machine, loops[loop]["DefinitionSubstitutions"])
-        if "RunQueryFunctionArn" in subs:
-            check_run_query_purpose(machine, subs)
-        if machine.endswith("-report"):
-            check_report_clients(machine, definition["States"])
+def check_deployed_machine(template, functions, loops, text, rel, name, props):
+    subs = props.get("DefinitionSubstitutions", {})
+    for used in sorted(set(re.findall(r"\$\{([A-Za-z0-9]+)\}", text))):
+        if used not in subs:
+            problem(f"{name}: ${{{used}}} has no substitution")
+    for key, value in subs.items():
+        if key.endswith("FunctionArn"):
+            target = value.get("Fn::GetAtt", [None])[0] if isinstance(value, dict) else None
+            if target not in functions:
+                problem(f"{name}: {key} does not point at a function of the template")
+    if props.get("Logging", {}).get("IncludeExecutionData") is not False:
+        problem(f"{name}: logs execution data (hash key, ids) - set IncludeExecutionData: false")
+    definition = json.loads(text)
+    machine = rel.split("/")[-1][: -len(".asl.json")]
+    timeout = definition.get("TimeoutSeconds")
+    if not isinstance(timeout, int) or timeout <= 0:
+        # Item 7: without it an execution can run forever and the timed-out alarm never fires.
+        problem(f"{rel}: no top-level TimeoutSeconds")
+    timeouts = {
+        key: function_timeout(template, value)
+        for key, value in subs.items()
+        if key.endswith("FunctionArn")
+    }
+    check_states(machine, definition["States"], timeouts)
+    check_sync_timeouts(machine, definition["States"], nested_timeouts())
+    check_machine_timeout(machine, definition)
+    if rel == QUERY_LOOP:
+        return
+    # The machine's queries run in a loop whose run-query is its purpose's; its own run-query
+    # (the input check, the ingestion plan) too.
+    loop = subs.get("QueryStateMachineArn", {}).get("Ref")
+    if START_EXECUTION_SYNC in text and loop not in loops:
+        problem(f"{machine}: QueryStateMachineArn is not a deployed query loop")
+    elif loop:
+        check_run_query_purpose(machine, loops[loop]["DefinitionSubstitutions"])
+    if "RunQueryFunctionArn" in subs:
+        check_run_query_purpose(machine, subs)
+    if machine.endswith("-report"):
+        check_report_clients(machine, definition["States"])
 
 
 def literal_lists(states):

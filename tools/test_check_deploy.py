@@ -7,6 +7,7 @@ machine, and asserts that tools/check_deploy.py names it. A check that cannot fa
 
 import copy
 import json
+import subprocess
 import sys
 from pathlib import Path
 
@@ -17,6 +18,8 @@ from cfnlint.decode import decode  # noqa: E402
 ROOT = cd.ROOT
 TEMPLATE, _ = decode(str(ROOT / "template.yaml"))
 MACHINES = {p.name[: -len(".asl.json")]: json.loads(p.read_text()) for p in (ROOT / "statemachines").glob("*.asl.json")}
+# The catalog as the binary states it (make deploy-check builds it first).
+CATALOG = json.loads(subprocess.check_output([str(ROOT / "target" / "debug" / "notify-reporting"), "catalog"]))
 
 
 def statement(t, resource, sid):
@@ -59,6 +62,8 @@ def template_checks(t):
         cd.check_compare_only_metrics,
     ):
         check(t)
+    cd.check_state_machines(t)
+    cd.check_catalog(t, CATALOG)
 
 
 def machine_checks(name, m):
@@ -242,6 +247,43 @@ def t20f(t):
     statements.append({"Sid": "Theirs", "Effect": "Allow", "Action": ["kms:Decrypt", "kms:GenerateDataKey"], "Resource": {"Ref": "ExistingDataKeyArn"}})
 
 
+def t35a(t):
+    del t["Resources"]["WatchdogStateMachine"]["Properties"]["DefinitionSubstitutions"]["PublishMetricFunctionArn"]
+
+
+def t35b(t):
+    t["Resources"]["IngestionStateMachine"]["Properties"]["Logging"]["IncludeExecutionData"] = True
+
+
+def t35c(t):
+    t["Resources"]["WatchdogStateMachine"]["Properties"]["DefinitionSubstitutions"]["RunQueryFunctionArn"] = {
+        "Fn::GetAtt": ["RunIngestionQueryFunction", "Arn"]
+    }
+
+
+def t35d(t):
+    t["Resources"]["WatchdogStateMachine"]["Properties"]["DefinitionSubstitutions"]["QueryStateMachineArn"] = {
+        "Ref": "QueryIngestionStateMachine"
+    }
+
+
+def t35e(t):
+    alarm = next(
+        r for r in t["Resources"].values()
+        if r["Type"] == "AWS::CloudWatch::Alarm"
+        and CATALOG["watchdog"]["checks"][0]["alarmSuffix"] in json.dumps(r["Properties"].get("AlarmName"))
+    )
+    alarm["Properties"]["Threshold"] = 12345
+
+
+def t35f(t):
+    statements = t["Resources"]["ReadOnlyPolicy"]["Properties"]["PolicyDocument"]["Statement"]
+    for st in statements:
+        resources = st.get("Resource")
+        if isinstance(resources, list):
+            st["Resource"] = [r for r in resources if "/request_item_status\"" not in json.dumps(r) + '"']
+
+
 def m8(ms):
     poll = states(ms["query"])["Poll Query"]
     poll["Catch"] = []
@@ -340,6 +382,12 @@ TEMPLATE_DEFECTS = [
     ("issue 20: compare-only writes the running system's tables", t20e, "RunIngestionQueryRole: may s3:PutObject on the running system's storage"),
     ("issue 20: the running system's key for encrypting", t20f, "RunReportQueryRole: may kms:GenerateDataKey on the running system's storage"),
     ("issue 20: another role reading the running system's", t20f, "RunReportQueryRole: reads the running system's storage"),
+    ("35 a substitution missing", t35a, "WatchdogStateMachine: ${PublishMetricFunctionArn} has no substitution"),
+    ("35 execution data logged", t35b, "IngestionStateMachine: logs execution data"),
+    ("35 reports run with ingestion's run-query", t35c, "watchdog: runs its queries with RunIngestionQueryFunction"),
+    ("35 reports run in ingestion's query loop", t35d, "watchdog: runs its queries with RunIngestionQueryFunction"),
+    ("35 an alarm threshold not the catalog's", t35e, "threshold 12345"),
+    ("35 a table Power BI may not read", t35f, "ReadOnlyPolicy tables differ from the catalog"),
     ("issue 20: adopted files unreadable", t20d, "RunIngestionQueryRole: reaches the data bucket but may not use ExistingDataKeyArn"),
 ]
 MACHINE_DEFECTS = [
@@ -356,6 +404,18 @@ MACHINE_DEFECTS = [
     ("11 Lambda timeout not retried", m11, "Check Input: does not retry its Lambda's own timeout"),
     ("11 publish-metric timeout retried", m11b, "Publish Metrics: retries a timed-out"),
 ]
+
+
+def machine_defect_top_level_timeout():
+    """A definition without a top-level TimeoutSeconds, through the deployed-machine check."""
+    texts = cd.machine_texts()
+    watchdog = json.loads(texts["statemachines/watchdog.asl.json"])
+    del watchdog["TimeoutSeconds"]
+    texts["statemachines/watchdog.asl.json"] = json.dumps(watchdog)
+    cd.problems.clear()
+    cd.check_state_machines(copy.deepcopy(TEMPLATE), texts)
+    expected = "statemachines/watchdog.asl.json: no top-level TimeoutSeconds"
+    return [] if any(expected in p for p in cd.problems) else [f"35 no top-level TimeoutSeconds: expected {expected!r}, got {cd.problems}"]
 
 
 def main():
@@ -380,10 +440,11 @@ def main():
                 machine_checks(name, m)
         if not any(expected in p for p in cd.problems):
             missed.append(f"{label}: expected {expected!r}, got {cd.problems}")
+    missed += machine_defect_top_level_timeout()
     if missed:
         print("test_check_deploy: defects put back that check_deploy did not name:", *missed, sep="\n  ")
         return 1
-    print(f"test_check_deploy: all {len(TEMPLATE_DEFECTS) + len(MACHINE_DEFECTS)} defects put back are caught")
+    print(f"test_check_deploy: all {len(TEMPLATE_DEFECTS) + len(MACHINE_DEFECTS) + 1} defects put back are caught")
     return 0
 
 
