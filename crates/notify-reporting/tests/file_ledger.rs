@@ -105,3 +105,50 @@ async fn one_new_file_among_a_week_is_all_a_run_reads() {
 }
 
 on_both_engines!(one_new_file_among_a_week_is_all_a_run_reads);
+
+/// The files the ledger holds, in order.
+fn ledger_files(t: &TestHome) -> Vec<Vec<Option<String>>> {
+    t.select("SELECT DISTINCT path FROM ingestion_files ORDER BY path")
+}
+
+/// A failed run never writes the ledger, through the real ingestion machine: each query a run
+/// starts is made to fail in turn (the probe, the claim, the bound, every MERGE of both passes and
+/// the ledger write itself), and the ledger is what it was. The machine's order is what is
+/// checked: were the ledger written before a pass, that pass's failure would leave files in it.
+/// The next run without the fault reads and records them.
+#[tokio::test]
+async fn a_run_that_fails_at_any_query_leaves_the_ledger_as_it_was() {
+    let today = CalendarDate::today_utc();
+    let t = TestHome::new(&[]);
+    a_week_of_files(&t, today);
+    t.run("setup", json!({})).await;
+    // The queries a run starts, from a run that succeeds on a copy of the same home.
+    let probe = TestHome::new(&[]);
+    a_week_of_files(&probe, today);
+    probe.run("setup", json!({})).await;
+    let queries: Vec<String> = probe
+        .run("ingestion", json!({}))
+        .await
+        .queries
+        .into_iter()
+        .map(|q| q.query)
+        .collect();
+    assert!(queries.len() >= 10, "{queries:?}");
+    for query in &queries {
+        t.configure(|c| c.faults.failing_query = Some(query.clone()));
+        let (_, cause) = t.run_failure("ingestion", json!({})).await;
+        assert!(cause.contains(query.as_str()), "{query}: {cause}");
+        assert_eq!(
+            ledger_files(&t),
+            Vec::<Vec<Option<String>>>::new(),
+            "the run failing at {query} wrote the ledger"
+        );
+    }
+    t.configure(|c| c.faults.failing_query = None);
+    t.run("ingestion", json!({})).await;
+    assert_eq!(
+        ledger_files(&t).len(),
+        16,
+        "the next run records the week's files"
+    );
+}

@@ -544,8 +544,7 @@ fn arrival(row: &CdcRow, rng: &mut Rng) -> i64 {
 /// after their first file is listed. The [`schedule`] is London's, across a clock change, with
 /// missed runs and days, runs failing at any step (the steps before it committed), and pairs of
 /// runs that overlap and commit in either order. After the runs both sides have the same tables (compared
-/// after every day's last run, and at the end); a failed run never writes the ledger; the ledger
-/// only grows.
+/// after every day's last run, and at the end); the ledger only grows.
 fn prop_hourly_incremental_runs_equal_window_runs() {
     // On Trino each run is tens of statements on a server: a handful of runs, more of them failing.
     let (cases, run_chance, fail_chance) = if common::lab::on_trino() {
@@ -635,12 +634,10 @@ fn prop_hourly_incremental_runs_equal_window_runs() {
                 incremental.execute(&plan, 0, to);
                 mirror(&plan, 0, to);
             }
+            // (A failed run's steps stop before the ledger write here by construction; that the
+            // machine writes the ledger last is checked through the real state machine, in
+            // file_ledger.rs.)
             let after = incremental.ledger();
-            if !overlapping && run.fails && after != ledger {
-                return Err(format!(
-                    "run {n} at {started} failed, yet the ledger changed"
-                ));
-            }
             if let Some(lost) = ledger.iter().find(|f| !after.contains(f)) {
                 return Err(format!(
                     "run {n} at {started} took {lost:?} out of the ledger"
