@@ -324,6 +324,10 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
     let clients = make_clients(options, &mut root.fork(2));
     let nudge = make_nudge_client(&mut root.fork(4));
     let mut nudges = root.fork(5);
+    // Whether a large batch may have stuck items: most batches of the batch client complete
+    // whole (so the completed-batch report has batches to report); a quarter may not. Its own
+    // stream, so the rest of the history is what it was.
+    let mut batch_luck = root.fork(6);
     let first = first_day(options).to_days();
     let switch_day = schema_change_day(options).to_days();
     let mut out = Emitter {
@@ -356,6 +360,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
             } as u32;
             let batch = batch.min(items_today - created_today);
             created_today += batch;
+            let may_stick = !client.large_batches || batch_luck.chance(0.25);
             let t_request = day * DAY + rng.range(6 * HOUR, 20 * HOUR);
             let client_name = if day - first >= client.rename_day {
                 &client.renamed
@@ -419,13 +424,13 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                     item.insert(k.into(), v);
                 }
                 out.emit(t0, item.clone());
-                if rng.chance(0.01) {
+                if rng.chance(0.01) && may_stick {
                     continue; // stuck before enrichment
                 }
                 let t1 = t0 + rng.range(SECOND, MINUTE);
                 item.insert("status".into(), json!("ENRICHED"));
                 out.emit(t1, item.clone());
-                if rng.chance(0.01) {
+                if rng.chance(0.01) && may_stick {
                     continue; // stuck enriched
                 }
 
@@ -539,7 +544,7 @@ pub fn generate_into(options: &Options, sink: &mut dyn RowSink) -> Result<Facts,
                     plan.insert("status".into(), json!("SENDING"));
                     plan.insert("datesent".into(), json!(iso_millis(sent)));
                     out.emit(sent, plan.clone());
-                    if rng.chance(0.03) {
+                    if rng.chance(0.03) && may_stick {
                         stuck = true;
                         break;
                     }
