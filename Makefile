@@ -18,6 +18,9 @@ VENV := $(TARGET_DIR)/tools/deploy-venv
 SAM := $(VENV)/bin/sam
 MOTO_VERSION := 5.2.5
 MOTO := $(VENV)/bin/moto_server
+# pyarrow: a Parquet writer other than DuckDB's, for tests/foreign_parquet.rs (tools/rewrite_parquet.py).
+PYARROW_VERSION := 26.0.1
+PYARROW := $(VENV)/.pyarrow-$(PYARROW_VERSION)
 AS_OF_FLAG := $(if $(AS_OF),--as-of $(AS_OF),)
 
 # How DuckDB 2.0.0 is had (README, "Which DuckDB"). Both are DuckDB 2.0.0 and behave the same
@@ -118,7 +121,7 @@ START_TRINO = if [ -z "$${TRINO_URL:-}" ] && port=$$(tools/trino free-port) \
 	    trap 'tools/trino down $(TRINO_TEST_RUN) >/dev/null' EXIT; \
 	  fi
 test: SHELL := /bin/bash
-test: $(MOTO) $(DUCKDB_LIB)
+test: $(MOTO) $(PYARROW) $(DUCKDB_LIB)
 	@tools/trino install $(TRINO_TOOLS) || echo "make test: no Trino install; the Trino tests will fail and say why, the others run"
 	@set -o pipefail; $(START_TRINO); \
 	  CARGO=$(CARGO) tools/run-tests $(TARGET_DIR)/test-times.json $(SELECTION) -- $(ARGS) 2>&1 | tee $(TEST_LOG); \
@@ -179,6 +182,10 @@ $(SAM):
 
 $(MOTO): $(SAM)
 	$(VENV)/bin/pip install --quiet --disable-pip-version-check "moto[server]==$(MOTO_VERSION)"
+
+$(PYARROW): $(SAM)
+	$(VENV)/bin/pip install --quiet --disable-pip-version-check "pyarrow==$(PYARROW_VERSION)"
+	touch $@
 
 ## make deploy-check: the template through sam validate --lint (cfn-lint), and tools/check_deploy.py:
 ## substitutions, Task timeouts and retries, IAM wildcards, grants and alarms against the catalog,
