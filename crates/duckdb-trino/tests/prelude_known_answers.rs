@@ -1,5 +1,12 @@
-//! Each prelude macro against the Trino answer recorded in shared/design/athena-sql-on-duckdb.md
-//! (and a few more that follow from Trino's documentation).
+//! The prelude against Trino's own answers. `known_answers.tsv` holds each query of the SQL forms
+//! the project uses with the text Trino 476 gives for it (notify-reporting's
+//! `trino_known_answers.rs` runs every line on Trino); here every line runs on DuckDB with the
+//! prelude and must give the same value. Only rendering may differ: Trino writes a double as
+//! 3.5E0, a timestamp's fraction as .000 and type names in lower case.
+//!
+//! The tests below the shared ones are DuckDB's side alone: failures the prelude raises, forms it
+//! keeps working in DuckDB's own syntax (`MAP {…}`, `range`, list literals), the pinned
+//! `current_date`, and where tables go. They are not Trino's answers.
 
 use duckdb::Connection;
 
@@ -26,6 +33,102 @@ fn fails(c: &Connection, sql: &str) -> String {
     }
 }
 
+/// Every line of known_answers.tsv: the query and Trino's answer.
+fn known_answers() -> Vec<(String, String)> {
+    include_str!("known_answers.tsv")
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .map(|l| {
+            let (sql, answer) = l.split_once('\t').expect("query<TAB>answer");
+            (sql.to_string(), answer.to_string())
+        })
+        .collect()
+}
+
+/// A value as both engines write it, for the rendering alone: a number (3.5E0, 3.5, Infinity,
+/// inf) as Rust writes the double; a timestamp without trailing zeros in its fraction; a type
+/// name in lower case (DuckDB's FLOAT is Trino's real).
+fn rendered(v: &str) -> String {
+    let number = v.replace("Infinity", "inf").replace("NaN", "nan");
+    let is_number = number
+        .trim_start_matches('-')
+        .chars()
+        .all(|c| c.is_ascii_digit() || ".E-".contains(c))
+        || ["inf", "-inf", "nan"].contains(&number.as_str());
+    if is_number && !number.is_empty() {
+        if let Ok(x) = number.parse::<f64>() {
+            return if x.is_nan() {
+                "nan".into()
+            } else {
+                format!("{x:?}")
+            };
+        }
+    }
+    let timestamp = v.len() >= 19
+        && v.as_bytes()[4] == b'-'
+        && v.as_bytes()[10] == b' '
+        && v.as_bytes()[13] == b':'
+        && v[19..].chars().all(|c| c.is_ascii_digit() || c == '.');
+    if timestamp {
+        return match v.split_once('.') {
+            Some((whole, fraction)) if fraction.trim_end_matches('0').is_empty() => whole.into(),
+            Some((whole, fraction)) => format!("{whole}.{}", fraction.trim_end_matches('0')),
+            None => v.to_string(),
+        };
+    }
+    if v.chars()
+        .all(|c| c.is_ascii_uppercase() || "(),0123456789".contains(c))
+        && !v.is_empty()
+    {
+        let lower = v.to_lowercase();
+        return if lower == "float" {
+            "real".into()
+        } else {
+            lower
+        };
+    }
+    v.to_string()
+}
+
+#[test]
+fn duckdb_gives_every_answer_trino_gives() {
+    let c = conn();
+    let answers = known_answers();
+    assert!(answers.len() > 70, "{}", answers.len());
+    let differ: Vec<String> = answers
+        .iter()
+        .filter_map(|(sql, trino)| {
+            let duckdb = text(&c, sql);
+            (rendered(&duckdb) != rendered(trino))
+                .then(|| format!("{sql}\n  Trino: {trino}\n  DuckDB: {duckdb}"))
+        })
+        .collect();
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
+}
+
+#[test]
+fn only_rendering_is_allowed_to_differ() {
+    for (trino, duckdb) in [
+        ("3.5E0", "3.5"),
+        ("8.64015E4", "86401.5"),
+        ("Infinity", "inf"),
+        ("NaN", "nan"),
+        ("2024-03-05 10:11:12.000", "2024-03-05 10:11:12"),
+        ("2024-03-05 10:11:12.340", "2024-03-05 10:11:12.34"),
+        ("real", "FLOAT"),
+    ] {
+        assert_eq!(rendered(trino), rendered(duckdb), "{trino}");
+    }
+    for (trino, duckdb) in [
+        ("3.5E0", "3.4"),
+        ("2024-03-05 10:11:12.001", "2024-03-05 10:11:12"),
+        ("integer", "BIGINT"),
+        ("", "NULL"),
+    ] {
+        assert_ne!(rendered(trino), rendered(duckdb), "{trino}");
+    }
+}
+
 const KEY: &str = "dGVzdC1oYXNoLWtleS0wMDAwMDAwMDAwMDAwMDAwMDA=";
 
 #[test]
@@ -48,39 +151,11 @@ fn nhs_number_hash_matches_the_athena_vectors() {
         "AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g="
     );
     assert_eq!(text(&c, "octet_length(sha256(to_utf8('x')))"), "32");
-    assert_eq!(
-        text(&c, "to_base64(sha256(to_utf8(CAST(NULL AS varchar))))"),
-        "NULL"
-    );
 }
 
 #[test]
 fn from_iso8601_timestamp_keeps_the_wall_clock_at_milliseconds() {
     let c = conn();
-    assert_eq!(
-        text(
-            &c,
-            "from_iso8601_timestamp('2024-03-05T10:11:12.345+01:00')"
-        ),
-        "2024-03-05 10:11:12.345"
-    );
-    assert_eq!(
-        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12.345678Z')"),
-        "2024-03-05 10:11:12.345"
-    );
-    assert_eq!(
-        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12Z')"),
-        "2024-03-05 10:11:12"
-    );
-    assert_eq!(
-        text(&c, "from_iso8601_timestamp('2024-03-05T10:11:12-0500')"),
-        "2024-03-05 10:11:12"
-    );
-    assert_eq!(
-        text(&c, "from_iso8601_timestamp('2024-03-05')"),
-        "2024-03-05 00:00:00"
-    );
-    assert_eq!(text(&c, "from_iso8601_timestamp(NULL)"), "NULL");
     assert!(fails(&c, "from_iso8601_timestamp('2024-03-05 10:11:12')").contains("ISO-8601"));
     assert!(fails(&c, "from_iso8601_timestamp('yesterday')").contains("ISO-8601"));
 }
@@ -88,29 +163,6 @@ fn from_iso8601_timestamp_keeps_the_wall_clock_at_milliseconds() {
 #[test]
 fn date_add_has_trinos_three_argument_form_and_keeps_duckdbs() {
     let c = conn();
-    assert_eq!(
-        text(&c, "CAST(date_add('week', -1, DATE '2024-03-05') AS DATE)"),
-        "2024-02-27"
-    );
-    assert_eq!(
-        text(&c, "CAST(date_add('month', -1, DATE '2024-03-31') AS DATE)"),
-        "2024-02-29"
-    );
-    assert_eq!(
-        text(&c, "date_add('hour', 2, TIMESTAMP '2024-03-05 23:30:00')"),
-        "2024-03-06 01:30:00"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "date_add('second', 90, TIMESTAMP '2024-03-05 00:00:00')"
-        ),
-        "2024-03-05 00:01:30"
-    );
-    assert_eq!(
-        text(&c, "CAST(date_add('year', 1, DATE '2024-02-29') AS DATE)"),
-        "2025-02-28"
-    );
     assert_eq!(
         text(
             &c,
@@ -122,78 +174,9 @@ fn date_add_has_trinos_three_argument_form_and_keeps_duckdbs() {
 }
 
 #[test]
-fn date_diff_counts_whole_elapsed_units() {
-    let c = conn();
-    assert_eq!(text(&c, "date_diff('second', TIMESTAMP '2024-01-01 00:00:00.900', TIMESTAMP '2024-01-01 00:00:01.100')"), "0");
-    assert_eq!(
-        text(
-            &c,
-            "date_diff('day', TIMESTAMP '2024-01-01 12:00', TIMESTAMP '2024-01-03 11:59')"
-        ),
-        "1"
-    );
-}
-
-#[test]
-fn iso_week_functions() {
-    let c = conn();
-    assert_eq!(text(&c, "day_of_week(DATE '2024-03-10')"), "7");
-    assert_eq!(text(&c, "day_of_week(DATE '2024-03-11')"), "1");
-    assert_eq!(text(&c, "dow(TIMESTAMP '2024-03-10 23:59:59')"), "7");
-    assert_eq!(text(&c, "year_of_week(DATE '2024-12-30')"), "2025");
-    assert_eq!(text(&c, "week_of_year(DATE '2024-12-30')"), "1");
-}
-
-#[test]
 fn europe_london_without_icu() {
     let c = conn();
-    assert_eq!(
-        text(
-            &c,
-            "hour(at_timezone(TIMESTAMP '2024-07-01 12:00', 'Europe/London'))"
-        ),
-        "13"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "hour(at_timezone(TIMESTAMP '2024-01-15 12:00', 'Europe/London'))"
-        ),
-        "12"
-    );
     // BST 2024 runs from 2024-03-31 01:00 UTC to 2024-10-27 01:00 UTC.
-    assert_eq!(
-        text(
-            &c,
-            "at_timezone(TIMESTAMP '2024-03-31 00:59:59', 'Europe/London')"
-        ),
-        "2024-03-31 00:59:59"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "at_timezone(TIMESTAMP '2024-03-31 01:00:00', 'Europe/London')"
-        ),
-        "2024-03-31 02:00:00"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "at_timezone(TIMESTAMP '2024-10-27 00:59:59', 'Europe/London')"
-        ),
-        "2024-10-27 01:59:59"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "at_timezone(TIMESTAMP '2024-10-27 01:00:00', 'Europe/London')"
-        ),
-        "2024-10-27 01:00:00"
-    );
-    assert_eq!(
-        text(&c, "at_timezone(TIMESTAMP '2024-07-01 12:00', 'UTC')"),
-        "2024-07-01 12:00:00"
-    );
     assert!(fails(
         &c,
         "at_timezone(TIMESTAMP '2024-07-01 12:00', 'America/New_York')"
@@ -227,30 +210,12 @@ fn europe_london_matches_the_published_bst_dates_every_quarter_hour_2024_to_2027
 fn unix_time_iso8601_percentile_and_element_at() {
     let c = conn();
     assert_eq!(
-        text(&c, "to_unixtime(TIMESTAMP '1970-01-02 00:00:01.5')"),
-        "86401.5"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "to_unixtime(TIMESTAMP '2026-11-21 10:00:00.250') - to_unixtime(TIMESTAMP '2026-11-21 10:00:00')"
-        ),
-        "0.25"
-    );
-    assert_eq!(
-        text(&c, "to_iso8601(TIMESTAMP '2024-03-05 10:11:12.345')"),
-        "2024-03-05T10:11:12.345"
-    );
-    assert_eq!(text(&c, "to_iso8601(DATE '2024-03-05')"), "2024-03-05");
-    assert_eq!(
         text(
             &c,
             "(SELECT approx_percentile(x, 0.5) FROM range(101) t(x))"
         ),
         "50"
     );
-    assert_eq!(text(&c, "element_at(['a', 'b', 'c'], 2)"), "b");
-    assert_eq!(text(&c, "element_at(['a', 'b', 'c'], -1)"), "c");
     assert_eq!(text(&c, "element_at(MAP {'mba': 't1'}, 'mba')"), "t1");
     assert_eq!(
         text(&c, "element_at(MAP {'mba': 't1'}, 'synertec')"),
@@ -276,20 +241,13 @@ fn current_date_is_utc_today_or_pinned() {
 fn ingestion_shapes_run_on_duckdb() {
     let c = conn();
     // Unpadded Firehose partition values make a date, as in Trino.
-    assert_eq!(text(&c, "CAST(CAST(2024 AS varchar) || '-' || CAST(3 AS varchar) || '-' || CAST(5 AS varchar) AS date)"), "2024-03-05");
     // The legacy template map: a struct to JSON to map, indexed by the lower-cased supplier.
     assert_eq!(
         text(&c, "element_at(CAST(CAST({'mba': 'tm', 'synertec': NULL} AS json) AS map(varchar, varchar)), lower('MBA'))"),
         "tm"
     );
-    assert_eq!(text(&c, "contains(['NHSAPP', 'SMS'], 'SMS')"), "true");
     // Trino's array_join skips NULL elements.
-    assert_eq!(
-        text(&c, "array_join(['NHSAPP', NULL, 'SMS'], ',')"),
-        "NHSAPP,SMS"
-    );
     assert_eq!(text(&c, "array_join(CAST([] AS varchar[]), ',')"), "");
-    assert_eq!(text(&c, "(SELECT (completed IS NULL) = (other IS NULL) FROM (SELECT NULL AS completed, 1 AS other) AS v)"), "false");
     assert_eq!(
         text(
             &c,
@@ -297,26 +255,11 @@ fn ingestion_shapes_run_on_duckdb() {
         ),
         "0"
     );
-    assert_eq!(
-        text(&c, "starts_with('REQUEST_ITEM_PLAN#1', 'REQUEST_ITEM#')"),
-        "false"
-    );
-    assert_eq!(
-        text(
-            &c,
-            "(SELECT max_by(n, k) FROM (VALUES ('a', 1), ('b', 2)) v(n, k))"
-        ),
-        "b"
-    );
 }
 
 #[test]
 fn integers_divide_as_integers_in_the_wider_type() {
     let c = conn();
-    assert_eq!(text(&c, "7 / 2"), "3");
-    assert_eq!(text(&c, "-7 / 2"), "-3");
-    assert_eq!(text(&c, "typeof(7 / 2)"), "INTEGER");
-    assert_eq!(text(&c, "typeof(CAST(7 AS bigint) / 2)"), "BIGINT");
     // DuckDB's sum of bigints is a HUGEINT (Trino's a BIGINT): still integer division.
     assert_eq!(
         text(&c, "(SELECT sum(x) / count(*) FROM range(4) t(x))"),
@@ -329,28 +272,8 @@ fn integers_divide_as_integers_in_the_wider_type() {
 fn a_decimal_quotient_keeps_the_larger_scale_rounded_half_up() {
     let c = conn();
     // Trino: bigint * 1.0 is decimal(21,1); decimal / decimal has the larger scale.
-    assert_eq!(
-        text(
-            &c,
-            "(CAST(79 AS bigint) * 1.0) / (CAST(32 AS bigint) * 1.0)"
-        ),
-        "2.5"
-    );
-    assert_eq!(text(&c, "(7 * 1.0) / (3 * 1.0)"), "2.3");
     // Half up, away from zero, decided exactly (0.15 is not a double).
-    assert_eq!(text(&c, "(3 * 1.0) / (20 * 1.0)"), "0.2");
-    assert_eq!(text(&c, "(-3 * 1.0) / (20 * 1.0)"), "-0.2");
-    assert_eq!(text(&c, "(1 * 1.0) / (20 * 1.0)"), "0.1");
-    assert_eq!(text(&c, "(1 * 1.0) / (21 * 1.0)"), "0.0");
     // bigint / decimal(5,1): seconds to hours at one decimal.
-    assert_eq!(text(&c, "CAST(100 AS bigint) / 3600.0"), "0.0");
-    assert_eq!(text(&c, "CAST(179 AS bigint) / 3600.0"), "0.0");
-    assert_eq!(text(&c, "CAST(180 AS bigint) / 3600.0"), "0.1");
-    assert_eq!(text(&c, "CAST(5400 AS bigint) / 3600.0"), "1.5");
-    assert_eq!(text(&c, "CAST(-180 AS bigint) / 3600.0"), "-0.1");
-    assert_eq!(text(&c, "7 / 2.50"), "2.80");
-    assert_eq!(text(&c, "CAST(2 AS decimal(10,0)) / 3"), "1");
-    assert_eq!(text(&c, "CAST(NULL AS bigint) / 3600.0"), "NULL");
     assert!(text(&c, "typeof(CAST(100 AS bigint) / 3600.0)").ends_with(",1)"));
     // Aggregates as operands: the rule is picked when the call is bound.
     assert_eq!(
@@ -366,21 +289,6 @@ fn a_decimal_quotient_keeps_the_larger_scale_rounded_half_up() {
 }
 
 #[test]
-fn a_double_quotient_is_a_double_and_infinite_over_zero() {
-    let c = conn();
-    assert_eq!(text(&c, "CAST(7 AS double) / 2"), "3.5");
-    assert_eq!(text(&c, "1.5 / CAST(2 AS double)"), "0.75");
-    assert_eq!(text(&c, "typeof(7 * 1.0 / CAST(2 AS double))"), "DOUBLE");
-    assert_eq!(text(&c, "CAST(1 AS double) / 0"), "inf");
-    assert_eq!(text(&c, "CAST(-1 AS double) / 0"), "-inf");
-    assert_eq!(text(&c, "CAST(0 AS double) / 0"), "nan");
-    assert_eq!(
-        text(&c, "typeof(CAST(1 AS real) / CAST(2 AS real))"),
-        "FLOAT"
-    );
-}
-
-#[test]
 fn count_if_is_zero_when_no_condition_is_true() {
     let c = conn();
     let count = |rows: &str| {
@@ -392,37 +300,6 @@ fn count_if_is_zero_when_no_condition_is_true() {
     assert_eq!(count("(true), (NULL), (false), (true)"), "2");
     assert_eq!(count("(CAST(NULL AS boolean))"), "0");
     assert_eq!(count("(false)"), "0");
-    assert_eq!(
-        text(
-            &c,
-            "(SELECT count_if(x) FROM (VALUES (true)) t(x) WHERE false)"
-        ),
-        "0"
-    );
-    assert_eq!(
-        text(&c, "(SELECT typeof(count_if(x)) FROM (VALUES (true)) t(x))"),
-        "BIGINT"
-    );
-}
-
-#[test]
-fn greatest_and_least_are_null_when_any_argument_is() {
-    let c = conn();
-    assert_eq!(
-        text(&c, "greatest(TIMESTAMP '2000-01-01 00:00:00', NULL)"),
-        "NULL"
-    );
-    assert_eq!(text(&c, "greatest(1, 3, 2)"), "3");
-    assert_eq!(text(&c, "least(2, NULL, 1)"), "NULL");
-    assert_eq!(text(&c, "least(2, 1)"), "1");
-}
-
-#[test]
-fn split_part_past_the_end_is_null() {
-    let c = conn();
-    assert_eq!(text(&c, "split_part('a|b', '|', 2)"), "b");
-    assert_eq!(text(&c, "split_part('a||c', '|', 2)"), "");
-    assert_eq!(text(&c, "split_part('a', '|', 3)"), "NULL");
 }
 
 #[test]
@@ -455,5 +332,4 @@ fn tables_go_to_main_and_the_macros_still_win() {
         ),
         "main"
     );
-    assert_eq!(text(&c, "day_of_week(DATE '2024-03-31')"), "7");
 }
