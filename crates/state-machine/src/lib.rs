@@ -316,37 +316,28 @@ impl StateMachine {
 
     /// The ARNs this definition's Tasks start as nested executions.
     pub fn nested_arns(&self) -> Vec<String> {
-        fn walk(m: &Machine, out: &mut Vec<String>) {
-            for s in m.states.values() {
-                match &s.kind {
-                    Kind::Task { resource } if resource == START_EXECUTION_SYNC => {
-                        if let Some(arn) =
-                            s.io.parameters
-                                .as_ref()
-                                .and_then(|p| p.literal_field("StateMachineArn"))
-                        {
-                            out.push(arn);
-                        }
-                    }
-                    Kind::Parallel { branches } => branches.iter().for_each(|b| walk(b, out)),
-                    Kind::Map { processor, .. } => walk(processor, out),
-                    _ => {}
-                }
-            }
-        }
-        let mut out = Vec::new();
-        walk(&self.machine, &mut out);
-        out.sort();
-        out.dedup();
-        out
+        sorted_unique(self.task_states().into_iter().filter_map(|(resource, s)| {
+            (resource == START_EXECUTION_SYNC)
+                .then(|| s.io.parameters.as_ref()?.literal_field("StateMachineArn"))
+                .flatten()
+        }))
     }
 
     /// Every `Resource` the definition's Task states use.
     pub fn resources(&self) -> Vec<String> {
-        fn walk(m: &Machine, out: &mut Vec<String>) {
+        sorted_unique(
+            self.task_states()
+                .into_iter()
+                .map(|(resource, _)| resource.to_string()),
+        )
+    }
+
+    /// Every Task state of the definition, inside Map and Parallel states too, with its resource.
+    fn task_states(&self) -> Vec<(&str, &State)> {
+        fn walk<'m>(m: &'m Machine, out: &mut Vec<(&'m str, &'m State)>) {
             for s in m.states.values() {
                 match &s.kind {
-                    Kind::Task { resource } => out.push(resource.clone()),
+                    Kind::Task { resource } => out.push((resource, s)),
                     Kind::Parallel { branches } => branches.iter().for_each(|b| walk(b, out)),
                     Kind::Map { processor, .. } => walk(processor, out),
                     _ => {}
@@ -355,8 +346,6 @@ impl StateMachine {
         }
         let mut out = Vec::new();
         walk(&self.machine, &mut out);
-        out.sort();
-        out.dedup();
         out
     }
 
@@ -471,6 +460,13 @@ async fn child_execution(
         }
         Err(f) => Err(f),
     }
+}
+
+fn sorted_unique(items: impl Iterator<Item = String>) -> Vec<String> {
+    let mut out: Vec<String> = items.collect();
+    out.sort();
+    out.dedup();
+    out
 }
 
 /// Step Functions requires every state name to be unique in the whole definition, inside Map and
