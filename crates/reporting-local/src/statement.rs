@@ -40,14 +40,23 @@ pub(crate) fn run_statement(
         });
     }
     // Every column as text, as Athena's GetQueryResults returns them: DuckDB's text, with each
-    // timestamp's fraction written out to its precision as Trino prints it.
-    let digits: Vec<Option<usize>> = {
+    // timestamp's fraction written out to its precision as Trino prints it, and each array as
+    // Athena prints it.
+    let (digits, lists): (Vec<Option<usize>>, Vec<bool>) = {
         let raw = conn.prepare(statement)?;
         (0..raw.column_count())
-            .map(|i| timestamp_digits(raw.column_logical_type(i).id()))
-            .collect()
+            .map(|i| {
+                let id = raw.column_logical_type(i).id();
+                (timestamp_digits(id), is_list(id))
+            })
+            .unzip()
     };
-    let wrapped = format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({statement}) AS query_result");
+    let wrapped = if lists.contains(&true) {
+        let names = column_names(conn, statement, values)?;
+        as_athena_text(statement, &names, &lists)
+    } else {
+        format!("SELECT CAST(COLUMNS(*) AS VARCHAR) FROM ({statement}) AS query_result")
+    };
     let mut stmt = conn.prepare(&wrapped)?;
     let mut rows = stmt.query(duckdb::params_from_iter(values.iter()))?;
     let mut out = Vec::new();
@@ -86,6 +95,56 @@ fn timestamp_digits(id: duckdb::core::LogicalTypeId) -> Option<usize> {
         T::TimestampNs => Some(9),
         _ => None,
     }
+}
+
+fn is_list(id: duckdb::core::LogicalTypeId) -> bool {
+    use duckdb::core::LogicalTypeId as T;
+    matches!(id, T::List | T::Array)
+}
+
+/// The names of a query's columns (DuckDB gives them only once a statement has run): the query
+/// run with no rows.
+fn column_names(
+    conn: &Connection,
+    statement: &str,
+    values: &[Value],
+) -> duckdb::Result<Vec<String>> {
+    let mut stmt = conn.prepare(&format!(
+        "SELECT * FROM ({statement}) AS query_result LIMIT 0"
+    ))?;
+    drop(stmt.query(duckdb::params_from_iter(values.iter()))?);
+    Ok(stmt.column_names())
+}
+
+/// The query with every column as text and each array written as Athena prints one (and the Trino
+/// adapter writes it): `[LETTER, null]`, elements unquoted and a NULL element `null`, where
+/// DuckDB's own text is `[LETTER, NULL]` and quotes elements holding a comma or a bracket. The
+/// columns are renamed by position inside, so names that repeat or need quoting keep working.
+fn as_athena_text(statement: &str, names: &[String], lists: &[bool]) -> String {
+    let position = |i: usize| format!("\"column_{i}\"");
+    let renamed: Vec<String> = (0..lists.len()).map(position).collect();
+    let columns: Vec<String> = lists
+        .iter()
+        .zip(names)
+        .enumerate()
+        .map(|(i, (list, name))| {
+            let c = position(i);
+            let text = if *list {
+                format!(
+                    "CASE WHEN {c} IS NULL THEN NULL ELSE '[' || array_to_string(\
+                     list_transform({c}, lambda element: COALESCE(CAST(element AS VARCHAR), 'null')), ', ') || ']' END"
+                )
+            } else {
+                format!("CAST({c} AS VARCHAR)")
+            };
+            format!("{text} AS \"{}\"", name.replace('"', "\"\""))
+        })
+        .collect();
+    format!(
+        "SELECT {} FROM ({statement}) AS query_result({})",
+        columns.join(", "),
+        renamed.join(", ")
+    )
 }
 
 /// DuckDB's text of a timestamp (`2024-04-03 08:00:00`, `… 08:00:00.25`) with exactly `digits`

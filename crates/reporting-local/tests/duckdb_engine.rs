@@ -230,3 +230,44 @@ fn timestamps_read_as_trino_prints_them_to_their_precision() {
         ]]
     );
 }
+
+/// Arrays read as Athena prints them (and the Trino adapter writes them): elements unquoted,
+/// separated by ", ", a NULL element as `null`. DuckDB's own text writes `NULL`, which would make
+/// a NULL element and the string 'NULL' one text and differ from Trino's.
+#[test]
+fn arrays_read_as_athena_prints_them() {
+    let e = engine();
+    let result = e
+        .execute(
+            r#"SELECT ARRAY['LETTER', NULL] AS with_null, ARRAY['a, b', 'NULL', '[x]'] AS odd_text,
+               CAST(NULL AS varchar[]) AS missing, CAST(ARRAY[] AS varchar[]) AS empty,
+               ARRAY[1, NULL, 3] AS "say ""when""", 'plain' AS plain"#,
+            &[],
+        )
+        .unwrap();
+    // Names pass through as the query gave them, quoted ones too.
+    assert_eq!(
+        result.columns,
+        [
+            "with_null",
+            "odd_text",
+            "missing",
+            "empty",
+            "say \"when\"",
+            "plain"
+        ]
+    );
+    let rows = result.rows;
+    let s = |v: &str| Some(v.to_string());
+    assert_eq!(
+        rows,
+        vec![vec![
+            s("[LETTER, null]"),
+            s("[a, b, NULL, [x]]"),
+            None,
+            s("[]"),
+            s("[1, null, 3]"),
+            s("plain"),
+        ]]
+    );
+}
