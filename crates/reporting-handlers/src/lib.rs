@@ -28,7 +28,7 @@ pub use run_query::{client_request_token, run_query};
 pub use sync_saved_queries::sync_saved_queries;
 pub use write_report::{
     client_ids, write_report, write_streamed, ReportPorts, ReportTarget, WrittenReport,
-    BATCHES_PER_PAGE, REPORT_PART_BYTES,
+    BATCHES_PER_PAGE, REPORTS_NAMESPACE, REPORT_PART_BYTES, SKIPPED_BATCHES,
 };
 
 use reporting_core::ports::QueryEngine;

@@ -411,28 +411,39 @@ impl TestHome {
         )
     }
 
-    /// Every metric the watchdog published, by (metric, client, campaign); each checked to be a
-    /// Notify/Watchdog count of this environment. (Ingestion's own `Notify/Ingestion` bytes
+    /// Every metric the watchdog published, by (metric, client, campaign), and the batches each
+    /// client's batch report set aside (`SkippedBatches`, summed, by (metric, client, "")); each
+    /// checked to be a count of this environment. (Ingestion's own `Notify/Ingestion` bytes
     /// scanned, which only engines that report it publish, are [`TestHome::bytes_scanned`].)
     pub fn metrics(&self) -> Metrics {
-        reporting_local::MetricsFile::new(self.home.metrics_file())
+        let mut metrics = Metrics::new();
+        let data = reporting_local::MetricsFile::new(self.home.metrics_file())
             .read_all()
-            .unwrap()
-            .into_iter()
-            .filter(|d| d.namespace != reporting_handlers::INGESTION_NAMESPACE)
-            .map(|d| {
-                assert_eq!(d.namespace, "Notify/Watchdog");
-                assert_eq!(d.unit, "Count");
-                assert_eq!(
-                    d.dimensions[0],
-                    ("environment".to_string(), "local".to_string())
-                );
-                (
-                    (d.name, d.dimensions[1].1.clone(), d.dimensions[2].1.clone()),
-                    d.value,
-                )
-            })
-            .collect()
+            .unwrap();
+        for d in data {
+            if d.namespace == reporting_handlers::INGESTION_NAMESPACE {
+                continue;
+            }
+            assert_eq!(d.unit, "Count");
+            assert_eq!(
+                d.dimensions[0],
+                ("environment".to_string(), "local".to_string())
+            );
+            match d.namespace.as_str() {
+                // One datum per batch a report set aside: counted per client.
+                reporting_handlers::REPORTS_NAMESPACE => {
+                    assert_eq!(d.name, reporting_handlers::SKIPPED_BATCHES);
+                    let key = (d.name, d.dimensions[1].1.clone(), String::new());
+                    *metrics.entry(key).or_default() += d.value;
+                }
+                namespace => {
+                    assert_eq!(namespace, reporting_core::watchdog::WATCHDOG_NAMESPACE);
+                    let key = (d.name, d.dimensions[1].1.clone(), d.dimensions[2].1.clone());
+                    metrics.insert(key, d.value);
+                }
+            }
+        }
+        metrics
     }
 
     /// The `Notify/Ingestion` `BytesScanned` data poll-query published, as (query, bytes), in
