@@ -134,24 +134,104 @@ async fn every_column_has_the_type_athena_gives() {
     assert!(wrong.is_empty(), "{}", wrong.join("\n"));
 }
 
-/// The three columns whose precision the running system's expressions give (domain 5.0).
-#[test]
-fn the_contract_keeps_the_running_systems_numeric_types() {
-    let ty = |relation: &str, column: &str| {
-        contract()
-            .into_iter()
-            .find(|(r, c, _)| r == relation && c == column)
-            .map(|(_, _, t)| t)
-            .unwrap_or_else(|| panic!("{relation}.{column} is not in sql/column_types.tsv"))
+/// The running system's columns, written by hand from its DDL and view definitions.
+const RUNNING_SYSTEM: &str = include_str!("../../../docs/running-system-columns.tsv");
+
+/// Whether Trino's type of a column is what the running system fixes: a Hive DDL type as Athena
+/// describes it on an Iceberg table, a view's fixed type, or "?" (anything).
+fn running_system_gives(documented: &str, trino: &str) -> bool {
+    let decimal = |t: &str| -> Option<(String, String)> {
+        let inner = t.strip_prefix("decimal(")?.strip_suffix(')')?;
+        let (precision, scale) = inner.split_once(',')?;
+        Some((precision.trim().to_string(), scale.trim().to_string()))
     };
-    assert!(ty(
-        "monthly_messages_per_recipient",
-        "averagemessagesperecipient"
-    )
-    .ends_with(",1)"));
-    assert!(ty("request_item_plan_read_status_smsnudge", "hrstoread").ends_with(",1)"));
-    assert_eq!(ty("latency_percentiles", "latency"), "double");
-    assert!(ty("latency_percentiles", "percentile").ends_with(",3)"));
+    match documented {
+        "?" => true,
+        "string" => trino == "varchar",
+        "int" => trino == "integer",
+        "bigint" => trino == "bigint",
+        "double" => trino == "double",
+        "date" => trino == "date",
+        // Athena's Iceberg timestamps hold microseconds.
+        "timestamp" => trino == "timestamp(6)",
+        "array<string>" => trino == "array(varchar)",
+        d => match (decimal(d), decimal(trino)) {
+            (Some((p, s)), Some((tp, ts))) => (p == "?" || p == tp) && (s == "?" || s == ts),
+            _ => false,
+        },
+    }
+}
+
+/// sql/column_types.tsv (Trino's answer, blessed from Trino) against the running system's
+/// columns written down by hand (docs/running-system-columns.tsv): the same relations and columns
+/// in the same order (names compare as Trino folds them, to lower case), each of the type the
+/// running system gives. Without it the blessed file would only ever be compared with Trino
+/// itself, and a column renamed, dropped, reordered or retyped in the SQL would be blessed along.
+#[test]
+fn the_recorded_types_are_the_running_systems() {
+    let documented: Columns = RUNNING_SYSTEM
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.trim().is_empty())
+        .map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            assert_eq!(f.len(), 3, "docs/running-system-columns.tsv: {l:?}");
+            (f[0].to_string(), f[1].to_lowercase(), f[2].to_string())
+        })
+        .collect();
+    let recorded = contract();
+    let names = |c: &Columns| {
+        c.iter()
+            .map(|(r, c, _)| format!("{r}.{c}"))
+            .collect::<Vec<_>>()
+    };
+    let (want, have) = (names(&documented), names(&recorded));
+    let missing: Vec<&String> = want.iter().filter(|n| !have.contains(n)).collect();
+    let extra: Vec<&String> = have.iter().filter(|n| !want.contains(n)).collect();
+    assert!(
+        missing.is_empty() && extra.is_empty(),
+        "sql/column_types.tsv against the running system's columns:\n  missing: {missing:?}\n  not the running system's: {extra:?}"
+    );
+    let moved: Vec<String> = want
+        .iter()
+        .zip(&have)
+        .filter(|(w, h)| w != h)
+        .map(|(w, h)| format!("{h} where the running system has {w}"))
+        .collect();
+    assert!(
+        moved.is_empty(),
+        "columns out of order:\n{}",
+        moved.join("\n")
+    );
+    let wrong: Vec<String> = documented
+        .iter()
+        .zip(&recorded)
+        .filter(|((_, _, d), (_, _, t))| !running_system_gives(d, t))
+        .map(|((r, c, d), (_, _, t))| format!("{r}.{c}: {t}, where the running system gives {d}"))
+        .collect();
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}
+
+/// The mapping refuses what the running system would not give: a planted wrong type of each kind.
+#[test]
+fn the_running_system_mapping_refuses_other_types() {
+    for (documented, trino) in [
+        ("string", "varchar(10)"),
+        ("int", "bigint"),
+        ("timestamp", "timestamp(3)"),
+        ("timestamp", "timestamp(6) with time zone"),
+        ("array<string>", "array(varchar(3))"),
+        ("date", "timestamp(6)"),
+        ("decimal(?,1)", "decimal(38,2)"),
+        ("decimal(?,1)", "double"),
+        ("double", "decimal(38,1)"),
+    ] {
+        assert!(
+            !running_system_gives(documented, trino),
+            "{documented} accepted {trino}"
+        );
+    }
+    assert!(running_system_gives("decimal(?,1)", "decimal(21,1)"));
+    assert!(running_system_gives("?", "bigint"));
 }
 
 on_both_engines!(every_column_has_the_type_athena_gives);
