@@ -106,12 +106,18 @@ CREATE OR REPLACE MACRO trino.least(a, b) AS
 CREATE OR REPLACE MACRO trino.split_part(s, d, n) AS
   CASE WHEN n > len(string_split(s, d)) THEN NULL ELSE system.main.split_part(s, d, n) END;
 
--- Trino: sequence(a, b) of integers, and sequence(a, b, step) of DATEs by an interval (the only
--- forms our SQL uses; a timestamp sequence is refused rather than silently turned into dates).
-CREATE OR REPLACE MACRO trino.sequence(a, b) AS generate_series(a, b),
+-- Trino: sequence(a, b) of integers or DATEs, by 1 (or a day) up, or down when b < a (DuckDB's
+-- generate_series gives [] then, and has no DATE form); sequence(a, b, step) of DATEs by an
+-- interval. A timestamp sequence is refused rather than silently turned into dates.
+CREATE OR REPLACE MACRO trino.sequence(a, b) AS
+  list_transform(generate_series(0, abs(b - a)), lambda i: a + CAST(i * sign(b - a) AS INTEGER)),
   (a, b, step) AS CASE WHEN typeof(a) = 'DATE' AND typeof(b) = 'DATE'
     THEN list_transform(generate_series(CAST(a AS TIMESTAMP), CAST(b AS TIMESTAMP), step), lambda x: CAST(x AS DATE))
     ELSE error('sequence: the local engine supports integer and DATE sequences only') END;
+
+-- Trino's lambdas (`x -> x + 1`): this DuckDB refuses the single arrow unless asked, and no
+-- DuckDB JSON arrow is used, so the arrow means what it means in Trino.
+SET lambda_syntax = 'ENABLE_SINGLE_ARROW';
 
 -- Trino's division. With integer_division set, DuckDB's parser writes every `a / b` as `a // b`,
 -- which the macro below shadows (Trino SQL has no `//` of its own). The operands' types pick the rule:
@@ -126,6 +132,7 @@ CREATE OR REPLACE MACRO trino.sequence(a, b) AS generate_series(a, b),
 -- the field by a name that is constant once the call is bound. `v + 0` keeps v's kind and scale,
 -- and defers binding these macros to their call, where the operands' types are known.
 SET integer_division = true;
+
 CREATE OR REPLACE MACRO trino.__scale(v) AS
   CAST(COALESCE(NULLIF(regexp_extract(typeof(v + 0), '^DECIMAL\(\d+,(\d+)\)$', 1), ''), '0') AS INTEGER);
 CREATE OR REPLACE MACRO trino.__division_rule(a, b) AS

@@ -4,9 +4,11 @@
 //! prelude and must give the same value. Only rendering may differ: Trino writes a double as
 //! 3.5E0, a timestamp's fraction as .000 and type names in lower case.
 //!
-//! The tests below the shared ones are DuckDB's side alone: failures the prelude raises, forms it
-//! keeps working in DuckDB's own syntax (`MAP {…}`, `range`, list literals), the pinned
-//! `current_date`, and where tables go. They are not Trino's answers.
+//! The tests below the shared ones are DuckDB's side alone, where no Trino answer can be the
+//! test: failures the prelude raises (with its own messages), DuckDB's own `date_add` form kept
+//! working, a decimal quotient's DuckDB type (precision 38 where Trino's is smaller), the hash
+//! with bound parameters, the pinned `current_date`, the summer-time sweep written with DuckDB's
+//! `generate_series`, and where tables go. They are not Trino's answers.
 
 use duckdb::Connection;
 
@@ -17,11 +19,14 @@ fn conn() -> Connection {
 }
 
 fn text(c: &Connection, sql: &str) -> String {
+    try_text(c, sql).unwrap_or_else(|e| panic!("{sql}: {e}"))
+}
+
+fn try_text(c: &Connection, sql: &str) -> duckdb::Result<String> {
     c.query_row(&format!("SELECT CAST(({sql}) AS VARCHAR)"), [], |r| {
         r.get::<_, Option<String>>(0)
     })
-    .unwrap_or_else(|e| panic!("{sql}: {e}"))
-    .unwrap_or_else(|| "NULL".into())
+    .map(|v| v.unwrap_or_else(|| "NULL".into()))
 }
 
 fn fails(c: &Connection, sql: &str) -> String {
@@ -97,10 +102,10 @@ fn duckdb_gives_every_answer_trino_gives() {
     assert!(answers.len() > 70, "{}", answers.len());
     let differ: Vec<String> = answers
         .iter()
-        .filter_map(|(sql, trino)| {
-            let duckdb = text(&c, sql);
-            (rendered(&duckdb) != rendered(trino))
-                .then(|| format!("{sql}\n  Trino: {trino}\n  DuckDB: {duckdb}"))
+        .filter_map(|(sql, trino)| match try_text(&c, sql) {
+            Ok(duckdb) => (rendered(&duckdb) != rendered(trino))
+                .then(|| format!("{sql}\n  Trino: {trino}\n  DuckDB: {duckdb}")),
+            Err(e) => Some(format!("{sql}\n  Trino: {trino}\n  DuckDB fails: {e}")),
         })
         .collect();
     assert!(differ.is_empty(), "{}", differ.join("\n"));
@@ -150,7 +155,6 @@ fn nhs_number_hash_matches_the_athena_vectors() {
         hash("9990000026"),
         "AJppzG6c4usplfNpDp/+XBNhBV8dS84rD8eA8LUeG9g="
     );
-    assert_eq!(text(&c, "octet_length(sha256(to_utf8('x')))"), "32");
 }
 
 #[test]
@@ -207,23 +211,6 @@ fn europe_london_matches_the_published_bst_dates_every_quarter_hour_2024_to_2027
 }
 
 #[test]
-fn unix_time_iso8601_percentile_and_element_at() {
-    let c = conn();
-    assert_eq!(
-        text(
-            &c,
-            "(SELECT approx_percentile(x, 0.5) FROM range(101) t(x))"
-        ),
-        "50"
-    );
-    assert_eq!(text(&c, "element_at(MAP {'mba': 't1'}, 'mba')"), "t1");
-    assert_eq!(
-        text(&c, "element_at(MAP {'mba': 't1'}, 'synertec')"),
-        "NULL"
-    );
-}
-
-#[test]
 fn current_date_is_utc_today_or_pinned() {
     let c = conn();
     let today = text(&c, "current_date");
@@ -238,33 +225,8 @@ fn current_date_is_utc_today_or_pinned() {
 }
 
 #[test]
-fn ingestion_shapes_run_on_duckdb() {
+fn dividing_an_integer_by_zero_fails() {
     let c = conn();
-    // Unpadded Firehose partition values make a date, as in Trino.
-    // The legacy template map: a struct to JSON to map, indexed by the lower-cased supplier.
-    assert_eq!(
-        text(&c, "element_at(CAST(CAST({'mba': 'tm', 'synertec': NULL} AS json) AS map(varchar, varchar)), lower('MBA'))"),
-        "tm"
-    );
-    // Trino's array_join skips NULL elements.
-    assert_eq!(text(&c, "array_join(CAST([] AS varchar[]), ',')"), "");
-    assert_eq!(
-        text(
-            &c,
-            "CASE WHEN contains(CAST(NULL AS varchar[]), 'SMS') THEN 1 ELSE 0 END"
-        ),
-        "0"
-    );
-}
-
-#[test]
-fn integers_divide_as_integers_in_the_wider_type() {
-    let c = conn();
-    // DuckDB's sum of bigints is a HUGEINT (Trino's a BIGINT): still integer division.
-    assert_eq!(
-        text(&c, "(SELECT sum(x) / count(*) FROM range(4) t(x))"),
-        "1"
-    );
     assert!(fails(&c, "7 / 0").contains("Division by zero"));
 }
 
@@ -275,44 +237,19 @@ fn a_decimal_quotient_keeps_the_larger_scale_rounded_half_up() {
     // Half up, away from zero, decided exactly (0.15 is not a double).
     // bigint / decimal(5,1): seconds to hours at one decimal.
     assert!(text(&c, "typeof(CAST(100 AS bigint) / 3600.0)").ends_with(",1)"));
-    // Aggregates as operands: the rule is picked when the call is bound.
-    assert_eq!(
-        text(
-            &c,
-            "(SELECT (sum(x) * 1.0) / (count(*) * 1.0) FROM range(4) t(x))"
-        ),
-        "1.5"
-    );
     assert!(fails(&c, "1.0 / 0").contains("Division by zero"));
     // A scale the layer cannot divide exactly is refused, not rounded.
     assert!(fails(&c, "CAST(1 AS decimal(20,11)) / 2").contains("scale 10 or less"));
 }
 
 #[test]
-fn count_if_is_zero_when_no_condition_is_true() {
+fn a_timestamp_sequence_is_refused() {
     let c = conn();
-    let count = |rows: &str| {
-        text(
-            &c,
-            &format!("(SELECT count_if(x) FROM (VALUES {rows}) t(x))"),
-        )
-    };
-    assert_eq!(count("(true), (NULL), (false), (true)"), "2");
-    assert_eq!(count("(CAST(NULL AS boolean))"), "0");
-    assert_eq!(count("(false)"), "0");
-}
-
-#[test]
-fn sequences_of_integers_and_dates() {
-    let c = conn();
-    assert_eq!(text(&c, "sequence(1, 3)"), "[1, 2, 3]");
-    assert_eq!(
-        text(
-            &c,
-            "sequence(DATE '2023-12-31', DATE '2024-01-02', INTERVAL '1' DAY)"
-        ),
-        "[2023-12-31, 2024-01-01, 2024-01-02]"
-    );
+    assert!(!fails(
+        &c,
+        "sequence(TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-02 00:00:00')"
+    )
+    .is_empty());
     assert!(fails(
         &c,
         "sequence(TIMESTAMP '2024-01-01 00:00:00', TIMESTAMP '2024-01-02 00:00:00', INTERVAL '1' DAY)"
