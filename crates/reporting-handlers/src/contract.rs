@@ -89,6 +89,27 @@ pub struct QueryProgress {
     pub rows: Option<Vec<serde_json::Map<String, serde_json::Value>>>,
 }
 
+impl QueryProgress {
+    /// A query just started as `query_execution_id`: queued, not yet polled, the first wait of
+    /// `policy` ahead.
+    pub fn started(
+        query: impl Into<String>,
+        query_execution_id: impl Into<String>,
+        policy: &crate::PollPolicy,
+    ) -> Self {
+        QueryProgress {
+            query: query.into(),
+            query_execution_id: query_execution_id.into(),
+            state: QueryState::Queued,
+            poll_count: 0,
+            wait_seconds: policy.first_wait_seconds,
+            waited_seconds: 0,
+            statistics: QueryStatistics::default(),
+            rows: None,
+        }
+    }
+}
+
 /// What the state machine asks run-query to start.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "camelCase", deny_unknown_fields)]

@@ -3,7 +3,7 @@ use reporting_core::catalog::{self, Param, Purpose};
 use reporting_core::config::Deployment;
 use reporting_core::error::ErrorKind;
 use reporting_core::hash_key::{self, Fingerprint};
-use reporting_core::ports::{ObjectStore, QueryEngine, QueryRequest, QueryState};
+use reporting_core::ports::{ObjectStore, QueryEngine, QueryRequest};
 use reporting_core::source_files::FILE_SLOTS;
 use reporting_core::{render, validate, CalendarDate, HandlerError};
 
@@ -333,16 +333,7 @@ pub async fn run_query(
         })
         .await?;
     tracing::info!(query = query.id, execution_id = %execution_id, as_of = ?as_of.map(|d| d.to_string()), "query started");
-    Ok(QueryProgress {
-        query: query.id.to_string(),
-        query_execution_id: execution_id,
-        state: QueryState::Queued,
-        poll_count: 0,
-        wait_seconds: policy.first_wait_seconds,
-        waited_seconds: 0,
-        statistics: Default::default(),
-        rows: None,
-    })
+    Ok(QueryProgress::started(query.id, execution_id, policy))
 }
 
 #[cfg(test)]

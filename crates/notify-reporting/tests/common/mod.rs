@@ -12,6 +12,7 @@ use reporting_core::config::Deployment;
 use reporting_core::CalendarDate;
 use reporting_local::{DuckDbEngine, EngineOptions, ParameterFile};
 pub mod lab;
+pub mod model_lambdas;
 
 /// The engine a test's homes run on.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
