@@ -368,6 +368,34 @@ async fn a_nested_execution_has_its_own_history_and_its_failure_names_it() {
     );
 }
 
+/// A Task naming a machine the interpreter was not given fails as Step Functions fails a start of
+/// a machine that does not exist, naming the state and the ARN, and runs nothing.
+#[tokio::test]
+async fn starting_a_machine_that_was_never_nested_fails_naming_it() {
+    let def = json!({"StartAt": "Run", "States": {
+        "Run": {"Type": "Task", "Resource": state_machine::START_EXECUTION_SYNC,
+                "Parameters": {"StateMachineArn": "arn:elsewhere", "Input": {}}, "End": true}
+    }});
+    let mut parent = load(def);
+    parent.nest("arn:child", &child());
+    assert_eq!(parent.nested_arns(), ["arn:elsewhere"]);
+    let tasks = Scripted::default();
+    let failure = parent
+        .execute("e", json!({}), "2026-11-25T17:40:24.123Z", &tasks, &Silent)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        failure.error,
+        "StepFunctions.StateMachineDoesNotExistException"
+    );
+    assert!(
+        failure.cause.contains("Run") && failure.cause.contains("arn:elsewhere"),
+        "{}",
+        failure.cause
+    );
+    assert!(tasks.calls.lock().unwrap().is_empty());
+}
+
 #[tokio::test]
 async fn a_distributed_map_reads_its_items_from_s3_and_runs_each_as_a_child() {
     let def = json!({"StartAt": "Each", "States": {
