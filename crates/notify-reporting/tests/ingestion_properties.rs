@@ -53,14 +53,15 @@ fn first_seed() -> u64 {
 
 /// The versions of one object, as the source contract allows them: timestamps that never go back
 /// (equal ones are common), non-terminal states first, and once a terminal state is reached every
-/// later version repeats it. A settled object's last version is terminal. Returns (timestamp,
-/// status, completed) per version.
+/// later version repeats it. Each version is captured on one of [`CAPTURE_DAYS`], before, in and
+/// after the window; a settled object's last version is terminal and captured in the window (its
+/// completion arrived). Returns (timestamp, status, completed, capture day) per version.
 fn lifecycle(
     rng: &mut Rng,
     settled: bool,
     open: &[&'static str],
     terminal: &[&'static str],
-) -> Vec<(&'static str, &'static str, bool)> {
+) -> Vec<(&'static str, &'static str, bool, &'static str)> {
     let times = [
         "2026-11-15T10:00:00",
         "2026-11-15T10:00:01",
@@ -84,10 +85,24 @@ fn lifecycle(
         if terminal.contains(&status) {
             ended = Some(status);
         }
-        out.push((times[t], status, ended.is_some()));
+        let captured = if settled && last {
+            rng.choose(&CAPTURE_DAYS[2..4])
+        } else {
+            rng.choose(&CAPTURE_DAYS)
+        };
+        out.push((times[t], status, ended.is_some(), captured));
     }
     out
 }
+
+/// The days versions are captured on: before the window, its first day, inside it, as-of, after.
+const CAPTURE_DAYS: [&str; 5] = [
+    "2026-11-12",
+    "2026-11-13",
+    "2026-11-17",
+    "2026-11-20",
+    "2026-11-21",
+];
 
 /// The client whose items are SMS nudges of other clients' plans (the deployment's
 /// `sms_nudge_client_id` in the differential). Its items' campaign carries the seed, so the
@@ -113,13 +128,6 @@ const NUDGE_CLIENT: &str = "nudge";
 fn history(seed: u64) -> Vec<CdcRow> {
     let mut rng = Rng::new(seed);
     let mut rows = Vec::new();
-    let days = [
-        "2026-11-12",
-        "2026-11-13",
-        "2026-11-17",
-        "2026-11-20",
-        "2026-11-21",
-    ];
     let completions = [
         "2026-11-15T10:00:02.000Z",
         "2026-11-15T11:00:00.500+01:00",
@@ -149,18 +157,28 @@ fn history(seed: u64) -> Vec<CdcRow> {
         (
             rng.choose(&["EMAIL", "SMS", "NHSAPP", "LETTER"]),
             rng.choose(&[
-                None,
-                Some(""),
+                Some("primary"),
                 Some("primary"),
                 Some("primary"),
                 Some("secondary"),
+                Some(""),
+                None,
             ]),
         )
     });
-    // Half the requests have settled: every item and plan has reached its terminal state, so
-    // the batch is complete (and, completed on the 19th or 20th, in the batch report).
-    let settled = rng.chance(0.5);
-    let request_ref = rng.choose(&[Some("REF-1"), Some("REF 2/x"), Some(""), None]);
+    // Most requests have settled: every item and plan reached its terminal state, captured in
+    // the window, so the batch is complete (and, completed on the 19th or 20th, in the batch
+    // report).
+    let settled = rng.chance(0.7);
+    // Half can name a report file; `REF 2/x`, '' and NULL cannot, and are set aside.
+    let request_ref = rng.choose(&[
+        Some("REF-1"),
+        Some("REF-1"),
+        Some("REF 7.b"),
+        Some("REF 2/x"),
+        Some(""),
+        None,
+    ]);
     let group = rng.choose(&[
         None,
         Some(("", "", "")),
@@ -187,7 +205,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
         }
     };
     let mut first_plan: Option<(String, String, Option<&str>, String)> = None;
-    for i in 0..rng.range(1, 3) {
+    for i in 0..rng.range(1, 4) {
         let id = format!("s{seed}.I{i}");
         // Some created weeks before the others: a run whose versions were all created later
         // reads (and counts again) none of their partitions and groups. A Friday, a Saturday
@@ -207,7 +225,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
         } else {
             json!(format!("{id}-ref"))
         };
-        for (ts, status, done) in lifecycle(
+        for (ts, status, done, captured) in lifecycle(
             &mut rng,
             settled,
             &["PENDING_ENRICHMENT", "ENRICHED"],
@@ -229,7 +247,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
                 "billingref": rng.choose(&[None, Some("BILL-1"), Some("BILL-2")]),
             });
             group_fields(&mut fields);
-            let mut r = item(&id, ts, rng.choose(&days), fields);
+            let mut r = item(&id, ts, captured, fields);
             r.fields.insert("clientid".into(), json!(client));
             rows.push(r);
         }
@@ -254,7 +272,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
             if first_plan.is_none() {
                 first_plan = Some((id.clone(), plan_id.clone(), campaign, client.clone()));
             }
-            for (ts, status, done) in lifecycle(
+            for (ts, status, done, captured) in lifecycle(
                 &mut rng,
                 settled,
                 &["PENDING", "SENDING"],
@@ -289,7 +307,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
                     }});
                 }
                 group_fields(&mut fields);
-                let mut r = plan(&plan_id, &id, ts, rng.choose(&days), fields);
+                let mut r = plan(&plan_id, &id, ts, captured, fields);
                 r.fields.insert("clientid".into(), json!(client));
                 rows.push(r);
             }
@@ -317,13 +335,13 @@ fn history(seed: u64) -> Vec<CdcRow> {
             }
             fields
         };
-        for (ts, status, done) in
+        for (ts, status, done, captured) in
             lifecycle(&mut rng, settled, &["ENRICHED"], &["DELIVERED", "FAILED"])
         {
             rows.push(item(
                 &id,
                 ts,
-                rng.choose(&days),
+                captured,
                 with(json!({
                     "status": status,
                     "completeddate": if done { json!(nudge_done) } else { Value::Null },
@@ -336,7 +354,7 @@ fn history(seed: u64) -> Vec<CdcRow> {
                 &format!("{id}P0"),
                 &id,
                 ts,
-                rng.choose(&days),
+                captured,
                 with(json!({
                     "status": if done { status } else { "SENDING" },
                     "completeddate": if done { json!(nudge_done) } else { Value::Null },
@@ -1456,14 +1474,12 @@ fn duckdb_shows_what_trino_shows() {
         };
         // Five of the batch's clients get reports (each report is a query per client, and a
         // query costs Trino about half a second): for a day completions fall on in every written
-        // form, a day with nothing, and a day inside the batch report's horizon; five batch
-        // clients get their batch reports.
+        // form, a day with nothing, and a day inside the batch report's horizon. Every batch
+        // client gets its batch report, as in production (about a fifth have a complete recent
+        // batch, and half of those a reference no report file may be named by).
         let mut clients = clients_of(rows);
         rng.shuffle(&mut clients);
         clients.truncate(5);
-        let mut batch_reports = batch.clone();
-        rng.shuffle(&mut batch_reports);
-        batch_reports.truncate(5);
         let reports = ReportRuns {
             dates: vec![
                 "2026-11-15".into(),
@@ -1471,7 +1487,7 @@ fn duckdb_shows_what_trino_shows() {
                 "2026-11-19".into(),
             ],
             clients,
-            batch_clients: batch_reports,
+            batch_clients: batch.clone(),
         };
         for (n, runs) in [
             vec![(rows, 1u64, AS_OF)],
