@@ -109,7 +109,7 @@ const CAPTURE_DAYS: [&str; 5] = [
 /// histories of different seeds still share no aggregate group.
 const NUDGE_CLIENT: &str = "nudge";
 
-/// A small history: one request of up to 3 items with up to 2 plans each, a few versions per
+/// A small history: one request of up to 4 items with up to 2 plans each, a few versions per
 /// object, on few distinct timestamps (ties are common), captured on days around the window.
 /// Dimensions are immutable per object and terminal states final, as the source contract says;
 /// every other field may be set, changed or NULL from one version to the next.
@@ -120,7 +120,8 @@ const NUDGE_CLIENT: &str = "nudge";
 /// in a key (`REF 2/x`); sending groups set, '' or NULL; every channel (EMAIL, SMS, NHSAPP, LETTER)
 /// with supplier, contact detail source, channel type (each set, '' or NULL), date sent, a template
 /// by id or by the legacy per-supplier struct, and the late billing columns; channel arrays holding
-/// several channels, none, or a NULL element; and sometimes an SMS nudge of one of its plans.
+/// several channels, none, or a NULL element; requests that settle, whose batch is then complete;
+/// and sometimes an SMS nudge of one of its plans.
 ///
 /// Object and client ids carry the seed, so the histories of different seeds share no object,
 /// client or aggregate group: a batch of cases can run as one history (see [`check`]). Clients
