@@ -186,25 +186,26 @@ fn history(seed: u64) -> Vec<CdcRow> {
         Some(("SG1", "1", "Group one")),
         Some(("SG2", "3", "Group two")),
     ]);
-    let group_fields = |fields: &mut Value| {
-        let (id, version, name) = match group {
-            Some((id, version, name)) => (json!(id), json!(version), json!(name)),
-            None => (Value::Null, Value::Null, Value::Null),
-        };
-        let created = if group.is_some() {
-            json!("2026-01-05T09:00:00.000Z")
-        } else {
-            Value::Null
-        };
-        for (k, v) in [
-            ("sendinggroupid", id),
-            ("sendinggroupidversion", version),
-            ("sendinggroupname", name),
-            ("sendinggroupcreateddate", created),
-        ] {
-            fields[k] = v;
-        }
+    // What every version of every object of the request carries.
+    let (group_id, group_version, group_name, group_created) = match group {
+        Some((id, version, name)) => (
+            json!(id),
+            json!(version),
+            json!(name),
+            json!("2026-01-05T09:00:00.000Z"),
+        ),
+        None => (Value::Null, Value::Null, Value::Null, Value::Null),
     };
+    let request_fields = json!({
+        "clientid": client,
+        "campaignid": campaign,
+        "requestid": "R1",
+        "requestrefid": request_ref,
+        "sendinggroupid": group_id,
+        "sendinggroupidversion": group_version,
+        "sendinggroupname": group_name,
+        "sendinggroupcreateddate": group_created,
+    });
     let mut first_plan: Option<(String, String, Option<&str>, String)> = None;
     for i in 0..rng.range(1, 4) {
         let id = format!("s{seed}.I{i}");
@@ -226,31 +227,31 @@ fn history(seed: u64) -> Vec<CdcRow> {
         } else {
             json!(format!("{id}-ref"))
         };
+        // What every version of the item and its plans carries.
+        let item_fields = merged(
+            &request_fields,
+            json!({"createddate": created, "requestitemrefid": item_ref}),
+        );
         for (ts, status, done, captured) in lifecycle(
             &mut rng,
             settled,
             &["PENDING_ENRICHMENT", "ENRICHED"],
             &["DELIVERED", "FAILED"],
         ) {
-            let mut fields = json!({
-                "status": status,
-                "createddate": created,
-                "completeddate": if done { json!(completed_at) } else { Value::Null },
-                "campaignid": campaign,
-                "clientname": name,
-                "nhsnumber": nhs,
-                "completedcommunicationtypes": if done { channels.clone() } else { Value::Null },
-                "failedcommunicationtypes": if status == "FAILED" { failed_channels.clone() } else { Value::Null },
-                "requestid": "R1",
-                "requestrefid": request_ref,
-                "requestitemrefid": item_ref,
-                // Not a dimension: set, changed or NULL from one version to the next.
-                "billingref": rng.choose(&[None, Some("BILL-1"), Some("BILL-2")]),
-            });
-            group_fields(&mut fields);
-            let mut r = item(&id, ts, captured, fields);
-            r.fields.insert("clientid".into(), json!(client));
-            rows.push(r);
+            let fields = merged(
+                &item_fields,
+                json!({
+                    "status": status,
+                    "completeddate": if done { json!(completed_at) } else { Value::Null },
+                    "clientname": name,
+                    "nhsnumber": nhs,
+                    "completedcommunicationtypes": if done { channels.clone() } else { Value::Null },
+                    "failedcommunicationtypes": if status == "FAILED" { failed_channels.clone() } else { Value::Null },
+                    // Not a dimension: set, changed or NULL from one version to the next.
+                    "billingref": rng.choose(&[None, Some("BILL-1"), Some("BILL-2")]),
+                }),
+            );
+            rows.push(item(&id, ts, captured, fields));
         }
         for p in 0..rng.range(0, 2) {
             let plan_id = format!("{id}P{p}");
@@ -280,37 +281,32 @@ fn history(seed: u64) -> Vec<CdcRow> {
                 &["DELIVERED", "FAILED", "SKIPPED"],
             ) {
                 let routed = status != "PENDING";
-                let mut fields = json!({
-                    "status": status,
-                    "createddate": created,
-                    "completeddate": if done { json!(plan_completed) } else { Value::Null },
-                    "communicationtype": channel,
-                    "campaignid": campaign,
-                    "requestid": "R1",
-                    "requestrefid": request_ref,
-                    "requestitemrefid": item_ref,
-                    "supplier": supplier,
-                    "contactdetailsource": contact_source,
-                    "channeltype": channel_type,
-                    "datesent": if routed && status != "SKIPPED" { json!(sent) } else { Value::Null },
-                    "templateid": if routed && template_style == 0 { json!(format!("T-{channel}")) } else { Value::Null },
-                    "failedreason": if status == "FAILED" { json!(reason) } else { Value::Null },
-                    "ordernumber": p + 1,
-                    "failedreasoncode": if status == "FAILED" { json!("CM_P01") } else { Value::Null },
-                    "senderodscode": rng.choose(&[None, Some("A81001"), Some("B82002")]),
-                    "specificationbillingid": if channel == "SMS" || channel == "LETTER" { json!(format!("bill-{channel}")) } else { Value::Null },
-                    "messagelength": if channel == "SMS" { json!(message_length) } else { Value::Null },
-                    "messagelengthunits": if channel == "SMS" { json!("FRAGMENTS") } else { Value::Null },
-                });
+                let mut fields = merged(
+                    &item_fields,
+                    json!({
+                        "status": status,
+                        "completeddate": if done { json!(plan_completed) } else { Value::Null },
+                        "communicationtype": channel,
+                        "supplier": supplier,
+                        "contactdetailsource": contact_source,
+                        "channeltype": channel_type,
+                        "datesent": if routed && status != "SKIPPED" { json!(sent) } else { Value::Null },
+                        "templateid": if routed && template_style == 0 { json!(format!("T-{channel}")) } else { Value::Null },
+                        "failedreason": if status == "FAILED" { json!(reason) } else { Value::Null },
+                        "ordernumber": p + 1,
+                        "failedreasoncode": if status == "FAILED" { json!("CM_P01") } else { Value::Null },
+                        "senderodscode": rng.choose(&[None, Some("A81001"), Some("B82002")]),
+                        "specificationbillingid": if channel == "SMS" || channel == "LETTER" { json!(format!("bill-{channel}")) } else { Value::Null },
+                        "messagelength": if channel == "SMS" { json!(message_length) } else { Value::Null },
+                        "messagelengthunits": if channel == "SMS" { json!("FRAGMENTS") } else { Value::Null },
+                    }),
+                );
                 if routed && template_style == 1 {
                     fields["templates"] = json!({"suppliers": {
                         supplier.unwrap_or("nhsapp").to_lowercase(): format!("legacy-{channel}")
                     }});
                 }
-                group_fields(&mut fields);
-                let mut r = plan(&plan_id, &id, ts, captured, fields);
-                r.fields.insert("clientid".into(), json!(client));
-                rows.push(r);
+                rows.push(plan(&plan_id, &id, ts, captured, fields));
             }
         }
     }
@@ -329,13 +325,6 @@ fn history(seed: u64) -> Vec<CdcRow> {
             "requestrefid": format!("nudge-s{seed}"),
             "requestitemrefid": format!("{item_id}_{plan_id}"),
         });
-        let with = |extra: Value| {
-            let mut fields = common.clone();
-            for (k, v) in extra.as_object().unwrap() {
-                fields[k] = v.clone();
-            }
-            fields
-        };
         for (ts, status, done, captured) in
             lifecycle(&mut rng, settled, &["ENRICHED"], &["DELIVERED", "FAILED"])
         {
@@ -343,7 +332,9 @@ fn history(seed: u64) -> Vec<CdcRow> {
                 &id,
                 ts,
                 captured,
-                with(json!({
+                merged(
+                    &common,
+                    json!({
                     "status": status,
                     "completeddate": if done { json!(nudge_done) } else { Value::Null },
                     "completedcommunicationtypes": if done { json!(["SMS"]) } else { Value::Null },
@@ -356,21 +347,33 @@ fn history(seed: u64) -> Vec<CdcRow> {
                 &id,
                 ts,
                 captured,
-                with(json!({
-                    "status": if done { status } else { "SENDING" },
-                    "completeddate": if done { json!(nudge_done) } else { Value::Null },
-                    "communicationtype": "SMS",
-                    "channeltype": "primary",
-                    "ordernumber": 1,
-                    "datesent": sends[0],
-                    "specificationbillingid": "bill-nudge",
-                    "messagelength": 1,
-                    "messagelengthunits": "FRAGMENTS",
-                })),
+                merged(
+                    &common,
+                    json!({
+                        "status": if done { status } else { "SENDING" },
+                        "completeddate": if done { json!(nudge_done) } else { Value::Null },
+                        "communicationtype": "SMS",
+                        "channeltype": "primary",
+                        "ordernumber": 1,
+                        "datesent": sends[0],
+                        "specificationbillingid": "bill-nudge",
+                        "messagelength": 1,
+                        "messagelengthunits": "FRAGMENTS",
+                    }),
+                ),
             ));
         }
     }
     rows
+}
+
+/// `common`'s fields with `own`'s on top: one version of an object.
+fn merged(common: &Value, own: Value) -> Value {
+    let mut fields = common.clone();
+    for (k, v) in own.as_object().expect("a version's fields are an object") {
+        fields[k] = v.clone();
+    }
+    fields
 }
 
 /// A fresh lab; each run replaces the source with its rows (split into files by its file seed)
