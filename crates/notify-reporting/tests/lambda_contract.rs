@@ -6,7 +6,6 @@
 
 use notify_reporting::machines::{MachineDef, MACHINES, NESTED, QUERY_LOOP};
 
-const QUERY_LOOP_ASL: &str = QUERY_LOOP.asl;
 use reporting_core::error::ErrorKind;
 use reporting_handlers::contract::{self, LambdaName};
 use serde_json::{json, Map, Value};
@@ -228,7 +227,7 @@ fn every_retried_or_caught_error_is_raised_by_a_handler_or_defined_by_aws() {
 #[test]
 fn a_misspelt_aws_error_name_would_be_caught() {
     // A name with a known prefix but spelt wrong (it would never match) in a real definition.
-    let mut asl: Value = serde_json::from_str(QUERY_LOOP_ASL).unwrap();
+    let mut asl: Value = serde_json::from_str(QUERY_LOOP.asl).unwrap();
     asl["States"]["Start Query"]["Retry"][0]["ErrorEquals"] = json!(["Lambda.TooManyRequests"]);
     assert_eq!(unknown(&error_names(&asl)), ["Lambda.TooManyRequests"]);
 }
