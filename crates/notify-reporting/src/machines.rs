@@ -74,6 +74,11 @@ pub const NESTED: [(&MachineDef, &str); 2] = [
     (&BATCH_REPORTS, BATCH_REPORTS_ARN),
 ];
 
+/// Every definition in `statemachines/`: the machines, then the ones they only run nested.
+pub fn definitions() -> impl Iterator<Item = &'static MachineDef> {
+    MACHINES.iter().chain(NESTED.map(|(m, _)| m))
+}
+
 /// Loads one of the repository's machines with the machines it nests (the query loop, a batch
 /// report page) as SAM deploys them.
 pub fn load(def: &MachineDef) -> Result<StateMachine, LoadError> {

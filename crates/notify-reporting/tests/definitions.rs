@@ -15,7 +15,7 @@ fn strings(v: &Value) -> Vec<String> {
 
 #[test]
 fn every_definition_loads_and_uses_only_local_tasks() {
-    for m in MACHINES.iter().chain(machines::NESTED.map(|(m, _)| m)) {
+    for m in machines::definitions() {
         let sm = machines::load(m).unwrap_or_else(|e| panic!("{}: {e}", m.name));
         for r in sm.resources() {
             assert!(
@@ -172,7 +172,7 @@ fn report_machines_name_catalog_queries() {
         }
     }
     let mut named = Vec::new();
-    for m in MACHINES.iter().chain(machines::NESTED.map(|(m, _)| m)) {
+    for m in machines::definitions() {
         collect(&serde_json::from_str(m.asl).unwrap(), &mut named);
     }
     for q in &named {

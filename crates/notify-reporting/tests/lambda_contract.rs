@@ -4,7 +4,7 @@
 //! or a retry on an error nobody raises, fails here rather than in AWS. A query a machine runs
 //! through the query loop (a nested execution) is checked as the request the loop hands run-query.
 
-use notify_reporting::machines::{MachineDef, MACHINES, NESTED, QUERY_LOOP};
+use notify_reporting::machines::{definitions, QUERY_LOOP};
 
 use reporting_core::error::ErrorKind;
 use reporting_handlers::contract::{self, LambdaName};
@@ -30,11 +30,6 @@ fn tasks<'a>(states: &'a Map<String, Value>, out: &mut Vec<(&'a str, &'a Value)>
             _ => {}
         }
     }
-}
-
-/// Every definition: the machines and the query loop they run their queries in.
-fn definitions() -> impl Iterator<Item = &'static MachineDef> {
-    MACHINES.iter().chain(NESTED.map(|(m, _)| m))
 }
 
 /// A plausible value for a field the state machine fills from its data.
